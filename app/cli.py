@@ -1,0 +1,137 @@
+"""The ``runde`` command: serve, demo, migrate, create-moderator (``docs/cli.md``)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from typing import Annotated
+
+import typer
+
+from app.config import Settings
+from app.db import Database
+from app.domain.demo import DemoResult, demo_create, workshops_exist
+from app.domain.errors import DomainError
+from app.domain.moderators import moderator_create
+from app.i18n import gettext
+from app.migrate import migrate as run_migrations
+
+cli = typer.Typer(help="Runde: live stakeholder workshops.", no_args_is_help=True, add_completion=False)
+
+
+def _no_publish(_workshop_id: str, _seq: int) -> None:
+    """The command line has no live clients; a running server picks changes up on reload."""
+
+
+async def _with_db(settings: Settings, work):  # type: ignore[no-untyped-def]
+    db = Database(settings, _no_publish)
+    try:
+        async with db.session(write=True) as session:
+            return await work(session)
+    finally:
+        await db.dispose()
+
+
+def _print_demo(result: DemoResult, url: str) -> None:
+    typer.echo("")
+    typer.echo(f"Demo workshop: {result.workshop.title}")
+    typer.echo(f"  Moderator login: {url}/login")
+    typer.echo(f"    e-mail:   {result.email}")
+    if result.password:
+        typer.echo(f"    password: {result.password}")
+    else:
+        typer.echo("    password: unchanged (reset it with: runde create-moderator --email " + result.email + ")")
+    typer.echo(f"  Participants join at: {url}/j/{result.workshop.join_code}  (code {result.workshop.join_code})")
+    typer.echo("")
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database to the newest schema."""
+    settings = Settings()
+    run_migrations(settings)
+    typer.echo("Database is up to date.")
+
+
+@cli.command("create-moderator")
+def create_moderator(
+    email: Annotated[str, typer.Option(help="The moderator's e-mail address (the login name).")],
+    password: Annotated[str | None, typer.Option(help="Asked for when left out.")] = None,
+) -> None:
+    """Create a moderator, or set a new password for an existing one."""
+    settings = Settings()
+    run_migrations(settings)
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat: ") != password:
+            typer.echo("The passwords differ.", err=True)
+            raise typer.Exit(2)
+    try:
+        _moderator, created = asyncio.run(
+            _with_db(settings, lambda s: moderator_create(session=s, email=email, password=password))
+        )
+    except DomainError as exc:
+        typer.echo(gettext(exc.message, **exc.params), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(("Created moderator " if created else "New password set for ") + email.strip().lower())
+
+
+@cli.command()
+def demo(
+    locale: Annotated[str, typer.Option(help="Language of the demo content: de or en.")] = "de",
+) -> None:
+    """Add the demo workshop to the database."""
+    settings = Settings()
+    run_migrations(settings)
+    if locale not in ("de", "en"):
+        typer.echo("--locale must be de or en", err=True)
+        raise typer.Exit(2)
+    result = asyncio.run(_with_db(settings, lambda s: demo_create(session=s, locale=locale)))
+    _print_demo(result, settings.base_url.rstrip("/") or "http://127.0.0.1:8000")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not create the demo on an empty database.")] = False,
+) -> None:
+    """Migrate the database, create the demo on an empty one, and serve."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = Settings()
+    run_migrations(settings)
+    url = settings.base_url.rstrip("/") or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+
+    async def first_start(session):  # type: ignore[no-untyped-def]
+        if no_demo or await workshops_exist(session=session):
+            return None
+        return await demo_create(session=session, locale=settings.default_locale)
+
+    result = asyncio.run(_with_db(settings, first_start))
+    if result is not None:
+        _print_demo(result, url)
+    typer.echo(f"Runde is running at {url}  (moderators: {url}/m)")
+    uvicorn.run(
+        create_app(settings.model_copy(update={"auto_migrate": False})),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        # Browsers always ask for permessage-deflate; it would compress the same bytes once per
+        # connection (2–3x the CPU per delivery, docs/performance.md), so it is off.
+        ws_per_message_deflate=False,
+        ws_max_size=16 * 1024,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+    )
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Settings from ``RUNDE_*`` environment variables (and an optional ``.env``).
+
+Zero-config defaults run on a fresh machine (SQLite under ``./data``, in-process broadcast).
+Production refuses to start without a strong secret. Every field is documented in
+``docs/configuration.md``; ``tests/test_docs.py`` keeps that table honest.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Runde's configuration. Field descriptions are the documentation's source."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNDE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        "development", description="`production` refuses a missing or weak secret key."
+    )
+    data_dir: Path = Field(
+        Path("./data"), description="Folder for the SQLite file and the generated secret."
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty means SQLite at `<data_dir>/runde.sqlite3`. "
+        "`postgresql://…` URLs are used through psycopg 3.",
+    )
+    broadcast_url: str = Field(
+        "memory://",
+        description="`memory://` (one process), `redis://…` or `postgres` for several instances.",
+    )
+    replay_window: int = Field(
+        5000, ge=10, description="Events per workshop kept for replay after a reconnect."
+    )
+    secret_key: str = Field(
+        "",
+        description="Signs CSRF tokens. Generated into `<data_dir>/secret_key` in development "
+        "when unset; required (≥ 32 characters) in production.",
+    )
+    base_url: str = Field(
+        "",
+        description="Public URL (e.g. `https://runde.example.org`) for join links, QR codes and "
+        "the WebSocket Origin check behind a proxy; empty means the request's own host.",
+    )
+    default_locale: Literal["de", "en"] = Field(
+        "de", description="Language when neither cookie nor `Accept-Language` decides."
+    )
+    auto_migrate: bool = Field(
+        True, description="Bring the database to the newest schema when the app starts."
+    )
+    session_days: int = Field(
+        14, ge=1, description="Lifetime of a moderator login and of an API token, in days."
+    )
+    join_failures_per_minute: int = Field(
+        10, ge=1, description="Wrong join codes one client may try per minute before a 429."
+    )
+    ws_queue_size: int = Field(
+        1000, ge=10, description="Messages buffered per WebSocket before a slow client is dropped."
+    )
+    log_level: str = Field("info", description="uvicorn/application log level.")
+
+    @model_validator(mode="after")
+    def _strong_secret_in_production(self) -> Settings:
+        if self.env == "production" and len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                "RUNDE_SECRET_KEY must be set to at least 32 random characters in production"
+            )
+        return self
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "runde.sqlite3"
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL the running app uses (async drivers)."""
+        url = self.database_url or f"sqlite:///{self.sqlite_path}"
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+        if url.startswith(("postgresql://", "postgres://")):
+            return "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+
+    @property
+    def sync_database_url(self) -> str:
+        """The URL Alembic uses (sync drivers)."""
+        url = self.async_database_url
+        return url.replace("sqlite+aiosqlite://", "sqlite://", 1)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept in the data dir (development)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

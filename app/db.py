@@ -1,0 +1,94 @@
+"""Engine and session factory.
+
+SQLite gets WAL, ``synchronous=FULL``, foreign keys and a busy timeout on every connection.
+Because SQLite has one writer and a deferred transaction that read first cannot always upgrade
+to a write lock, writes in one process are serialised by :attr:`Database.write_lock`
+(PostgreSQL needs no such lock: the workshop row lock orders writers). Events recorded in a
+session are handed to the hub only after that session commits (``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+
+PENDING_EVENTS = "runde_pending_events"
+REPLAY_WINDOW = "runde_replay_window"
+
+Publisher = Callable[[str, int], None]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def install_sqlite_pragmas(engine: Engine) -> None:
+    event.listen(engine, "connect", _sqlite_pragmas)
+
+
+class Database:
+    """The engine, a session factory whose commits publish events, and the SQLite write lock."""
+
+    def __init__(self, settings: Settings, publish: Publisher) -> None:
+        self.settings = settings
+        self.is_sqlite = settings.is_sqlite
+        if self.is_sqlite:
+            settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine: AsyncEngine = create_async_engine(settings.async_database_url)
+            install_sqlite_pragmas(self.engine.sync_engine)
+        else:
+            self.engine = create_async_engine(
+                settings.async_database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+
+        class PublishingSession(Session):
+            """A sync session class of our own, so the listeners stay with this app."""
+
+        def after_commit(session: Session) -> None:
+            for workshop_id, seq in session.info.pop(PENDING_EVENTS, []):
+                publish(workshop_id, seq)
+
+        def after_rollback(session: Session) -> None:
+            session.info.pop(PENDING_EVENTS, None)
+
+        event.listen(PublishingSession, "after_commit", after_commit)
+        event.listen(PublishingSession, "after_soft_rollback", lambda s, _t: after_rollback(s))
+        self.sessionmaker = async_sessionmaker(
+            self.engine,
+            class_=AsyncSession,
+            sync_session_class=PublishingSession,
+            expire_on_commit=False,
+            info={REPLAY_WINDOW: settings.replay_window},
+        )
+
+    @contextlib.asynccontextmanager
+    async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session; ``write=True`` holds the SQLite write lock for its lifetime."""
+        lock = self.write_lock if write else None
+        if lock is not None:
+            await lock.acquire()
+        try:
+            async with self.sessionmaker() as session:
+                yield session
+        finally:
+            if lock is not None:
+                lock.release()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,107 @@
+"""Who may see and do what: credentials → actor for one workshop → checked loaders.
+
+Every object looked up by id goes through one of these loaders, which scope it to the
+caller's workshop (no IDOR): a participant of workshop A gets 403 for anything of B.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.actors import Actor, ModeratorActor, ParticipantActor
+from app.domain.errors import Forbidden, NotFound
+from app.domain.participants import participant_for_device
+from app.domain.topics import topic_get
+from app.domain.workshops import is_workshop_moderator, workshop_get
+from app.i18n import N_
+from app.models import Card, Moderator, Participant, Topic, Workshop
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request proved: a moderator login or token, a participant token, a device cookie."""
+
+    moderator: Moderator | None = None
+    participant: Participant | None = None
+    device_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Access:
+    workshop: Workshop
+    actor: Actor
+
+    @property
+    def is_moderator(self) -> bool:
+        return isinstance(self.actor, ModeratorActor)
+
+
+async def actor_for(*, session: AsyncSession, credentials: Credentials, workshop_id: str) -> Actor | None:
+    """The actor these credentials make in ``workshop_id``.
+
+    A browser that is logged in as one of the workshop's moderators acts as moderator there,
+    even if it also joined as a participant (one role per browser and workshop).
+    """
+    if credentials.participant is not None:
+        return ParticipantActor(credentials.participant)
+    moderator = credentials.moderator
+    if moderator is not None and await is_workshop_moderator(
+        session=session, workshop_id=workshop_id, moderator_id=moderator.id
+    ):
+        return ModeratorActor(moderator)
+    if credentials.device_token:
+        participant = await participant_for_device(
+            session=session, workshop_id=workshop_id, device_token=credentials.device_token
+        )
+        if participant is not None:
+            return ParticipantActor(participant)
+    return ModeratorActor(moderator) if moderator is not None else None
+
+
+async def access_workshop(*, session: AsyncSession, credentials: Credentials, workshop_id: str) -> Access:
+    """The workshop if the caller moderates it or takes part in it."""
+    workshop = await workshop_get(session=session, workshop_id=workshop_id)
+    actor = await actor_for(session=session, credentials=credentials, workshop_id=workshop.id)
+    if isinstance(actor, ParticipantActor) and actor.participant.workshop_id == workshop.id:
+        return Access(workshop=workshop, actor=actor)
+    if isinstance(actor, ModeratorActor) and await is_workshop_moderator(
+        session=session, workshop_id=workshop.id, moderator_id=actor.moderator.id
+    ):
+        return Access(workshop=workshop, actor=actor)
+    if actor is None:
+        raise Forbidden(N_("Please join the workshop or log in first."))
+    raise Forbidden(N_("You do not take part in this workshop."))
+
+
+async def access_workshop_moderated(*, session: AsyncSession, credentials: Credentials, workshop_id: str) -> Access:
+    access = await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
+    if not access.is_moderator:
+        raise Forbidden(N_("Only the workshop's moderators may do this."))
+    return access
+
+
+async def access_topic(
+    *, session: AsyncSession, credentials: Credentials, topic_id: str, moderated: bool = False
+) -> tuple[Access, Topic]:
+    topic = await topic_get(session=session, topic_id=topic_id)
+    check = access_workshop_moderated if moderated else access_workshop
+    access = await check(session=session, credentials=credentials, workshop_id=topic.workshop_id)
+    return access, topic
+
+
+async def access_card(
+    *, session: AsyncSession, credentials: Credentials, card_id: str
+) -> tuple[Access, Card, Topic]:
+    """The card and its topic if the caller may see it (hidden cards: moderators only)."""
+    card = await session.get(Card, card_id)
+    if card is None:
+        raise NotFound(N_("This card does not exist."))
+    access = await access_workshop(session=session, credentials=credentials, workshop_id=card.workshop_id)
+    if card.hidden and not access.is_moderator:
+        raise NotFound(N_("This card does not exist."))
+    topic = await session.get(Topic, card.topic_id)
+    if topic is None:
+        raise NotFound(N_("This card does not exist."))
+    return access, card, topic

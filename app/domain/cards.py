@@ -1,0 +1,160 @@
+"""Cards: post, edit, hide, delete — with the phase and authorship rules of the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.actors import Actor, ModeratorActor, ParticipantActor
+from app.domain.errors import Conflict, Forbidden, Invalid
+from app.domain.eventlog import event_append
+from app.domain.validate import clean_text
+from app.domain.workshops import group_list
+from app.events import CardCreated, CardDeleted, CardHidden, CardUpdated
+from app.i18n import N_
+from app.models import TEXT_MAX, Card, Topic, utcnow
+
+KINDS: tuple[str, ...] = ("need", "logic", "idea", "question", "example", "concern")
+IDEMPOTENCY_KEY_MAX = 100
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise Invalid(N_("Please choose what kind of card this is."), field="kind")
+    return kind
+
+
+def _check_can_post(actor: Actor, topic: Topic) -> None:
+    if isinstance(actor, ParticipantActor) and topic.phase != "collect":
+        raise Conflict(N_("This topic is not collecting cards right now."))
+    if topic.phase == "closed":
+        raise Conflict(N_("This topic is closed."))
+
+
+async def _by_idempotency_key(session: AsyncSession, actor: Actor, key: str) -> Card | None:
+    result = await session.execute(
+        select(Card).where(Card.actor_key == actor.key, Card.idempotency_key == key)  # type: ignore[arg-type]
+    )
+    return result.scalars().first()
+
+
+async def card_create(
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    topic: Topic,
+    kind: str,
+    text: str,
+    group: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Card, bool]:
+    """Post a card; returns (card, created). A retried key returns the first card unchanged.
+
+    Participants post while the topic collects, moderators in every phase but ``closed``
+    (cards from a paper flipchart, labelled with ``group``).
+    """
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
+            raise Invalid(N_("The Idempotency-Key must be 1 to 100 characters."), field="idempotency_key")
+        earlier = await _by_idempotency_key(session, actor, idempotency_key)
+        if earlier is not None:
+            return earlier, False
+    _check_can_post(actor, topic)
+    kind = _check_kind(kind)
+    clean = clean_text(text, field="text", max_len=TEXT_MAX)
+    if isinstance(actor, ParticipantActor):
+        group_key = actor.participant.group_key
+    else:
+        keys = [g.key for g in await group_list(session=session, workshop_id=topic.workshop_id)]
+        if group is None or group not in keys:
+            raise Invalid(N_("Please choose one of the workshop's stakeholder groups."), field="group")
+        group_key = group
+    card = Card(
+        workshop_id=topic.workshop_id,
+        topic_id=topic.id,
+        kind=kind,
+        text=clean,
+        group_key=group_key,
+        participant_id=actor.participant.id if isinstance(actor, ParticipantActor) else None,
+        moderator_id=actor.moderator.id if isinstance(actor, ModeratorActor) else None,
+        actor_key=actor.key,
+        idempotency_key=idempotency_key,
+    )
+    session.add(card)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The same key raced in from a parallel retry: answer with the card that won.
+        await session.rollback()
+        earlier = await _by_idempotency_key(session, actor, idempotency_key or "")
+        if earlier is None:
+            raise
+        return earlier, False
+    card.seq = await event_append(
+        session=session, workshop_id=topic.workshop_id, event=CardCreated(card_id=card.id, topic_id=topic.id)
+    )
+    await session.commit()
+    return card, True
+
+
+def _check_author_may_change(actor: Actor, card: Card, topic: Topic) -> None:
+    if isinstance(actor, ModeratorActor):
+        return
+    if card.participant_id != actor.participant.id:
+        raise Forbidden(N_("You can only change your own cards."))
+    if topic.phase != "collect":
+        raise Conflict(N_("Cards can only be changed while the topic is collecting."))
+
+
+async def card_update(
+    *, session: AsyncSession, actor: Actor, card: Card, topic: Topic, text: str | None = None, hidden: bool | None = None
+) -> Card:
+    """Change the text (author while collecting, or a moderator) and/or hide (moderators)."""
+    if hidden is not None and not isinstance(actor, ModeratorActor):
+        raise Forbidden(N_("Only the workshop's moderators may do this."))
+    if text is not None:
+        _check_author_may_change(actor, card, topic)
+        new_text = clean_text(text, field="text", max_len=TEXT_MAX)
+        if new_text != card.text:
+            card.text = new_text
+            card.edited = True
+            card.updated_at = utcnow()
+            card.seq = await event_append(
+                session=session, workshop_id=card.workshop_id, event=CardUpdated(card_id=card.id, topic_id=card.topic_id)
+            )
+    if hidden is not None and hidden != card.hidden:
+        card.hidden = hidden
+        card.seq = await event_append(
+            session=session,
+            workshop_id=card.workshop_id,
+            event=CardHidden(card_id=card.id, topic_id=card.topic_id, hidden=hidden),
+        )
+    session.add(card)
+    await session.commit()
+    return card
+
+
+async def card_delete(*, session: AsyncSession, actor: Actor, card: Card, topic: Topic) -> None:
+    _check_author_may_change(actor, card, topic)
+    await session.delete(card)
+    await event_append(
+        session=session, workshop_id=card.workshop_id, event=CardDeleted(card_id=card.id, topic_id=card.topic_id)
+    )
+    await session.commit()
+
+
+async def card_list(*, session: AsyncSession, topic_id: str, include_hidden: bool) -> Sequence[Card]:
+    query = select(Card).where(Card.topic_id == topic_id).order_by(Card.created_at, Card.id)  # type: ignore[arg-type]
+    if not include_hidden:
+        query = query.where(Card.hidden == False)  # type: ignore[arg-type]  # noqa: E712
+    return (await session.execute(query)).scalars().all()
+
+
+async def cards_by_ids(*, session: AsyncSession, ids: Sequence[str]) -> dict[str, Card]:
+    if not ids:
+        return {}
+    result = await session.execute(select(Card).where(Card.id.in_(ids)))  # type: ignore[attr-defined]
+    return {card.id: card for card in result.scalars().all()}

@@ -1,0 +1,46 @@
+"""Domain errors. One exception handler maps them to HTTP (JSON or a readable page).
+
+Messages are English msgids marked with ``N_`` and translated when shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.params = params
+
+
+class Invalid(DomainError):
+    """The input breaks a rule (length, kind, unknown group …)."""
+
+    status_code = 422
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+
+
+class Conflict(DomainError):
+    """The input is fine but the state does not allow it (phase, already joined …)."""
+
+    status_code = 409
+
+
+class RateLimited(DomainError):
+    status_code = 429

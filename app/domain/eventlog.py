@@ -1,0 +1,76 @@
+"""The per-workshop event log: append in the writer's transaction, read for replay.
+
+``seq`` comes from ``workshop.last_seq``, incremented by an ``UPDATE … RETURNING`` in the same
+transaction as the change: the row lock orders concurrent writers of one workshop, so seq is
+gap-free and a committed seq N means every seq < N is committed too. The session publishes
+the (workshop, seq) pairs after commit (``app/db.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import PENDING_EVENTS, REPLAY_WINDOW
+from app.events import Event, event_payload
+from app.models import EventLog, Workshop
+
+PRUNE_EVERY = 100
+
+
+async def event_append(*, session: AsyncSession, workshop_id: str, event: Event) -> int:
+    """Record ``event`` with the workshop's next seq; published once the session commits."""
+    replay_window = int(session.info.get(REPLAY_WINDOW, 5000))
+    result = await session.execute(
+        update(Workshop)
+        .where(Workshop.id == workshop_id)  # type: ignore[arg-type]
+        .values(last_seq=Workshop.last_seq + 1)
+        .returning(Workshop.last_seq)
+    )
+    seq = int(result.scalar_one())
+    session.add(
+        EventLog(workshop_id=workshop_id, seq=seq, type=event.type, payload=event_payload(event))
+    )
+    session.info.setdefault(PENDING_EVENTS, []).append((workshop_id, seq))
+    if seq % PRUNE_EVERY == 0 and seq > replay_window:
+        await session.execute(
+            delete(EventLog).where(
+                EventLog.workshop_id == workshop_id,  # type: ignore[arg-type]
+                EventLog.seq <= seq - replay_window,  # type: ignore[arg-type]
+            )
+        )
+    return seq
+
+
+async def event_list_after(
+    *, session: AsyncSession, workshop_id: str, after: int, upto: int | None = None, limit: int = 1000
+) -> Sequence[EventLog]:
+    query = (
+        select(EventLog)
+        .where(EventLog.workshop_id == workshop_id, EventLog.seq > after)  # type: ignore[arg-type]
+        .order_by(EventLog.seq)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    if upto is not None:
+        query = query.where(EventLog.seq <= upto)  # type: ignore[arg-type]
+    return (await session.execute(query)).scalars().all()
+
+
+async def event_replayable(
+    *, session: AsyncSession, workshop_id: str, after: int, last_seq: int, replay_window: int
+) -> bool:
+    """Can a client that applied ``after`` catch up from the log, or must it reload?"""
+    if after > last_seq or after < 0:
+        return False
+    if after == last_seq:
+        return True
+    if last_seq - after > replay_window:
+        return False
+    oldest = (
+        await session.execute(
+            select(func.min(EventLog.seq)).where(EventLog.workshop_id == workshop_id)  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    return oldest is not None and oldest <= after + 1

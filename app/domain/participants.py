@@ -1,0 +1,86 @@
+"""Participants: joining by code (no account, no e-mail) and finding them again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import Forbidden, Invalid
+from app.domain.eventlog import event_append
+from app.domain.tokens import token_hash, token_new
+from app.domain.validate import clean_text
+from app.domain.workshops import group_list
+from app.events import ParticipantJoined
+from app.i18n import N_
+from app.models import NAME_MAX, Participant, Workshop
+
+
+@dataclass(frozen=True)
+class JoinInput:
+    display_name: str
+    organization: str
+    group: str
+
+
+async def participant_for_device(*, session: AsyncSession, workshop_id: str, device_token: str) -> Participant | None:
+    result = await session.execute(
+        select(Participant).where(
+            Participant.workshop_id == workshop_id,  # type: ignore[arg-type]
+            Participant.device_hash == token_hash(device_token),  # type: ignore[arg-type]
+        )
+    )
+    return result.scalars().first()
+
+
+async def participant_for_token(*, session: AsyncSession, token: str) -> Participant | None:
+    result = await session.execute(select(Participant).where(Participant.token_hash == token_hash(token)))  # type: ignore[arg-type]
+    return result.scalars().first()
+
+
+async def participant_list(*, session: AsyncSession, workshop_id: str) -> Sequence[Participant]:
+    result = await session.execute(
+        select(Participant).where(Participant.workshop_id == workshop_id).order_by(Participant.created_at)  # type: ignore[arg-type]
+    )
+    return result.scalars().all()
+
+
+async def participant_join(
+    *, session: AsyncSession, workshop: Workshop, join: JoinInput, device_token: str | None = None
+) -> tuple[Participant, str | None]:
+    """Join ``workshop``. Returns the participant and a new bearer token (``None`` on rejoin).
+
+    A browser that joined before (same device cookie) gets its earlier identity back; that
+    works even after joins were closed, so a dropped phone can return.
+    """
+    if device_token is not None:
+        known = await participant_for_device(session=session, workshop_id=workshop.id, device_token=device_token)
+        if known is not None:
+            return known, None
+    if not workshop.joins_open:
+        raise Forbidden(N_("This workshop is closed to new participants."))
+    groups = await group_list(session=session, workshop_id=workshop.id)
+    if join.group not in {g.key for g in groups}:
+        raise Invalid(N_("Please choose one of the workshop's stakeholder groups."), field="group")
+    name: str | None
+    if workshop.anonymous and not (join.display_name or "").strip():
+        name = None
+    else:
+        name = clean_text(join.display_name, field="display_name", max_len=NAME_MAX, multiline=False)
+    organization = clean_text(join.organization, field="organization", max_len=NAME_MAX, min_len=0, multiline=False)
+    token = token_new()
+    participant = Participant(
+        workshop_id=workshop.id,
+        display_name=name,
+        organization=organization,
+        group_key=join.group,
+        device_hash=token_hash(device_token) if device_token else None,
+        token_hash=token_hash(token),
+    )
+    session.add(participant)
+    await session.flush()
+    await event_append(session=session, workshop_id=workshop.id, event=ParticipantJoined(participant_id=participant.id))
+    await session.commit()
+    return participant, token

@@ -1,0 +1,40 @@
+"""Shared input rules: trimmed text within limits, no control characters, valid UTF-8."""
+
+from __future__ import annotations
+
+import re
+
+from app.domain.errors import Invalid
+from app.i18n import N_
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(
+    value: str | None,
+    *,
+    field: str,
+    max_len: int,
+    min_len: int = 1,
+    multiline: bool = True,
+) -> str:
+    """Trim ``value`` and check its length; raise :class:`Invalid` with a readable message."""
+    text = (value or "").strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Invalid(N_("The text contains characters that cannot be stored."), field=field) from exc
+    if _CONTROL.search(text) or (not multiline and ("\n" in text or "\r" in text)):
+        raise Invalid(N_("The text contains control characters."), field=field)
+    if len(text) < min_len:
+        if min_len == 1:
+            raise Invalid(N_("Please fill in this field."), field=field)
+        raise Invalid(N_("Please enter at least %(min)d characters."), field=field, min=min_len)
+    if len(text) > max_len:
+        raise Invalid(
+            N_("Please keep this to %(max)d characters (it has %(length)d)."),
+            field=field,
+            max=max_len,
+            length=len(text),
+        )
+    return text

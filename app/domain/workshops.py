@@ -1,0 +1,300 @@
+"""Workshops and their stakeholder groups: create, change, find, and who may see them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.actors import ModeratorActor
+from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.eventlog import event_append
+from app.domain.tokens import join_code_new, join_code_normalize
+from app.domain.validate import clean_text
+from app.events import WorkshopUpdated
+from app.i18n import N_
+from app.models import (
+    NAME_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    Participant,
+    StakeholderGroup,
+    Topic,
+    Workshop,
+    WorkshopModerator,
+)
+
+
+@dataclass(frozen=True)
+class GroupInput:
+    key: str
+    label_de: str
+    label_en: str
+
+
+# The quadruple helix; Okabe–Ito colours stay apart for colour-blind readers, and every
+# group is always named in text as well.
+DEFAULT_GROUPS: tuple[tuple[str, str, str, str], ...] = (
+    ("science", "Wissenschaft", "Science", "#0072B2"),
+    ("business", "Wirtschaft", "Business", "#E69F00"),
+    ("civil_society", "Zivilgesellschaft", "Civil society", "#009E73"),
+    ("administration", "Verwaltung & Politik", "Administration & politics", "#CC79A7"),
+)
+EXTRA_COLORS = ("#56B4E9", "#D55E00", "#F0E442", "#7F7F7F", "#000000")
+GROUP_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+LOCALES = ("de", "en")
+
+
+@dataclass(frozen=True)
+class WorkshopSettings:
+    """Validated workshop fields; ``None`` leaves a field unchanged in an update."""
+
+    title: str | None = None
+    description: str | None = None
+    locale: str | None = None
+    anonymous: bool | None = None
+    consensus_threshold: float | None = None
+    dot_budget: int | None = None
+    joins_open: bool | None = None
+
+
+def _checked(settings: WorkshopSettings) -> WorkshopSettings:
+    title = (
+        None
+        if settings.title is None
+        else clean_text(settings.title, field="title", max_len=TITLE_MAX, multiline=False)
+    )
+    description = (
+        None
+        if settings.description is None
+        else clean_text(settings.description, field="description", max_len=4000, min_len=0)
+    )
+    if settings.locale is not None and settings.locale not in LOCALES:
+        raise Invalid(N_("Choose German (de) or English (en)."), field="locale")
+    threshold = settings.consensus_threshold
+    if threshold is not None and not 0.5 <= threshold <= 1.0:
+        raise Invalid(N_("The consensus threshold must be between 0.5 and 1."), field="consensus_threshold")
+    if settings.dot_budget is not None and not 1 <= settings.dot_budget <= 50:
+        raise Invalid(N_("The dot budget must be between 1 and 50."), field="dot_budget")
+    return WorkshopSettings(
+        title=title,
+        description=description,
+        locale=settings.locale,
+        anonymous=settings.anonymous,
+        consensus_threshold=threshold,
+        dot_budget=settings.dot_budget,
+        joins_open=settings.joins_open,
+    )
+
+
+def _checked_group(group: GroupInput) -> GroupInput:
+    key = group.key.strip()
+    if not GROUP_KEY.match(key):
+        raise Invalid(
+            N_("A group key uses lower-case letters, digits and _ and starts with a letter."),
+            field="groups",
+        )
+    label_de = clean_text(group.label_de, field="groups", max_len=NAME_MAX, multiline=False)
+    label_en = clean_text(group.label_en or label_de, field="groups", max_len=NAME_MAX, multiline=False)
+    return GroupInput(key=key, label_de=label_de, label_en=label_en)
+
+
+async def _unique_join_code(session: AsyncSession) -> str:
+    while True:
+        code = join_code_new()
+        taken = await session.execute(select(Workshop.id).where(Workshop.join_code == code))  # type: ignore[arg-type]
+        if taken.first() is None:
+            return code
+
+
+async def workshop_create(
+    *,
+    session: AsyncSession,
+    moderator: ModeratorActor,
+    settings: WorkshopSettings,
+    groups: Sequence[GroupInput] | None = None,
+    topics: Sequence[tuple[str, str]] = (),
+    series_id: str | None = None,
+) -> Workshop:
+    """Create a workshop owned by ``moderator``; without ``groups``, the four defaults."""
+    checked = _checked(settings)
+    if checked.title is None:
+        raise Invalid(N_("Please fill in this field."), field="title")
+    group_rows: list[StakeholderGroup] = []
+    if groups is None:
+        group_rows = [
+            StakeholderGroup(key=key, label_de=de, label_en=en, color=color, position=i)
+            for i, (key, de, en, color) in enumerate(DEFAULT_GROUPS)
+        ]
+    else:
+        cleaned = [_checked_group(g) for g in groups]
+        if not cleaned:
+            raise Invalid(N_("A workshop needs at least one stakeholder group."), field="groups")
+        if len({g.key for g in cleaned}) != len(cleaned):
+            raise Invalid(N_("Each group key may appear only once."), field="groups")
+        group_rows = [
+            StakeholderGroup(
+                key=g.key, label_de=g.label_de, label_en=g.label_en, color=_color_for(g.key, i), position=i
+            )
+            for i, g in enumerate(cleaned)
+        ]
+    topic_rows = [
+        Topic(
+            title=clean_text(title, field="topics", max_len=TITLE_MAX, multiline=False),
+            prompt=clean_text(prompt, field="topics", max_len=TEXT_MAX, min_len=0),
+            position=i,
+        )
+        for i, (title, prompt) in enumerate(topics)
+    ]
+    workshop = Workshop(
+        title=checked.title,
+        description=checked.description or "",
+        locale=checked.locale or "de",
+        anonymous=bool(checked.anonymous),
+        consensus_threshold=checked.consensus_threshold or 0.75,
+        dot_budget=checked.dot_budget or 5,
+        joins_open=True if checked.joins_open is None else checked.joins_open,
+        join_code=await _unique_join_code(session),
+        series_id=series_id,
+    )
+    session.add(workshop)
+    await session.flush()
+    session.add(WorkshopModerator(workshop_id=workshop.id, moderator_id=moderator.moderator.id))
+    for row in group_rows:
+        row.workshop_id = workshop.id
+        session.add(row)
+    for topic in topic_rows:
+        topic.workshop_id = workshop.id
+        session.add(topic)
+    await session.commit()
+    return workshop
+
+
+def _color_for(key: str, index: int) -> str:
+    for default_key, _de, _en, color in DEFAULT_GROUPS:
+        if key == default_key:
+            return color
+    return EXTRA_COLORS[index % len(EXTRA_COLORS)]
+
+
+async def workshop_update(
+    *, session: AsyncSession, workshop: Workshop, settings: WorkshopSettings
+) -> Workshop:
+    """Change settings (moderators only: callers pass a workshop from ``access_workshop_moderated``)."""
+    checked = _checked(settings)
+    for field in ("title", "description", "locale", "anonymous", "consensus_threshold", "dot_budget", "joins_open"):
+        value = getattr(checked, field)
+        if value is not None:
+            setattr(workshop, field, value)
+    session.add(workshop)
+    await event_append(session=session, workshop_id=workshop.id, event=WorkshopUpdated())
+    await session.commit()
+    return workshop
+
+
+async def workshop_get(*, session: AsyncSession, workshop_id: str) -> Workshop:
+    workshop = await session.get(Workshop, workshop_id)
+    if workshop is None:
+        raise NotFound(N_("This workshop does not exist."))
+    return workshop
+
+
+async def workshop_by_code(*, session: AsyncSession, code: str) -> Workshop | None:
+    normalized = join_code_normalize(code)
+    if not normalized:
+        return None
+    result = await session.execute(select(Workshop).where(Workshop.join_code == normalized))  # type: ignore[arg-type]
+    return result.scalars().first()
+
+
+async def is_workshop_moderator(*, session: AsyncSession, workshop_id: str, moderator_id: str) -> bool:
+    link = await session.get(WorkshopModerator, (workshop_id, moderator_id))
+    return link is not None
+
+
+async def workshop_list_for_moderator(*, session: AsyncSession, moderator: ModeratorActor) -> Sequence[Workshop]:
+    result = await session.execute(
+        select(Workshop)
+        .join(WorkshopModerator, WorkshopModerator.workshop_id == Workshop.id)  # type: ignore[arg-type]
+        .where(WorkshopModerator.moderator_id == moderator.moderator.id)  # type: ignore[arg-type]
+        .order_by(Workshop.created_at.desc())  # type: ignore[attr-defined]
+    )
+    return result.scalars().all()
+
+
+async def group_list(*, session: AsyncSession, workshop_id: str) -> Sequence[StakeholderGroup]:
+    result = await session.execute(
+        select(StakeholderGroup)
+        .where(StakeholderGroup.workshop_id == workshop_id)  # type: ignore[arg-type]
+        .order_by(StakeholderGroup.position)  # type: ignore[arg-type]
+    )
+    return result.scalars().all()
+
+
+async def participant_count(*, session: AsyncSession, workshop_id: str) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(Participant).where(Participant.workshop_id == workshop_id)  # type: ignore[arg-type]
+    )
+    return int(result.scalar_one())
+
+
+async def _groups_editable(session: AsyncSession, workshop: Workshop) -> None:
+    if await participant_count(session=session, workshop_id=workshop.id):
+        raise Conflict(N_("Groups can only be added or removed before anyone has joined."))
+
+
+async def group_add(
+    *, session: AsyncSession, workshop: Workshop, group: GroupInput
+) -> StakeholderGroup:
+    await _groups_editable(session, workshop)
+    checked = _checked_group(group)
+    existing = await group_list(session=session, workshop_id=workshop.id)
+    if any(g.key == checked.key for g in existing):
+        raise Invalid(N_("Each group key may appear only once."), field="key")
+    row = StakeholderGroup(
+        workshop_id=workshop.id,
+        key=checked.key,
+        label_de=checked.label_de,
+        label_en=checked.label_en,
+        color=_color_for(checked.key, len(existing)),
+        position=len(existing),
+    )
+    session.add(row)
+    await event_append(session=session, workshop_id=workshop.id, event=WorkshopUpdated())
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        raise Invalid(N_("Each group key may appear only once."), field="key") from exc
+    return row
+
+
+async def group_rename(
+    *, session: AsyncSession, workshop: Workshop, key: str, label_de: str, label_en: str
+) -> StakeholderGroup:
+    """Labels may change at any time; the key (which cards refer to) never does."""
+    row = next((g for g in await group_list(session=session, workshop_id=workshop.id) if g.key == key), None)
+    if row is None:
+        raise NotFound(N_("This group does not exist."))
+    checked = _checked_group(GroupInput(key=key, label_de=label_de, label_en=label_en))
+    row.label_de, row.label_en = checked.label_de, checked.label_en
+    session.add(row)
+    await event_append(session=session, workshop_id=workshop.id, event=WorkshopUpdated())
+    await session.commit()
+    return row
+
+
+async def group_remove(*, session: AsyncSession, workshop: Workshop, key: str) -> None:
+    await _groups_editable(session, workshop)
+    groups = await group_list(session=session, workshop_id=workshop.id)
+    row = next((g for g in groups if g.key == key), None)
+    if row is None:
+        raise NotFound(N_("This group does not exist."))
+    if len(groups) == 1:
+        raise Conflict(N_("A workshop needs at least one stakeholder group."))
+    await session.delete(row)
+    await event_append(session=session, workshop_id=workshop.id, event=WorkshopUpdated())
+    await session.commit()

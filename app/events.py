@@ -1,0 +1,135 @@
+"""Every live event, typed and documented (``docs/events.md`` describes them for clients).
+
+An event is appended to the workshop's event log in the same transaction as the change it
+announces, with the workshop's next ``seq``; it is published only after that commit. The log
+keeps ids only: what a client receives is rendered from the current state for its audience
+(participant or moderator) when the event is fanned out, so hidden cards and names in anonymous
+workshops never reach participants, and erasing a participant leaves nothing in the log.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CardCreated(_Event):
+    """``card.created``: a card was posted. Fields: ``card_id``, ``topic_id``. Data: the card."""
+
+    type: Literal["card.created"] = "card.created"
+    card_id: str
+    topic_id: str
+
+
+class CardUpdated(_Event):
+    """``card.updated``: a card's text changed. Fields: ``card_id``, ``topic_id``. Data: the card."""
+
+    type: Literal["card.updated"] = "card.updated"
+    card_id: str
+    topic_id: str
+
+
+class CardHidden(_Event):
+    """``card.hidden``: a moderator hid or restored a card. Fields: ``card_id``, ``topic_id``,
+    ``hidden``. Data: the card for moderators (and for everyone once restored); for
+    participants only ``{"id", "topic_id", "hidden": true}`` while it is hidden."""
+
+    type: Literal["card.hidden"] = "card.hidden"
+    card_id: str
+    topic_id: str
+    hidden: bool
+
+
+class CardDeleted(_Event):
+    """``card.deleted``: the author or a moderator deleted a card. Fields: ``card_id``,
+    ``topic_id``. Data: ``{"id", "topic_id"}``."""
+
+    type: Literal["card.deleted"] = "card.deleted"
+    card_id: str
+    topic_id: str
+
+
+class TopicCreated(_Event):
+    """``topic.created``: a topic was added to the agenda. Field: ``topic_id``. Data: the topic."""
+
+    type: Literal["topic.created"] = "topic.created"
+    topic_id: str
+
+
+class TopicUpdated(_Event):
+    """``topic.updated``: title, prompt, guiding questions, position or phase changed.
+    Field: ``topic_id``. Data: the topic."""
+
+    type: Literal["topic.updated"] = "topic.updated"
+    topic_id: str
+
+
+class TopicDeleted(_Event):
+    """``topic.deleted``: a topic was removed with its cards. Field: ``topic_id``.
+    Data: ``{"id"}``."""
+
+    type: Literal["topic.deleted"] = "topic.deleted"
+    topic_id: str
+
+
+class WorkshopUpdated(_Event):
+    """``workshop.updated``: settings or stakeholder groups changed. No fields.
+    Data: the workshop as the API returns it to the receiver."""
+
+    type: Literal["workshop.updated"] = "workshop.updated"
+
+
+class ParticipantJoined(_Event):
+    """``participant.joined``: someone joined. Field: ``participant_id``.
+    Data: ``{"group", "participants": {group key: count}}`` (plus the participant for
+    moderators)."""
+
+    type: Literal["participant.joined"] = "participant.joined"
+    participant_id: str
+
+
+Event = Annotated[
+    CardCreated
+    | CardUpdated
+    | CardHidden
+    | CardDeleted
+    | TopicCreated
+    | TopicUpdated
+    | TopicDeleted
+    | WorkshopUpdated
+    | ParticipantJoined,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+#: Every logged event type, in documentation order.
+EVENT_TYPES: tuple[str, ...] = (
+    "card.created",
+    "card.updated",
+    "card.hidden",
+    "card.deleted",
+    "topic.created",
+    "topic.updated",
+    "topic.deleted",
+    "workshop.updated",
+    "participant.joined",
+)
+
+#: Ephemeral types: ``seq`` is null, never logged, never replayed.
+EPHEMERAL_TYPES: tuple[str, ...] = ("presence.changed", "resync")
+
+
+def event_from_log(type_: str, payload: dict[str, Any]) -> Event:
+    """Rebuild a typed event from an event-log row."""
+    return EVENT_ADAPTER.validate_python({"type": type_, **payload})
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """What the event log keeps of an event: its fields without ``type``."""
+    return event.model_dump(exclude={"type"})

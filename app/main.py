@@ -1,0 +1,86 @@
+"""The app factory: ``create_app(settings)`` builds everything inside the lifespan.
+
+Nothing is created at import time, so a test can build an app with any settings.
+Architecture: ``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.config import Settings
+from app.db import Database
+from app.migrate import migrate
+from app.realtime.backends import backend_for
+from app.realtime.hub import Hub
+from app.realtime.render import EventRenderer
+from app.routes.limits import FailureLimiter
+from app.routes import api, auth, errors, pages_moderator, pages_participant, ws
+from app.security import ProtectMiddleware
+from app.templating import make_env, make_templates
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await asyncio.to_thread(migrate, settings)
+        env = make_env()
+        hub: Hub | None = None
+
+        def publish(workshop_id: str, seq: int) -> None:
+            if hub is not None:
+                hub.publish(workshop_id, seq)
+
+        db = Database(settings, publish)
+        hub = Hub(db=db, renderer=EventRenderer(env))
+        backend = backend_for(settings, hub)
+        await backend.start()
+        app.state.settings = settings
+        app.state.db = db
+        app.state.hub = hub
+        app.state.env = env
+        app.state.templates = make_templates(env)
+        app.state.secret_key = settings.resolved_secret_key()
+        app.state.sockets = set()
+        app.state.join_limiter = FailureLimiter(
+            per_minute=settings.join_failures_per_minute, secret=app.state.secret_key
+        )
+        try:
+            yield
+        finally:
+            await ws.close_all(app)
+            await hub.close()
+            await backend.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="Runde",
+        version="0.1.0",
+        summary="Live stakeholder workshops that end in a consensus document.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.add_middleware(
+        ProtectMiddleware,
+        base_url=settings.base_url,
+        secure_cookies=settings.base_url.startswith("https://") or settings.env == "production",
+        default_locale=settings.default_locale,
+    )
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (auth, api, pages_participant, pages_moderator, ws):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,159 @@
+"""SQLModel tables: the normal state of every workshop, plus the event log.
+
+Design notes: ``docs/architecture.md``. Every table that holds participant data has a
+timestamp a retention job can use; events name participants only by id (erasure).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
+def new_id() -> str:
+    """A 16-character random id (80 bits): short enough for URLs, unguessable."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+NAME_MAX = 80
+TEXT_MAX = 1000
+TITLE_MAX = 200
+
+
+class Moderator(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthSession(SQLModel, table=True):
+    """A moderator's login (cookie) or API token (bearer); only the token's hash is kept."""
+
+    __tablename__ = "auth_session"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    moderator_id: str = Field(foreign_key="moderator.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=16)  # "cookie" | "bearer"
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class Series(SQLModel, table=True):
+    """Recurring rounds on one theme (registration and carry-over hang off it later)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    title: str = Field(max_length=TITLE_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Workshop(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    series_id: str | None = Field(default=None, foreign_key="series.id", ondelete="SET NULL")
+    title: str = Field(max_length=TITLE_MAX)
+    description: str = Field(default="", max_length=4000)
+    locale: str = Field(default="de", max_length=5)
+    anonymous: bool = False
+    consensus_threshold: float = 0.75
+    dot_budget: int = 5
+    joins_open: bool = True
+    join_code: str = Field(max_length=16, unique=True, index=True)
+    # The per-workshop event counter: incremented in the writing transaction, so seq is
+    # gap-free and commits in order (a database sequence would commit out of order).
+    last_seq: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkshopModerator(SQLModel, table=True):
+    __tablename__ = "workshop_moderator"
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", primary_key=True)
+    moderator_id: str = Field(foreign_key="moderator.id", ondelete="CASCADE", primary_key=True)
+
+
+class StakeholderGroup(SQLModel, table=True):
+    __tablename__ = "stakeholder_group"
+    __table_args__ = (UniqueConstraint("workshop_id", "key"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    key: str = Field(max_length=40)
+    label_de: str = Field(max_length=NAME_MAX)
+    label_en: str = Field(max_length=NAME_MAX)
+    color: str = Field(max_length=7)
+    position: int = 0
+
+
+class Topic(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    title: str = Field(max_length=TITLE_MAX)
+    prompt: str = Field(default="", max_length=TEXT_MAX)
+    guiding_questions: str = Field(default="", max_length=4000)  # one per line
+    phase: str = Field(default="collect", max_length=16)
+    position: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Participant(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workshop_id", "device_hash"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    display_name: str | None = Field(default=None, max_length=NAME_MAX)  # None: anonymous
+    organization: str = Field(default="", max_length=NAME_MAX)
+    group_key: str = Field(max_length=40)
+    # sha256 of the browser's device cookie (rejoining keeps the identity) and of the
+    # participant's bearer token; the tokens themselves are never stored.
+    device_hash: str | None = Field(default=None, max_length=64, index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Card(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("actor_key", "idempotency_key"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    topic_id: str = Field(foreign_key="topic.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=16)
+    text: str = Field(max_length=TEXT_MAX)
+    group_key: str = Field(max_length=40)
+    participant_id: str | None = Field(
+        default=None, foreign_key="participant.id", ondelete="SET NULL", index=True
+    )
+    moderator_id: str | None = Field(
+        default=None, foreign_key="moderator.id", ondelete="SET NULL"
+    )
+    actor_key: str = Field(max_length=20)  # "p:<id>" or "m:<id>": scope of idempotency keys
+    idempotency_key: str | None = Field(default=None, max_length=100)
+    hidden: bool = False
+    edited: bool = False
+    seq: int = 0  # seq of the last event that changed this card
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EventLog(SQLModel, table=True):
+    """One row per live event; ``payload`` holds ids only, never names or texts."""
+
+    __tablename__ = "event_log"
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", primary_key=True)
+    seq: int = Field(primary_key=True)
+    type: str = Field(max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,103 @@
+"""Broadcast backends: how one instance tells the others "workshop W has events up to N".
+
+Only that signal travels; every instance reads the events themselves from the database, so a
+lost signal loses nothing (the next one, or a reconnect, brings the rest). ``memory://`` is
+the default for one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Protocol
+
+from app.config import Settings
+from app.realtime.hub import Hub
+
+log = logging.getLogger("runde.broadcast")
+CHANNEL = "runde:events"
+
+
+class Backend(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class MemoryBackend:
+    """One process: the signal goes straight to the local hub."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def start(self) -> None:
+        self.hub.set_backend_publish(self.hub.on_signal)
+
+    async def stop(self) -> None:
+        return None
+
+
+class RedisBackend:
+    """Several instances: Redis pub/sub carries ``{"w": workshop_id, "s": seq}``."""
+
+    def __init__(self, hub: Hub, url: str) -> None:
+        self.hub = hub
+        self.url = url
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from redis import asyncio as aioredis
+
+        self.redis = aioredis.from_url(self.url)
+        self.pubsub = self.redis.pubsub()
+        await self.pubsub.subscribe(CHANNEL)
+        self._task = asyncio.create_task(self._listen())
+        self.hub.set_backend_publish(self._publish)
+
+    def _publish(self, workshop_id: str, seq: int) -> None:
+        # Local subscribers are served at once; the other instances hear it through Redis.
+        self.hub.on_signal(workshop_id, seq)
+        message = json.dumps({"w": workshop_id, "s": seq})
+        task = asyncio.get_running_loop().create_task(self.redis.publish(CHANNEL, message))
+        task.add_done_callback(_log_failure)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("redis pub/sub failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            if message is None:
+                continue
+            try:
+                data = json.loads(message["data"])
+                self.hub.on_signal(str(data["w"]), int(data["s"]))
+            except (ValueError, KeyError, TypeError):
+                log.warning("ignored a malformed broadcast message")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.pubsub.aclose()
+        await self.redis.aclose()
+
+
+def _log_failure(task: asyncio.Task[object]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("redis publish failed: %s", task.exception())
+
+
+def backend_for(settings: Settings, hub: Hub) -> Backend:
+    url = settings.broadcast_url
+    if url.startswith("memory://"):
+        return MemoryBackend(hub)
+    if url.startswith(("redis://", "rediss://")):
+        return RedisBackend(hub, url)
+    raise ValueError(f"RUNDE_BROADCAST_URL not supported: {url!r} (use memory:// or redis://…)")

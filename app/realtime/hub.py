@@ -1,0 +1,233 @@
+"""Per-workshop subscribers, bounded queues, and the pump that fans events out.
+
+After a commit the broadcast backend signals "workshop W has events up to seq N". The
+workshop's pump reads the missing events from the log, renders each once per audience
+(:mod:`app.realtime.render`) and puts the same string into every subscriber's bounded queue.
+A subscriber whose queue is full is dropped; its browser reconnects with ``after=`` and the
+replay brings back what it missed, so one slow phone cannot hold up the room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.domain.board import Audience, group_views
+from app.domain.eventlog import event_list_after
+from app.domain.workshops import group_list
+from app.db import Database
+from app.i18n import use_locale
+from app.security import no_csrf
+from app.models import Workshop
+from app.realtime.render import EventRenderer, Target, json_message
+
+log = logging.getLogger("runde.hub")
+
+PRESENCE_DELAY = 0.2  # coalesce a burst of joins into one presence message
+PUMP_BATCH = 200
+
+
+@dataclass(eq=False)
+class Connection:
+    """One subscribed WebSocket. ``sent_seq`` is the last seq this client has received."""
+
+    workshop_id: str
+    target: Target
+    queue_size: int
+    participant_id: str | None = None
+    group_key: str | None = None
+    display_name: str | None = None
+    on_overflow: Callable[[Connection], None] | None = None
+    sent_seq: int = 0
+    queue: asyncio.Queue[tuple[int | None, str]] = field(init=False)
+    dropped: bool = False
+
+    def __post_init__(self) -> None:
+        self.queue = asyncio.Queue(maxsize=self.queue_size)
+
+    def offer(self, seq: int | None, message: str) -> None:
+        if self.dropped:
+            return
+        try:
+            self.queue.put_nowait((seq, message))
+        except asyncio.QueueFull:
+            self.dropped = True
+            if self.on_overflow is not None:
+                self.on_overflow(self)
+
+
+@dataclass(eq=False)
+class Channel:
+    workshop_id: str
+    connections: set[Connection] = field(default_factory=set)
+    delivered: int | None = None  # highest seq fanned out; None until first read
+    target: int = 0
+    pump: asyncio.Task[None] | None = None
+    presence_task: asyncio.Task[None] | None = None
+
+
+class Hub:
+    def __init__(self, *, db: Database, renderer: EventRenderer) -> None:
+        self.db = db
+        self.renderer = renderer
+        self.channels: dict[str, Channel] = {}
+        self._signal: Callable[[str, int], None] = self.on_signal
+
+    # --- signals -------------------------------------------------------------------------
+
+    def set_backend_publish(self, publish: Callable[[str, int], None]) -> None:
+        self._signal = publish
+
+    def publish(self, workshop_id: str, seq: int) -> None:
+        """Called after a commit: tell every instance (through the backend) about ``seq``."""
+        self._signal(workshop_id, seq)
+
+    def on_signal(self, workshop_id: str, seq: int) -> None:
+        """Workshop ``workshop_id`` has committed events up to ``seq``."""
+        channel = self.channels.get(workshop_id)
+        if channel is None:
+            return
+        channel.target = max(channel.target, seq)
+        self._kick(channel)
+
+    def _kick(self, channel: Channel) -> None:
+        if channel.delivered is None or channel.delivered >= channel.target:
+            return
+        if channel.pump is None or channel.pump.done():
+            channel.pump = asyncio.create_task(self._pump(channel))
+
+    async def _pump(self, channel: Channel) -> None:
+        try:
+            while channel.delivered is not None and channel.delivered < channel.target and channel.connections:
+                async with self.db.session() as session:
+                    workshop = await session.get(Workshop, channel.workshop_id)
+                    rows = await event_list_after(
+                        session=session,
+                        workshop_id=channel.workshop_id,
+                        after=channel.delivered,
+                        upto=channel.target,
+                        limit=PUMP_BATCH,
+                    )
+                    if workshop is None or not rows:
+                        channel.delivered = channel.target
+                        break
+                    for row in rows:
+                        targets = {conn.target for conn in channel.connections}
+                        rendered = await self.renderer.render(
+                            session=session, workshop=workshop, row=row, targets=targets
+                        )
+                        # A plain loop of non-blocking puts: render once, the same str for all.
+                        for conn in list(channel.connections):
+                            message = rendered.get(conn.target)
+                            if message is not None:
+                                conn.offer(row.seq, message)
+                        channel.delivered = row.seq
+        except Exception:  # the pump must survive a bad event; clients resync via replay
+            log.exception("pump failed for workshop %s", channel.workshop_id)
+        finally:
+            if not channel.connections:
+                self.channels.pop(channel.workshop_id, None)
+
+    # --- subscriptions -------------------------------------------------------------------
+
+    def add(self, conn: Connection) -> None:
+        """Start buffering live events for ``conn`` before its replay is read."""
+        channel = self.channels.get(conn.workshop_id)
+        if channel is None:
+            channel = self.channels[conn.workshop_id] = Channel(workshop_id=conn.workshop_id)
+        channel.connections.add(conn)
+
+    def start(self, conn: Connection, *, last_seq: int) -> None:
+        """Go live for ``conn`` once ``last_seq`` was read *after* :meth:`add`.
+
+        A new channel starts fanning out after ``last_seq``; anything up to it reaches the new
+        client through its own replay, anything after it through the pump.
+        """
+        channel = self.channels[conn.workshop_id]
+        if channel.delivered is None:
+            channel.delivered = last_seq
+        channel.target = max(channel.target, last_seq)
+        self._kick(channel)
+        self._schedule_presence(channel)
+
+    def remove(self, conn: Connection) -> None:
+        channel = self.channels.get(conn.workshop_id)
+        if channel is None:
+            return
+        channel.connections.discard(conn)
+        if channel.connections:
+            self._schedule_presence(channel)
+        elif channel.pump is None or channel.pump.done():
+            self.channels.pop(conn.workshop_id, None)
+
+    def connection_count(self, workshop_id: str) -> int:
+        channel = self.channels.get(workshop_id)
+        return len(channel.connections) if channel else 0
+
+    # --- presence (ephemeral: seq null, never logged) ----------------------------------------
+
+    def _schedule_presence(self, channel: Channel) -> None:
+        if channel.presence_task is None or channel.presence_task.done():
+            channel.presence_task = asyncio.create_task(self._presence_later(channel))
+
+    async def _presence_later(self, channel: Channel) -> None:
+        await asyncio.sleep(PRESENCE_DELAY)
+        try:
+            await self._send_presence(channel)
+        except Exception:
+            log.exception("presence failed for workshop %s", channel.workshop_id)
+
+    def presence(self, workshop_id: str) -> tuple[dict[str, set[str]], dict[str, set[str]], int]:
+        """Online participants per group: (ids per group, names per group, moderator count)."""
+        ids: dict[str, set[str]] = defaultdict(set)
+        names: dict[str, set[str]] = defaultdict(set)
+        moderators = 0
+        channel = self.channels.get(workshop_id)
+        for conn in channel.connections if channel else ():
+            if conn.participant_id and conn.group_key:
+                ids[conn.group_key].add(conn.participant_id)
+                names[conn.group_key].add(conn.display_name or "")
+            elif conn.target.audience.is_moderator:
+                moderators += 1
+        return ids, names, moderators
+
+    async def _send_presence(self, channel: Channel) -> None:
+        if not channel.connections:
+            return
+        ids, names, moderators = self.presence(channel.workshop_id)
+        counts = {key: len(members) for key, members in ids.items()}
+        async with self.db.session() as session:
+            groups = await group_list(session=session, workshop_id=channel.workshop_id)
+        rendered: dict[Target, str] = {}
+        for target in {conn.target for conn in channel.connections}:
+            audience: Audience = target.audience
+            data: dict[str, object] = {"online": counts, "moderators": moderators}
+            if audience.is_moderator:
+                data["names"] = {key: sorted(n for n in members if n) for key, members in names.items()}
+            if target.format == "json":
+                rendered[target] = json_message(None, "presence.changed", data)
+            else:
+                with use_locale(audience.locale), no_csrf():
+                    rendered[target] = self.renderer.fragment(
+                        "presence",
+                        groups=group_views(groups, audience.locale),
+                        counts=counts,
+                        names=data.get("names", {}),
+                        moderators=moderators,
+                        audience=audience,
+                    )
+        for conn in list(channel.connections):
+            conn.offer(None, rendered[conn.target])
+
+    async def close(self) -> None:
+        for channel in list(self.channels.values()):
+            for task in (channel.pump, channel.presence_task):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+        self.channels.clear()

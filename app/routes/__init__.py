@@ -1,0 +1,1 @@
+"""HTTP and WebSocket adapters: parse, load the actor, call one domain function, render."""

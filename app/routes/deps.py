@@ -1,0 +1,110 @@
+"""Dependencies as named ``Annotated`` aliases, and the small helpers every route shares."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import Headers
+
+from app.config import Settings
+from app.db import Database
+from app.domain.access import Credentials
+from app.domain.actors import ModeratorActor
+from app.domain.errors import Unauthorized
+from app.domain.moderators import auth_session_moderator
+from app.domain.participants import participant_for_token
+from app.i18n import N_, current_locale
+from app.security import DEVICE_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, cookies_of
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session per request; state-changing requests hold the SQLite write lock (``app/db.py``)."""
+    async with get_db(request).session(write=request.method in UNSAFE_METHODS) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def credentials_from(session: AsyncSession, headers: Headers) -> Credentials:
+    """Bearer header first (then cookies are ignored), else the session and device cookies."""
+    authorization = headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+        moderator = await auth_session_moderator(session=session, token=token, kind="bearer")
+        if moderator is not None:
+            return Credentials(moderator=moderator)
+        participant = await participant_for_token(session=session, token=token)
+        if participant is not None:
+            return Credentials(participant=participant)
+        raise Unauthorized(N_("The access token is missing, wrong or expired."))
+    cookies = cookies_of(headers)
+    moderator = None
+    if cookies.get(SESSION_COOKIE):
+        moderator = await auth_session_moderator(session=session, token=cookies[SESSION_COOKIE], kind="cookie")
+    return Credentials(moderator=moderator, device_token=cookies.get(DEVICE_COOKIE) or None)
+
+
+async def get_credentials(request: Request, session: SessionDep) -> Credentials:
+    return await credentials_from(session, request.headers)
+
+
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+
+
+async def get_moderator(credentials: CredentialsDep) -> ModeratorActor:
+    if credentials.moderator is None:
+        raise Unauthorized(N_("Please log in as a moderator."))
+    return ModeratorActor(credentials.moderator)
+
+
+ModeratorDep = Annotated[ModeratorActor, Depends(get_moderator)]
+
+
+def is_htmx(request: Request) -> bool:
+    """A partial request from htmx; history restores and boosted navigations want whole pages."""
+    if request.headers.get("hx-history-restore-request") == "true":
+        return False
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    env: Environment = request.app.state.env
+    html = env.get_template(template).render(
+        request=request,
+        current_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def base_url(request: Request) -> str:
+    settings = get_settings(request)
+    return settings.base_url.rstrip("/") if settings.base_url else str(request.base_url).rstrip("/")
+
+
+def locale_now() -> str:
+    return current_locale.get()

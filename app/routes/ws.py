@@ -1,0 +1,168 @@
+"""``WS /ws/workshops/{id}``: authenticate, replay what the client missed, then stream.
+
+A reader task and a writer task run side by side; the writer drains the connection's bounded
+queue (filled by the hub's pump). A cookie-authenticated handshake must come from this site's
+Origin (no cross-site WebSocket hijacking). Protocol: ``docs/events.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db import Database
+from app.domain.access import Access, access_workshop
+from app.domain.actors import ParticipantActor
+from app.domain.board import Audience
+from app.domain.errors import DomainError
+from app.domain.eventlog import event_list_after, event_replayable
+from app.i18n import current_locale
+from app.models import Workshop
+from app.realtime.hub import Connection, Hub
+from app.realtime.render import Format, Target
+from app.routes.deps import credentials_from
+from app.security import expected_origin
+
+router = APIRouter()
+
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+SERVICE_RESTART = 1012
+MAX_CLIENT_MESSAGES = 30  # per 10 seconds; the client has nothing to say but pings
+REPLAY_BATCH = 500
+RESYNC = '{"type":"resync"}'
+
+
+async def _authorize(websocket: WebSocket, session: AsyncSession, workshop_id: str, base_url: str) -> Access | None:
+    headers = websocket.headers
+    by_bearer = headers.get("authorization", "").lower().startswith("bearer ")
+    if not by_bearer and headers.get("origin") != expected_origin(websocket.scope, base_url):
+        return None
+    try:
+        credentials = await credentials_from(session, headers)
+        return await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
+    except DomainError:
+        return None
+
+
+async def _last_seq(session: AsyncSession, workshop_id: str) -> int:
+    result = await session.execute(select(Workshop.last_seq).where(Workshop.id == workshop_id))  # type: ignore[arg-type]
+    return int(result.scalar_one())
+
+
+async def _replay(
+    websocket: WebSocket, hub: Hub, session: AsyncSession, workshop: Workshop, conn: Connection, after: int, upto: int
+) -> None:
+    position = after
+    while position < upto:
+        rows = await event_list_after(
+            session=session, workshop_id=workshop.id, after=position, upto=upto, limit=REPLAY_BATCH
+        )
+        if not rows:
+            break
+        for row in rows:
+            rendered = await hub.renderer.render(session=session, workshop=workshop, row=row, targets=[conn.target])
+            await websocket.send_text(rendered[conn.target])
+            position = row.seq
+
+
+async def _read(websocket: WebSocket) -> None:
+    """Drain what the client sends; a flood is a policy violation."""
+    window_start, count = time.monotonic(), 0
+    while True:
+        await websocket.receive_text()
+        now = time.monotonic()
+        if now - window_start > 10:
+            window_start, count = now, 0
+        count += 1
+        if count > MAX_CLIENT_MESSAGES:
+            await websocket.close(code=POLICY_VIOLATION)
+            return
+
+
+async def _write(websocket: WebSocket, conn: Connection) -> None:
+    while True:
+        seq, message = await conn.queue.get()
+        if seq is not None:
+            if seq <= conn.sent_seq:
+                continue  # already sent by the replay
+            conn.sent_seq = seq
+        await websocket.send_text(message)
+
+
+@router.websocket("/ws/workshops/{workshop_id}")
+async def workshop_events(websocket: WebSocket, workshop_id: str, after: int | None = None, format: Format = "html") -> None:
+    app = websocket.app
+    settings: Settings = app.state.settings
+    db: Database = app.state.db
+    hub: Hub = app.state.hub
+    async with db.session() as session:
+        access = await _authorize(websocket, session, workshop_id, settings.base_url)
+    if access is None:
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    await websocket.accept()
+    actor = access.actor
+    participant = actor.participant if isinstance(actor, ParticipantActor) else None
+    conn = Connection(
+        workshop_id=access.workshop.id,
+        target=Target(
+            audience=Audience(role="moderator" if access.is_moderator else "participant", locale=current_locale.get()),
+            format=format,
+        ),
+        queue_size=settings.ws_queue_size,
+        participant_id=participant.id if participant else None,
+        group_key=participant.group_key if participant else None,
+        display_name=participant.display_name if participant else None,
+    )
+    sockets: set[WebSocket] = app.state.sockets
+    sockets.add(websocket)
+    hub.add(conn)
+    try:
+        async with db.session() as session:
+            last_seq = await _last_seq(session, workshop_id)
+            hub.start(conn, last_seq=last_seq)
+            if after is not None and after != last_seq:
+                if await event_replayable(
+                    session=session,
+                    workshop_id=workshop_id,
+                    after=after,
+                    last_seq=last_seq,
+                    replay_window=settings.replay_window,
+                ):
+                    workshop = await session.get(Workshop, workshop_id)
+                    assert workshop is not None
+                    await _replay(websocket, hub, session, workshop, conn, after, last_seq)
+                else:
+                    await websocket.send_text(RESYNC)
+            conn.sent_seq = last_seq
+        reader = asyncio.create_task(_read(websocket))
+        writer = asyncio.create_task(_write(websocket, conn))
+        conn.on_overflow = lambda _conn: writer.cancel()
+        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
+        if conn.dropped:
+            # Too slow to keep up: the client reconnects with after= and replays the rest.
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.close(code=TRY_AGAIN_LATER)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        hub.remove(conn)
+        sockets.discard(websocket)
+
+
+async def close_all(app: FastAPI) -> None:
+    """On shutdown: tell every client to come back (1012); they reconnect with ``after=``."""
+    for websocket in list(getattr(app.state, "sockets", ())):
+        with contextlib.suppress(Exception):
+            await websocket.close(code=SERVICE_RESTART)

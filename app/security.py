@@ -1,0 +1,218 @@
+"""Request-level protections as one pure ASGI middleware.
+
+* Security headers on every HTTP response (CSP without inline script, no framing, nosniff,
+  no referrer) — ``docs/security.md``.
+* Request bodies are limited (413) before any route parses them.
+* CSRF: every state-changing request that could ride on this site's cookies must carry the
+  per-browser token (``X-CSRF-Token`` header from htmx, or a ``csrf_token`` form field) and,
+  when the browser says where it comes from, a same-site ``Origin``. Requests authenticated
+  by an ``Authorization: Bearer`` header carry no ambient authority and are exempt; a
+  cookie-less request cannot act for anybody either.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+import json
+import secrets
+from contextvars import ContextVar
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.i18n import LANG_COOKIE, current_locale, gettext, pick_locale
+
+#: The browser's CSRF token while a request is handled; "" elsewhere (fan-out renders for
+#: everybody and must never carry one person's token).
+current_csrf: ContextVar[str] = ContextVar("current_csrf", default="")
+
+CSRF_COOKIE = "runde_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SESSION_COOKIE = "runde_session"
+DEVICE_COOKIE = "runde_device"
+AMBIENT_COOKIES = (CSRF_COOKIE, SESSION_COOKIE, DEVICE_COOKIE)
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+MAX_BODY = 256 * 1024
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+def cookies_of(headers: Headers) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for chunk in headers.get("cookie", "").split(";"):
+        name, sep, value = chunk.strip().partition("=")
+        if sep:
+            cookies[name] = value
+    return cookies
+
+
+def expected_origin(scope: Scope, base_url: str) -> str:
+    """This site's origin: the configured base URL, else the request's own scheme and host."""
+    if base_url:
+        scheme, _, rest = base_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+    headers = Headers(scope=scope)
+    scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "http"), scope.get("scheme", "http"))
+    return f"{scheme}://{headers.get('host', '')}"
+
+
+class ProtectMiddleware:
+    def __init__(self, app: ASGIApp, *, base_url: str, secure_cookies: bool, default_locale: str) -> None:
+        self.app = app
+        self.base_url = base_url
+        self.secure_cookies = secure_cookies
+        self.default_locale = default_locale
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        cookies = cookies_of(headers)
+        locale = pick_locale(cookies.get(LANG_COOKIE), headers.get("accept-language"), self.default_locale)
+        token = current_locale.set(locale)
+        try:
+            if scope["type"] == "websocket":
+                await self.app(scope, receive, send)
+            else:
+                await self._http(scope, receive, send, headers, cookies, locale)
+        finally:
+            current_locale.reset(token)
+
+    async def _http(
+        self, scope: Scope, receive: Receive, send: Send, headers: Headers, cookies: dict[str, str], locale: str
+    ) -> None:
+        csrf = cookies.get(CSRF_COOKIE) or ""
+        new_csrf = "" if len(csrf) >= 32 else secrets.token_urlsafe(32)
+        state = scope.setdefault("state", {})
+        state["csrf_token"] = new_csrf or csrf
+        state["locale"] = locale
+        csrf_token = current_csrf.set(state["csrf_token"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers", []))
+                present = {name.lower() for name, _ in raw}
+                raw.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
+                raw.append((b"content-language", locale.encode()))
+                if new_csrf:
+                    secure = "; Secure" if self.secure_cookies else ""
+                    cookie = f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Strict{secure}"
+                    raw.append((b"set-cookie", cookie.encode()))
+                message["headers"] = raw
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, send_with_headers, headers, cookies, csrf)
+        finally:
+            current_csrf.reset(csrf_token)
+
+    async def _guarded(
+        self, scope: Scope, receive: Receive, send_with_headers: Send, headers: Headers, cookies: dict[str, str], csrf: str
+    ) -> None:
+        if scope["method"] not in UNSAFE_METHODS:
+            await self.app(scope, receive, send_with_headers)
+            return
+
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            await self._refuse(scope, send_with_headers, 413, gettext("The request is too large."))
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY:
+                await self._refuse(scope, send_with_headers, 413, gettext("The request is too large."))
+                return
+
+        problem = self._csrf_problem(scope, headers, cookies, csrf, body)
+        if problem:
+            await self._refuse(scope, send_with_headers, 403, problem)
+            return
+
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send_with_headers)
+
+    def _csrf_problem(
+        self, scope: Scope, headers: Headers, cookies: dict[str, str], csrf: str, body: bytes
+    ) -> str | None:
+        origin = headers.get("origin")
+        if origin is not None and origin != expected_origin(scope, self.base_url):
+            return gettext("This request came from another site and was refused.")
+        if headers.get("sec-fetch-site") == "cross-site":
+            return gettext("This request came from another site and was refused.")
+        if headers.get("authorization", "").lower().startswith("bearer "):
+            return None
+        if not any(name in cookies for name in AMBIENT_COOKIES):
+            return None
+        sent = headers.get(CSRF_HEADER)
+        if sent is None and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(CSRF_FIELD)
+            sent = values[0] if values else None
+        if not csrf or not sent or not hmac.compare_digest(sent.encode(), csrf.encode()):
+            return gettext("The form has expired. Please reload the page and try again.")
+        return None
+
+    async def _refuse(self, scope: Scope, send: Any, status: int, message: str) -> None:
+        wants_json = scope["path"].startswith("/api/") or "application/json" in Headers(scope=scope).get("accept", "")
+        if wants_json:
+            body = json.dumps({"detail": message}).encode()
+            content_type = b"application/json"
+        else:
+            from html import escape
+
+            body = (
+                f'<!doctype html><html lang="{current_locale.get()}"><head><meta charset="utf-8">'
+                f"<title>{escape(message)}</title><link rel=\"stylesheet\" href=\"/static/css/runde.css\">"
+                f'</head><body><main class="page narrow"><h1>{escape(message)}</h1>'
+                f'<p><a href="/">{escape(gettext("Back to the start page"))}</a></p></main></body></html>'
+            ).encode()
+            content_type = b"text/html; charset=utf-8"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+@contextmanager
+def no_csrf() -> Iterator[None]:
+    """Render for everybody: no browser's token may end up in a shared fragment."""
+    token = current_csrf.set("")
+    try:
+        yield
+    finally:
+        current_csrf.reset(token)

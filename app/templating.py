@@ -1,0 +1,111 @@
+"""Jinja2 environment: autoescape always on, i18n, and the helpers templates share.
+
+No participant text is ever marked safe; fragments pushed over the WebSocket come from the
+same templates as the page (``_push.html`` macros import the page partials).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_datetime
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.templating import Jinja2Templates
+
+from app import i18n
+from app.domain.cards import KINDS
+from app.domain.topics import PHASES
+from app.i18n import N_, current_locale, gettext
+from app.security import current_csrf
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+KIND_LABELS = {
+    "need": N_("Need"),
+    "logic": N_("Logic of thinking and acting"),
+    "idea": N_("Idea"),
+    "question": N_("Question"),
+    "example": N_("Example"),
+    "concern": N_("Concern"),
+}
+KIND_HEADINGS = {
+    "need": N_("Needs"),
+    "logic": N_("Logics of thinking and acting"),
+    "idea": N_("Ideas"),
+    "question": N_("Questions"),
+    "example": N_("Examples"),
+    "concern": N_("Concerns"),
+}
+KIND_HINTS = {
+    "need": N_("What does your group need to take part or to succeed?"),
+    "logic": N_("How does your group think and act — what drives its decisions?"),
+    "idea": N_("A proposal or a way forward."),
+    "question": N_("Something the room should answer or find out."),
+    "example": N_("A practice you know that shows how it can work."),
+    "concern": N_("A risk or an objection to keep in view."),
+}
+PHASE_LABELS = {
+    "collect": N_("Collecting"),
+    "cluster": N_("Clustering"),
+    "vote": N_("Dot voting"),
+    "consent": N_("Consent"),
+    "closed": N_("Closed"),
+}
+
+
+def dom_id(kind: str, *parts: str) -> str:
+    """The one stable element id of a swappable fragment, e.g. ``dom_id("card", id)``."""
+    return "-".join((kind, *parts))
+
+
+def kind_label(kind: str) -> str:
+    return gettext(KIND_LABELS.get(kind, kind))
+
+
+def kind_heading(kind: str) -> str:
+    return gettext(KIND_HEADINGS.get(kind, kind))
+
+
+def kind_hint(kind: str) -> str:
+    return gettext(KIND_HINTS.get(kind, ""))
+
+
+def phase_label(phase: str) -> str:
+    return gettext(PHASE_LABELS.get(phase, phase))
+
+
+def when(value: datetime) -> str:
+    return format_datetime(value, "short", locale=current_locale.get())
+
+
+def make_env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    i18n.install(env)
+    env.globals.update(
+        dom_id=dom_id,
+        kind_label=kind_label,
+        kind_heading=kind_heading,
+        kind_hint=kind_hint,
+        phase_label=phase_label,
+        when=when,
+        locale=lambda: current_locale.get(),
+        LOCALES=i18n.LOCALES,
+        csrf_token=lambda: current_csrf.get(),
+        KINDS=KINDS,
+        PHASES=PHASES,
+    )
+    return env
+
+
+def make_templates(env: Environment) -> Jinja2Templates:
+    return Jinja2Templates(env=env)
+
+

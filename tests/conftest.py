@@ -1,0 +1,161 @@
+"""Fixtures: a real app on a real, isolated database per test (SQLite always; PostgreSQL too
+when ``RUNDE_TEST_DATABASE_URL`` is set, as ``.ci/run`` does).
+
+The schema is migrated with Alembic once per run into a template (a SQLite file, a
+PostgreSQL template database) and copied for every test, so each test starts clean and fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.migrate import migrate
+
+SECRET = "test-secret-" + "x" * 40
+PG_URL = os.environ.get("RUNDE_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _pg_admin_dsn() -> str:
+    return PG_URL.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _pg_url_for(database: str) -> str:
+    base, _, _old = PG_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("template")
+    migrate(Settings(data_dir=folder, secret_key=SECRET))
+    return folder / "runde.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    name = f"runde_tmpl_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    migrate(Settings(database_url=_pg_url_for(name), secret_key=SECRET))
+    yield name
+    with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for this test: SQLite, and PostgreSQL when configured."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copy(template, tmp_path / "runde.sqlite3")
+        yield ""
+        return
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"runde_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    yield _pg_url_for(name)
+    with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        secret_key=SECRET,
+        auto_migrate=False,
+        replay_window=50,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A browser-like client (cookies kept) on a running app."""
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client: TestClient) -> Iterator[TestClient]:
+    """An API tool on the same running app: it keeps no cookies, so no CSRF applies to it."""
+    tool = TestClient(client.app, base_url="http://testserver")
+    tool.event_hooks["response"].append(lambda _response: tool.cookies.clear())
+    yield tool
+
+
+@pytest.fixture
+def client_factory(app: FastAPI) -> Iterator[object]:
+    """More browsers on the same running app: ``client_factory()`` returns a new one."""
+    clients: list[TestClient] = []
+
+    def make() -> TestClient:
+        new = TestClient(app, base_url="http://testserver")
+        new.__enter__()
+        clients.append(new)
+        return new
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, app: FastAPI) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", ws_per_message_deflate=False, lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("live server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    """The app served by uvicorn on a free port, for real WebSocket clients and browsers."""
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
