@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
 import segno
@@ -254,5 +255,8 @@ async def qr_code(
     link = f"{base_url(request)}/j/{access.workshop.join_code}"
     if group in keys:
         link += f"?group={group}"
-    svg = segno.make(link, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff", title=gettext("QR code to join the workshop"))
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(
+        buffer, kind="svg", scale=8, border=2, dark="#000", light="#fff", title=gettext("QR code to join the workshop")
+    )
+    return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
