@@ -103,7 +103,8 @@ def serve(
 
     settings = Settings()
     run_migrations(settings)
-    url = settings.base_url.rstrip("/") or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104  (only for the printed URL)
+    url = settings.base_url.rstrip("/") or f"http://{shown_host}:{port}"
 
     async def first_start(session):  # type: ignore[no-untyped-def]
         if no_demo or await workshops_exist(session=session):

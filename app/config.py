@@ -25,9 +25,7 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = Field(
         "development", description="`production` refuses a missing or weak secret key."
     )
-    data_dir: Path = Field(
-        Path("./data"), description="Folder for the SQLite file and the generated secret."
-    )
+    data_dir: Path = Field(Path("./data"), description="Folder for the SQLite file and the generated secret.")
     database_url: str = Field(
         "",
         description="SQLAlchemy URL; empty means SQLite at `<data_dir>/runde.sqlite3`. "
@@ -37,9 +35,7 @@ class Settings(BaseSettings):
         "memory://",
         description="`memory://` (one process), `redis://…` or `postgres` for several instances.",
     )
-    replay_window: int = Field(
-        5000, ge=10, description="Events per workshop kept for replay after a reconnect."
-    )
+    replay_window: int = Field(5000, ge=10, description="Events per workshop kept for replay after a reconnect.")
     secret_key: str = Field(
         "",
         description="Signs CSRF tokens. Generated into `<data_dir>/secret_key` in development "
@@ -53,12 +49,8 @@ class Settings(BaseSettings):
     default_locale: Literal["de", "en"] = Field(
         "de", description="Language when neither cookie nor `Accept-Language` decides."
     )
-    auto_migrate: bool = Field(
-        True, description="Bring the database to the newest schema when the app starts."
-    )
-    session_days: int = Field(
-        14, ge=1, description="Lifetime of a moderator login and of an API token, in days."
-    )
+    auto_migrate: bool = Field(True, description="Bring the database to the newest schema when the app starts.")
+    session_days: int = Field(14, ge=1, description="Lifetime of a moderator login and of an API token, in days.")
     join_failures_per_minute: int = Field(
         10, ge=1, description="Wrong join codes one client may try per minute before a 429."
     )
@@ -70,9 +62,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _strong_secret_in_production(self) -> Settings:
         if self.env == "production" and len(self.secret_key) < MIN_SECRET_LENGTH:
-            raise ValueError(
-                "RUNDE_SECRET_KEY must be set to at least 32 random characters in production"
-            )
+            raise ValueError("RUNDE_SECRET_KEY must be set to at least 32 random characters in production")
         return self
 
     @property

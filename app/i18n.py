@@ -7,15 +7,15 @@ marked with :func:`N_` and translated where they are shown.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 from jinja2 import Environment
 
 LOCALES: tuple[str, ...] = ("de", "en")
@@ -26,7 +26,7 @@ current_locale: ContextVar[str] = ContextVar("current_locale", default="de")
 
 
 @cache
-def translations(locale: str) -> Translations:
+def translations(locale: str) -> NullTranslations:
     return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
 
 

@@ -20,8 +20,8 @@ from app.migrate import migrate
 from app.realtime.backends import backend_for
 from app.realtime.hub import Hub
 from app.realtime.render import EventRenderer
-from app.routes.limits import FailureLimiter
 from app.routes import api, auth, errors, pages_moderator, pages_participant, ws
+from app.routes.limits import FailureLimiter
 from app.security import ProtectMiddleware
 from app.templating import make_env, make_templates
 

@@ -133,12 +133,8 @@ class Card(SQLModel, table=True):
     kind: str = Field(max_length=16)
     text: str = Field(max_length=TEXT_MAX)
     group_key: str = Field(max_length=40)
-    participant_id: str | None = Field(
-        default=None, foreign_key="participant.id", ondelete="SET NULL", index=True
-    )
-    moderator_id: str | None = Field(
-        default=None, foreign_key="moderator.id", ondelete="SET NULL"
-    )
+    participant_id: str | None = Field(default=None, foreign_key="participant.id", ondelete="SET NULL", index=True)
+    moderator_id: str | None = Field(default=None, foreign_key="moderator.id", ondelete="SET NULL")
     actor_key: str = Field(max_length=20)  # "p:<id>" or "m:<id>": scope of idempotency keys
     idempotency_key: str | None = Field(default=None, max_length=100)
     hidden: bool = False

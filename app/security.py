@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
-from contextlib import contextmanager
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qs
@@ -71,7 +71,8 @@ def expected_origin(scope: Scope, base_url: str) -> str:
         scheme, _, rest = base_url.partition("://")
         return f"{scheme}://{rest.split('/', 1)[0]}"
     headers = Headers(scope=scope)
-    scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "http"), scope.get("scheme", "http"))
+    raw_scheme: str = scope.get("scheme", "http")
+    scheme = {"ws": "http", "wss": "https"}.get(raw_scheme, raw_scheme)
     return f"{scheme}://{headers.get('host', '')}"
 
 
@@ -127,7 +128,13 @@ class ProtectMiddleware:
             current_csrf.reset(csrf_token)
 
     async def _guarded(
-        self, scope: Scope, receive: Receive, send_with_headers: Send, headers: Headers, cookies: dict[str, str], csrf: str
+        self,
+        scope: Scope,
+        receive: Receive,
+        send_with_headers: Send,
+        headers: Headers,
+        cookies: dict[str, str],
+        csrf: str,
     ) -> None:
         if scope["method"] not in UNSAFE_METHODS:
             await self.app(scope, receive, send_with_headers)
@@ -195,7 +202,7 @@ class ProtectMiddleware:
 
             body = (
                 f'<!doctype html><html lang="{current_locale.get()}"><head><meta charset="utf-8">'
-                f"<title>{escape(message)}</title><link rel=\"stylesheet\" href=\"/static/css/runde.css\">"
+                f'<title>{escape(message)}</title><link rel="stylesheet" href="/static/css/runde.css">'
                 f'</head><body><main class="page narrow"><h1>{escape(message)}</h1>'
                 f'<p><a href="/">{escape(gettext("Back to the start page"))}</a></p></main></body></html>'
             ).encode()

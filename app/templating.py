@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -107,5 +106,3 @@ def make_env() -> Environment:
 
 def make_templates(env: Environment) -> Jinja2Templates:
     return Jinja2Templates(env=env)
-
-

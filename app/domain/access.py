@@ -91,9 +91,7 @@ async def access_topic(
     return access, topic
 
 
-async def access_card(
-    *, session: AsyncSession, credentials: Credentials, card_id: str
-) -> tuple[Access, Card, Topic]:
+async def access_card(*, session: AsyncSession, credentials: Credentials, card_id: str) -> tuple[Access, Card, Topic]:
     """The card and its topic if the caller may see it (hidden cards: moderators only)."""
     card = await session.get(Card, card_id)
     if card is None:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.domain.cards import KINDS, card_list
 from app.domain.topics import topic_list
@@ -120,27 +121,31 @@ async def participants_by_id(*, session: AsyncSession, ids: Iterable[str | None]
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    result = await session.execute(select(Participant).where(Participant.id.in_(wanted)))  # type: ignore[attr-defined]
+    result = await session.execute(select(Participant).where(col(Participant.id).in_(wanted)))
     return {p.id: p for p in result.scalars().all()}
 
 
 async def card_views(
     *, session: AsyncSession, cards: Sequence[Card], workshop: Workshop, audience: Audience
 ) -> list[CardView]:
-    groups = {g.key: g for g in group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)}
+    groups = {
+        g.key: g for g in group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+    }
     authors = await participants_by_id(session=session, ids=(c.participant_id for c in cards))
     return [
-        card_view(
-            c, author=authors.get(c.participant_id or ""), groups=groups, workshop=workshop, audience=audience
-        )
+        card_view(c, author=authors.get(c.participant_id or ""), groups=groups, workshop=workshop, audience=audience)
         for c in cards
     ]
 
 
 async def card_counts(*, session: AsyncSession, workshop_id: str, include_hidden: bool) -> dict[str, int]:
-    query = select(Card.topic_id, func.count()).where(Card.workshop_id == workshop_id).group_by(Card.topic_id)  # type: ignore[arg-type]
+    query = (
+        select(col(Card.topic_id), func.count())
+        .where(col(Card.workshop_id) == workshop_id)
+        .group_by(col(Card.topic_id))
+    )
     if not include_hidden:
-        query = query.where(Card.hidden == False)  # type: ignore[arg-type]  # noqa: E712
+        query = query.where(col(Card.hidden) == False)  # noqa: E712
     return {topic_id: int(n) for topic_id, n in (await session.execute(query)).all()}
 
 

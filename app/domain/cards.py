@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid
@@ -36,7 +37,7 @@ def _check_can_post(actor: Actor, topic: Topic) -> None:
 
 async def _by_idempotency_key(session: AsyncSession, actor: Actor, key: str) -> Card | None:
     result = await session.execute(
-        select(Card).where(Card.actor_key == actor.key, Card.idempotency_key == key)  # type: ignore[arg-type]
+        select(Card).where(col(Card.actor_key) == actor.key, col(Card.idempotency_key) == key)
     )
     return result.scalars().first()
 
@@ -110,7 +111,13 @@ def _check_author_may_change(actor: Actor, card: Card, topic: Topic) -> None:
 
 
 async def card_update(
-    *, session: AsyncSession, actor: Actor, card: Card, topic: Topic, text: str | None = None, hidden: bool | None = None
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    card: Card,
+    topic: Topic,
+    text: str | None = None,
+    hidden: bool | None = None,
 ) -> Card:
     """Change the text (author while collecting, or a moderator) and/or hide (moderators)."""
     if hidden is not None and not isinstance(actor, ModeratorActor):
@@ -123,7 +130,9 @@ async def card_update(
             card.edited = True
             card.updated_at = utcnow()
             card.seq = await event_append(
-                session=session, workshop_id=card.workshop_id, event=CardUpdated(card_id=card.id, topic_id=card.topic_id)
+                session=session,
+                workshop_id=card.workshop_id,
+                event=CardUpdated(card_id=card.id, topic_id=card.topic_id),
             )
     if hidden is not None and hidden != card.hidden:
         card.hidden = hidden
@@ -147,14 +156,14 @@ async def card_delete(*, session: AsyncSession, actor: Actor, card: Card, topic:
 
 
 async def card_list(*, session: AsyncSession, topic_id: str, include_hidden: bool) -> Sequence[Card]:
-    query = select(Card).where(Card.topic_id == topic_id).order_by(Card.created_at, Card.id)  # type: ignore[arg-type]
+    query = select(Card).where(col(Card.topic_id) == topic_id).order_by(col(Card.created_at), col(Card.id))
     if not include_hidden:
-        query = query.where(Card.hidden == False)  # type: ignore[arg-type]  # noqa: E712
+        query = query.where(col(Card.hidden) == False)  # noqa: E712
     return (await session.execute(query)).scalars().all()
 
 
 async def cards_by_ids(*, session: AsyncSession, ids: Sequence[str]) -> dict[str, Card]:
     if not ids:
         return {}
-    result = await session.execute(select(Card).where(Card.id.in_(ids)))  # type: ignore[attr-defined]
+    result = await session.execute(select(Card).where(col(Card.id).in_(ids)))
     return {card.id: card for card in result.scalars().all()}

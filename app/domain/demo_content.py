@@ -98,9 +98,7 @@ DEMO: dict[str, DemoWorkshop] = {
             DemoParticipant(
                 key="p3",
                 display_name="Prof. Dr. Aylin Demir",
-                organization=(
-                    "Universität Musterstadt – Lehrstuhl für Verwaltungswissenschaft"
-                ),
+                organization=("Universität Musterstadt – Lehrstuhl für Verwaltungswissenschaft"),
                 group="science",
             ),
             DemoParticipant(
@@ -154,17 +152,13 @@ DEMO: dict[str, DemoWorkshop] = {
             DemoParticipant(
                 key="p12",
                 display_name="Dr. Carsten Mühlbauer",
-                organization=(
-                    "Stadtverwaltung Musterstadt – Stabsstelle Digitalisierung"
-                ),
+                organization=("Stadtverwaltung Musterstadt – Stabsstelle Digitalisierung"),
                 group="administration",
             ),
             DemoParticipant(
                 key="p13",
                 display_name="Ute Fröhlich",
-                organization=(
-                    "Stadtverwaltung Musterstadt – Amt für Personal und Organisation"
-                ),
+                organization=("Stadtverwaltung Musterstadt – Amt für Personal und Organisation"),
                 group="administration",
             ),
             DemoParticipant(
@@ -192,14 +186,8 @@ DEMO: dict[str, DemoWorkshop] = {
                 ),
                 guiding_questions=(
                     "Welche Akteursgruppen fehlen bisher am Tisch – und warum?",
-                    (
-                        "Was brauchen die einzelnen Gruppen, um sich dauerhaft "
-                        "einbringen zu können?"
-                    ),
-                    (
-                        "Welche Denk- und Handlungslogiken sollten die anderen "
-                        "Gruppen von uns kennen?"
-                    ),
+                    ("Was brauchen die einzelnen Gruppen, um sich dauerhaft einbringen zu können?"),
+                    ("Welche Denk- und Handlungslogiken sollten die anderen Gruppen von uns kennen?"),
                 ),
             ),
             # topic 1: change management in the administration
@@ -216,10 +204,7 @@ DEMO: dict[str, DemoWorkshop] = {
                         "Welche Abläufe und Zuständigkeiten müssen sich ändern, damit "
                         "neue Arbeitsweisen im Alltag ankommen?"
                     ),
-                    (
-                        "Wie gehen wir mit Fehlern um, wenn öffentliche Mittel im "
-                        "Spiel sind?"
-                    ),
+                    ("Wie gehen wir mit Fehlern um, wenn öffentliche Mittel im Spiel sind?"),
                     "Welche Kompetenzen fehlen uns – und wer kann sie einbringen?",
                 ),
             ),
@@ -232,18 +217,12 @@ DEMO: dict[str, DemoWorkshop] = {
                     "die Entwicklung unserer Stadt einbringen kann.“"
                 ),
                 guiding_questions=(
-                    (
-                        "Wen soll ein Stadtlabor erreichen, und was unterscheidet es "
-                        "von bestehenden Digitalhubs?"
-                    ),
+                    ("Wen soll ein Stadtlabor erreichen, und was unterscheidet es von bestehenden Digitalhubs?"),
                     (
                         "Wie wird der Ort zur Anlaufstelle für Menschen, die sich von "
                         "der Digitalisierung überfordert fühlen?"
                     ),
-                    (
-                        "Wie lässt sich ein Stadtlabor über die Förderphase hinaus "
-                        "finanzieren und betreiben?"
-                    ),
+                    ("Wie lässt sich ein Stadtlabor über die Förderphase hinaus finanzieren und betreiben?"),
                 ),
             ),
         ),
@@ -556,10 +535,7 @@ DEMO: dict[str, DemoWorkshop] = {
                 topic=1,
                 kind="question",
                 participant="p13",
-                text=(
-                    "Wie fördern wir eine offene Fehlerkultur, wenn jedes Experiment "
-                    "mit Steuergeld bezahlt wird?"
-                ),
+                text=("Wie fördern wir eine offene Fehlerkultur, wenn jedes Experiment mit Steuergeld bezahlt wird?"),
             ),
             # card 28
             DemoCard(
@@ -896,10 +872,7 @@ DEMO: dict[str, DemoWorkshop] = {
             DemoParticipant(
                 key="p1",
                 display_name="Dr. Lena Brückner",
-                organization=(
-                    "Beispielhausen University of Applied Sciences – Institute for "
-                    "Urban Research"
-                ),
+                organization=("Beispielhausen University of Applied Sciences – Institute for Urban Research"),
                 group="science",
             ),
             DemoParticipant(
@@ -911,9 +884,7 @@ DEMO: dict[str, DemoWorkshop] = {
             DemoParticipant(
                 key="p3",
                 display_name="Prof. Dr. Aylin Demir",
-                organization=(
-                    "University of Musterstadt – Chair of Public Administration"
-                ),
+                organization=("University of Musterstadt – Chair of Public Administration"),
                 group="science",
             ),
             DemoParticipant(
@@ -973,9 +944,7 @@ DEMO: dict[str, DemoWorkshop] = {
             DemoParticipant(
                 key="p13",
                 display_name="Ute Fröhlich",
-                organization=(
-                    "City of Musterstadt – Human Resources and Organisation Office"
-                ),
+                organization=("City of Musterstadt – Human Resources and Organisation Office"),
                 group="administration",
             ),
             DemoParticipant(
@@ -1001,15 +970,9 @@ DEMO: dict[str, DemoWorkshop] = {
                     "city administration and the municipal companies.”"
                 ),
                 guiding_questions=(
-                    (
-                        "Which stakeholder groups are still missing from the table, "
-                        "and why?"
-                    ),
+                    ("Which stakeholder groups are still missing from the table, and why?"),
                     "What does each group need in order to stay involved over time?",
-                    (
-                        "Which of our ways of thinking and acting should the other "
-                        "groups know about?"
-                    ),
+                    ("Which of our ways of thinking and acting should the other groups know about?"),
                 ),
             ),
             # topic 1: change management in the administration
@@ -1038,18 +1001,9 @@ DEMO: dict[str, DemoWorkshop] = {
                     "ideas for the city's development.”"
                 ),
                 guiding_questions=(
-                    (
-                        "Whom should a city lab reach, and how does it differ from "
-                        "existing digital hubs?"
-                    ),
-                    (
-                        "How can the lab become a first port of call for people who "
-                        "feel overwhelmed by digitalisation?"
-                    ),
-                    (
-                        "How can a city lab be funded and run once the grant period "
-                        "is over?"
-                    ),
+                    ("Whom should a city lab reach, and how does it differ from existing digital hubs?"),
+                    ("How can the lab become a first port of call for people who feel overwhelmed by digitalisation?"),
+                    ("How can a city lab be funded and run once the grant period is over?"),
                 ),
             ),
         ),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.db import PENDING_EVENTS, REPLAY_WINDOW
 from app.events import Event, event_payload
@@ -25,20 +26,18 @@ async def event_append(*, session: AsyncSession, workshop_id: str, event: Event)
     replay_window = int(session.info.get(REPLAY_WINDOW, 5000))
     result = await session.execute(
         update(Workshop)
-        .where(Workshop.id == workshop_id)  # type: ignore[arg-type]
-        .values(last_seq=Workshop.last_seq + 1)
-        .returning(Workshop.last_seq)
+        .where(col(Workshop.id) == workshop_id)
+        .values(last_seq=col(Workshop.last_seq) + 1)
+        .returning(col(Workshop.last_seq))
     )
     seq = int(result.scalar_one())
-    session.add(
-        EventLog(workshop_id=workshop_id, seq=seq, type=event.type, payload=event_payload(event))
-    )
+    session.add(EventLog(workshop_id=workshop_id, seq=seq, type=event.type, payload=event_payload(event)))
     session.info.setdefault(PENDING_EVENTS, []).append((workshop_id, seq))
     if seq % PRUNE_EVERY == 0 and seq > replay_window:
         await session.execute(
             delete(EventLog).where(
-                EventLog.workshop_id == workshop_id,  # type: ignore[arg-type]
-                EventLog.seq <= seq - replay_window,  # type: ignore[arg-type]
+                col(EventLog.workshop_id) == workshop_id,
+                col(EventLog.seq) <= seq - replay_window,
             )
         )
     return seq
@@ -49,12 +48,12 @@ async def event_list_after(
 ) -> Sequence[EventLog]:
     query = (
         select(EventLog)
-        .where(EventLog.workshop_id == workshop_id, EventLog.seq > after)  # type: ignore[arg-type]
-        .order_by(EventLog.seq)  # type: ignore[arg-type]
+        .where(col(EventLog.workshop_id) == workshop_id, col(EventLog.seq) > after)
+        .order_by(col(EventLog.seq))
         .limit(limit)
     )
     if upto is not None:
-        query = query.where(EventLog.seq <= upto)  # type: ignore[arg-type]
+        query = query.where(col(EventLog.seq) <= upto)
     return (await session.execute(query)).scalars().all()
 
 
@@ -69,8 +68,6 @@ async def event_replayable(
     if last_seq - after > replay_window:
         return False
     oldest = (
-        await session.execute(
-            select(func.min(EventLog.seq)).where(EventLog.workshop_id == workshop_id)  # type: ignore[arg-type]
-        )
+        await session.execute(select(func.min(col(EventLog.seq))).where(col(EventLog.workshop_id) == workshop_id))
     ).scalar_one_or_none()
     return oldest is not None and oldest <= after + 1

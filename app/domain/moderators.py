@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.domain.errors import Invalid, Unauthorized
 from app.domain.tokens import password_hash, password_verify, token_hash, token_new
@@ -27,7 +28,7 @@ def email_normalize(email: str) -> str:
 
 
 async def moderator_by_email(*, session: AsyncSession, email: str) -> Moderator | None:
-    result = await session.execute(select(Moderator).where(Moderator.email == email))  # type: ignore[arg-type]
+    result = await session.execute(select(Moderator).where(col(Moderator.email) == email))
     return result.scalars().first()
 
 
@@ -43,7 +44,7 @@ async def moderator_create(*, session: AsyncSession, email: str, password: str) 
     else:
         moderator.password_hash = password_hash(password)
         # A new password ends every existing login and token.
-        await session.execute(delete(AuthSession).where(AuthSession.moderator_id == moderator.id))  # type: ignore[arg-type]
+        await session.execute(delete(AuthSession).where(col(AuthSession.moderator_id) == moderator.id))
     session.add(moderator)
     await session.commit()
     return moderator, created
@@ -76,7 +77,7 @@ async def auth_session_create(*, session: AsyncSession, moderator: Moderator, ki
 
 async def auth_session_moderator(*, session: AsyncSession, token: str, kind: str) -> Moderator | None:
     result = await session.execute(
-        select(AuthSession).where(AuthSession.token_hash == token_hash(token), AuthSession.kind == kind)  # type: ignore[arg-type]
+        select(AuthSession).where(col(AuthSession.token_hash) == token_hash(token), col(AuthSession.kind) == kind)
     )
     row = result.scalars().first()
     if row is None or row.expires_at <= utcnow():
@@ -85,5 +86,5 @@ async def auth_session_moderator(*, session: AsyncSession, token: str, kind: str
 
 
 async def auth_session_end(*, session: AsyncSession, token: str) -> None:
-    await session.execute(delete(AuthSession).where(AuthSession.token_hash == token_hash(token)))  # type: ignore[arg-type]
+    await session.execute(delete(AuthSession).where(col(AuthSession.token_hash) == token_hash(token)))
     await session.commit()

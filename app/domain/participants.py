@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.domain.errors import Forbidden, Invalid
 from app.domain.eventlog import event_append
@@ -28,21 +29,21 @@ class JoinInput:
 async def participant_for_device(*, session: AsyncSession, workshop_id: str, device_token: str) -> Participant | None:
     result = await session.execute(
         select(Participant).where(
-            Participant.workshop_id == workshop_id,  # type: ignore[arg-type]
-            Participant.device_hash == token_hash(device_token),  # type: ignore[arg-type]
+            col(Participant.workshop_id) == workshop_id,
+            col(Participant.device_hash) == token_hash(device_token),
         )
     )
     return result.scalars().first()
 
 
 async def participant_for_token(*, session: AsyncSession, token: str) -> Participant | None:
-    result = await session.execute(select(Participant).where(Participant.token_hash == token_hash(token)))  # type: ignore[arg-type]
+    result = await session.execute(select(Participant).where(col(Participant.token_hash) == token_hash(token)))
     return result.scalars().first()
 
 
 async def participant_list(*, session: AsyncSession, workshop_id: str) -> Sequence[Participant]:
     result = await session.execute(
-        select(Participant).where(Participant.workshop_id == workshop_id).order_by(Participant.created_at)  # type: ignore[arg-type]
+        select(Participant).where(col(Participant.workshop_id) == workshop_id).order_by(col(Participant.created_at))
     )
     return result.scalars().all()
 

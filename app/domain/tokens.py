@@ -42,4 +42,4 @@ def join_code_new() -> str:
 def join_code_normalize(raw: str) -> str:
     """Accept codes typed in lower case, with spaces or dashes, and common look-alikes."""
     cleaned = "".join(ch for ch in raw.upper() if ch.isalnum())
-    return cleaned.translate(str.maketrans({"0": "O", "1": "I", "L": "I"}))
+    return cleaned.translate(str.maketrans("01L", "OII"))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.domain.errors import Invalid, NotFound
 from app.domain.eventlog import event_append
@@ -33,7 +34,7 @@ def _guiding(text: str) -> str:
 
 async def topic_list(*, session: AsyncSession, workshop_id: str) -> Sequence[Topic]:
     result = await session.execute(
-        select(Topic).where(Topic.workshop_id == workshop_id).order_by(Topic.position, Topic.created_at)  # type: ignore[arg-type]
+        select(Topic).where(col(Topic.workshop_id) == workshop_id).order_by(col(Topic.position), col(Topic.created_at))
     )
     return result.scalars().all()
 
@@ -61,7 +62,9 @@ async def topic_update(*, session: AsyncSession, topic: Topic, changes: TopicCha
 
     Everything is checked before anything changes, so a refused edit leaves no trace.
     """
-    title = None if changes.title is None else clean_text(changes.title, field="title", max_len=TITLE_MAX, multiline=False)
+    title = (
+        None if changes.title is None else clean_text(changes.title, field="title", max_len=TITLE_MAX, multiline=False)
+    )
     prompt = None if changes.prompt is None else clean_text(changes.prompt, field="prompt", max_len=TEXT_MAX, min_len=0)
     guiding = None if changes.guiding_questions is None else _guiding(changes.guiding_questions)
     if changes.phase is not None and changes.phase not in PHASES:

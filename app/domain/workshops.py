@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.domain.actors import ModeratorActor
 from app.domain.errors import Conflict, Invalid, NotFound
@@ -106,7 +107,7 @@ def _checked_group(group: GroupInput) -> GroupInput:
 async def _unique_join_code(session: AsyncSession) -> str:
     while True:
         code = join_code_new()
-        taken = await session.execute(select(Workshop.id).where(Workshop.join_code == code))  # type: ignore[arg-type]
+        taken = await session.execute(select(col(Workshop.id)).where(col(Workshop.join_code) == code))
         if taken.first() is None:
             return code
 
@@ -124,31 +125,21 @@ async def workshop_create(
     checked = _checked(settings)
     if checked.title is None:
         raise Invalid(N_("Please fill in this field."), field="title")
-    group_rows: list[StakeholderGroup] = []
     if groups is None:
-        group_rows = [
-            StakeholderGroup(key=key, label_de=de, label_en=en, color=color, position=i)
-            for i, (key, de, en, color) in enumerate(DEFAULT_GROUPS)
-        ]
+        group_specs = [GroupInput(key=key, label_de=de, label_en=en) for key, de, en, _color in DEFAULT_GROUPS]
     else:
         cleaned = [_checked_group(g) for g in groups]
         if not cleaned:
             raise Invalid(N_("A workshop needs at least one stakeholder group."), field="groups")
         if len({g.key for g in cleaned}) != len(cleaned):
             raise Invalid(N_("Each group key may appear only once."), field="groups")
-        group_rows = [
-            StakeholderGroup(
-                key=g.key, label_de=g.label_de, label_en=g.label_en, color=_color_for(g.key, i), position=i
-            )
-            for i, g in enumerate(cleaned)
-        ]
-    topic_rows = [
-        Topic(
-            title=clean_text(title, field="topics", max_len=TITLE_MAX, multiline=False),
-            prompt=clean_text(prompt, field="topics", max_len=TEXT_MAX, min_len=0),
-            position=i,
+        group_specs = cleaned
+    topic_specs = [
+        (
+            clean_text(title, field="topics", max_len=TITLE_MAX, multiline=False),
+            clean_text(prompt, field="topics", max_len=TEXT_MAX, min_len=0),
         )
-        for i, (title, prompt) in enumerate(topics)
+        for title, prompt in topics
     ]
     workshop = Workshop(
         title=checked.title,
@@ -164,12 +155,19 @@ async def workshop_create(
     session.add(workshop)
     await session.flush()
     session.add(WorkshopModerator(workshop_id=workshop.id, moderator_id=moderator.moderator.id))
-    for row in group_rows:
-        row.workshop_id = workshop.id
-        session.add(row)
-    for topic in topic_rows:
-        topic.workshop_id = workshop.id
-        session.add(topic)
+    for position, group in enumerate(group_specs):
+        session.add(
+            StakeholderGroup(
+                workshop_id=workshop.id,
+                key=group.key,
+                label_de=group.label_de,
+                label_en=group.label_en,
+                color=_color_for(group.key, position),
+                position=position,
+            )
+        )
+    for position, (title, prompt) in enumerate(topic_specs):
+        session.add(Topic(workshop_id=workshop.id, title=title, prompt=prompt, position=position))
     await session.commit()
     return workshop
 
@@ -181,9 +179,7 @@ def _color_for(key: str, index: int) -> str:
     return EXTRA_COLORS[index % len(EXTRA_COLORS)]
 
 
-async def workshop_update(
-    *, session: AsyncSession, workshop: Workshop, settings: WorkshopSettings
-) -> Workshop:
+async def workshop_update(*, session: AsyncSession, workshop: Workshop, settings: WorkshopSettings) -> Workshop:
     """Change settings (moderators only: callers pass a workshop from ``access_workshop_moderated``)."""
     checked = _checked(settings)
     for field in ("title", "description", "locale", "anonymous", "consensus_threshold", "dot_budget", "joins_open"):
@@ -207,7 +203,7 @@ async def workshop_by_code(*, session: AsyncSession, code: str) -> Workshop | No
     normalized = join_code_normalize(code)
     if not normalized:
         return None
-    result = await session.execute(select(Workshop).where(Workshop.join_code == normalized))  # type: ignore[arg-type]
+    result = await session.execute(select(Workshop).where(col(Workshop.join_code) == normalized))
     return result.scalars().first()
 
 
@@ -219,9 +215,9 @@ async def is_workshop_moderator(*, session: AsyncSession, workshop_id: str, mode
 async def workshop_list_for_moderator(*, session: AsyncSession, moderator: ModeratorActor) -> Sequence[Workshop]:
     result = await session.execute(
         select(Workshop)
-        .join(WorkshopModerator, WorkshopModerator.workshop_id == Workshop.id)  # type: ignore[arg-type]
-        .where(WorkshopModerator.moderator_id == moderator.moderator.id)  # type: ignore[arg-type]
-        .order_by(Workshop.created_at.desc())  # type: ignore[attr-defined]
+        .join(WorkshopModerator, col(WorkshopModerator.workshop_id) == col(Workshop.id))
+        .where(col(WorkshopModerator.moderator_id) == moderator.moderator.id)
+        .order_by(col(Workshop.created_at).desc())
     )
     return result.scalars().all()
 
@@ -229,15 +225,15 @@ async def workshop_list_for_moderator(*, session: AsyncSession, moderator: Moder
 async def group_list(*, session: AsyncSession, workshop_id: str) -> Sequence[StakeholderGroup]:
     result = await session.execute(
         select(StakeholderGroup)
-        .where(StakeholderGroup.workshop_id == workshop_id)  # type: ignore[arg-type]
-        .order_by(StakeholderGroup.position)  # type: ignore[arg-type]
+        .where(col(StakeholderGroup.workshop_id) == workshop_id)
+        .order_by(col(StakeholderGroup.position))
     )
     return result.scalars().all()
 
 
 async def participant_count(*, session: AsyncSession, workshop_id: str) -> int:
     result = await session.execute(
-        select(func.count()).select_from(Participant).where(Participant.workshop_id == workshop_id)  # type: ignore[arg-type]
+        select(func.count()).select_from(Participant).where(col(Participant.workshop_id) == workshop_id)
     )
     return int(result.scalar_one())
 
@@ -247,9 +243,7 @@ async def _groups_editable(session: AsyncSession, workshop: Workshop) -> None:
         raise Conflict(N_("Groups can only be added or removed before anyone has joined."))
 
 
-async def group_add(
-    *, session: AsyncSession, workshop: Workshop, group: GroupInput
-) -> StakeholderGroup:
+async def group_add(*, session: AsyncSession, workshop: Workshop, group: GroupInput) -> StakeholderGroup:
     await _groups_editable(session, workshop)
     checked = _checked_group(group)
     existing = await group_list(session=session, workshop_id=workshop.id)

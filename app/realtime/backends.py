@@ -58,9 +58,11 @@ class RedisBackend:
     def _publish(self, workshop_id: str, seq: int) -> None:
         # Local subscribers are served at once; the other instances hear it through Redis.
         self.hub.on_signal(workshop_id, seq)
-        message = json.dumps({"w": workshop_id, "s": seq})
-        task = asyncio.get_running_loop().create_task(self.redis.publish(CHANNEL, message))
+        task = asyncio.get_running_loop().create_task(self._send(json.dumps({"w": workshop_id, "s": seq})))
         task.add_done_callback(_log_failure)
+
+    async def _send(self, message: str) -> None:
+        await self.redis.publish(CHANNEL, message)
 
     async def _listen(self) -> None:
         while True:
@@ -85,11 +87,11 @@ class RedisBackend:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.pubsub.aclose()
+        await self.pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         await self.redis.aclose()
 
 
-def _log_failure(task: asyncio.Task[object]) -> None:
+def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("redis publish failed: %s", task.exception())
 

@@ -16,14 +16,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from app.db import Database
 from app.domain.board import Audience, group_views
 from app.domain.eventlog import event_list_after
 from app.domain.workshops import group_list
-from app.db import Database
 from app.i18n import use_locale
-from app.security import no_csrf
 from app.models import Workshop
 from app.realtime.render import EventRenderer, Target, json_message
+from app.security import no_csrf
 
 log = logging.getLogger("runde.hub")
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from jinja2 import Environment
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.domain.board import (
     Audience,
@@ -46,8 +47,8 @@ from app.events import (
     event_from_log,
 )
 from app.i18n import use_locale
-from app.security import no_csrf
 from app.models import Card, EventLog, Participant, Workshop
+from app.security import no_csrf
 
 Format = Literal["html", "json"]
 
@@ -103,9 +104,9 @@ class EventRenderer:
         raise AssertionError(f"no renderer for {event.type}")  # pragma: no cover
 
     async def _counts(self, session: AsyncSession, topic_id: str, audience: Audience) -> str:
-        query = select(Card.kind, func.count()).where(Card.topic_id == topic_id).group_by(Card.kind)  # type: ignore[arg-type]
+        query = select(col(Card.kind), func.count()).where(col(Card.topic_id) == topic_id).group_by(col(Card.kind))
         if not audience.is_moderator:
-            query = query.where(Card.hidden == False)  # type: ignore[arg-type]  # noqa: E712
+            query = query.where(col(Card.hidden) == False)  # noqa: E712
         per_kind = {kind: int(n) for kind, n in (await session.execute(query)).all()}
         return self.fragment("counts", topic_id=topic_id, per_kind=per_kind, kinds=KINDS)
 
@@ -120,7 +121,9 @@ class EventRenderer:
         counts = await self._counts(session, event.topic_id, audience)
         gone = {"id": event.card_id, "topic_id": event.topic_id}
         if card is None or isinstance(event, CardDeleted):
-            return (gone if isinstance(event, CardDeleted) else None), counts + self.fragment("card_remove", card_id=event.card_id)
+            return (gone if isinstance(event, CardDeleted) else None), counts + self.fragment(
+                "card_remove", card_id=event.card_id
+            )
         visible = audience.is_moderator or not card.hidden
         if not visible:
             if isinstance(event, CardHidden):
@@ -136,14 +139,24 @@ class EventRenderer:
             html = self.fragment("card_replace", card=view, audience=audience)
         return card_public(view), counts + html
 
-    async def _column(self, session: AsyncSession, workshop: Workshop, topic_id: str, kind: str, audience: Audience) -> str:
-        cards = [c for c in await card_list(session=session, topic_id=topic_id, include_hidden=audience.is_moderator) if c.kind == kind]
+    async def _column(
+        self, session: AsyncSession, workshop: Workshop, topic_id: str, kind: str, audience: Audience
+    ) -> str:
+        cards = [
+            c
+            for c in await card_list(session=session, topic_id=topic_id, include_hidden=audience.is_moderator)
+            if c.kind == kind
+        ]
         views: list[CardView] = await card_views(session=session, cards=cards, workshop=workshop, audience=audience)
         column = columns_for(views)[KINDS.index(kind)]
         return self.fragment("column", topic_id=topic_id, column=column, audience=audience)
 
     async def _topic_event(
-        self, session: AsyncSession, workshop: Workshop, event: TopicCreated | TopicUpdated | TopicDeleted, audience: Audience
+        self,
+        session: AsyncSession,
+        workshop: Workshop,
+        event: TopicCreated | TopicUpdated | TopicDeleted,
+        audience: Audience,
     ) -> tuple[Any, str]:
         topics = list(await topic_list(session=session, workshop_id=workshop.id))
         topic = next((t for t in topics if t.id == event.topic_id), None)
@@ -163,9 +176,9 @@ class EventRenderer:
         self, session: AsyncSession, workshop: Workshop, event: ParticipantJoined, audience: Audience
     ) -> tuple[Any, str]:
         counts_query = (
-            select(Participant.group_key, func.count())
-            .where(Participant.workshop_id == workshop.id)  # type: ignore[arg-type]
-            .group_by(Participant.group_key)  # type: ignore[arg-type]
+            select(col(Participant.group_key), func.count())
+            .where(col(Participant.workshop_id) == workshop.id)
+            .group_by(col(Participant.group_key))
         )
         counts = {key: int(n) for key, n in (await session.execute(counts_query)).all()}
         groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)

@@ -234,7 +234,9 @@ async def list_cards(topic_id: str, session: SessionDep, credentials: Credential
     """The topic's cards, oldest first (hidden cards only for moderators)."""
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
     cards = await card_list(session=session, topic_id=topic.id, include_hidden=access.is_moderator)
-    views = await card_views(session=session, cards=cards, workshop=access.workshop, audience=_audience(access.is_moderator))
+    views = await card_views(
+        session=session, cards=cards, workshop=access.workshop, audience=_audience(access.is_moderator)
+    )
     return [card_public(v) for v in views]
 
 
@@ -250,7 +252,9 @@ async def patch_card(
 ) -> dict[str, Any]:
     """The author edits the text while the topic collects; a moderator edits or hides any time."""
     access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
-    card = await card_update(session=session, actor=access.actor, card=card, topic=topic, text=body.text, hidden=body.hidden)
+    card = await card_update(
+        session=session, actor=access.actor, card=card, topic=topic, text=body.text, hidden=body.hidden
+    )
     return await _card_out(session, access, card)
 
 

@@ -19,7 +19,7 @@ router = APIRouter()
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
 
 
 def safe_next(value: str | None) -> str:
@@ -89,5 +89,3 @@ async def logout(request: Request, session: SessionDep) -> Response:
     response = redirect("/")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-

@@ -39,7 +39,9 @@ Text = Annotated[str, Form()]
 @router.get("/m")
 async def moderator_home(request: Request, session: SessionDep, moderator: ModeratorDep) -> Response:
     workshops = await workshop_list_for_moderator(session=session, moderator=moderator)
-    return render(request, "pages/mod_home.html", moderator=moderator.moderator, workshops=workshops, form={}, errors={})
+    return render(
+        request, "pages/mod_home.html", moderator=moderator.moderator, workshops=workshops, form={}, errors={}
+    )
 
 
 @router.post("/m/workshops")
@@ -60,15 +62,24 @@ async def create_workshop(
         form = {"title": title, "description": description, "locale": locale, "anonymous": anonymous}
         errors = {exc.field or "title": gettext(exc.message, **exc.params)}
         return render(
-            request, "pages/mod_home.html", status_code=422, moderator=moderator.moderator, workshops=workshops, form=form, errors=errors
+            request,
+            "pages/mod_home.html",
+            status_code=422,
+            moderator=moderator.moderator,
+            workshops=workshops,
+            form=form,
+            errors=errors,
         )
     return redirect(f"/m/workshops/{workshop.id}")
 
 
-
-
 async def console_page(
-    request: Request, session: AsyncSession, access: Access, *, status_code: int = 200, errors: dict[str, str] | None = None
+    request: Request,
+    session: AsyncSession,
+    access: Access,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
 ) -> Response:
     """The console: one data function for settings, groups, agenda, join info and presence."""
     workshop = access.workshop
@@ -103,7 +114,9 @@ async def console(workshop_id: str, request: Request, session: SessionDep, crede
     return await console_page(request, session, await _moderated(session, credentials, workshop_id))
 
 
-async def _console_change(request: Request, session: AsyncSession, access: Access, error: DomainError, field: str) -> Response:
+async def _console_change(
+    request: Request, session: AsyncSession, access: Access, error: DomainError, field: str
+) -> Response:
     """Re-show the console with the message next to the form that caused it (no data lost)."""
     message = gettext(error.message, **error.params)
     return await console_page(request, session, access, status_code=error.status_code, errors={field: message})
@@ -144,7 +157,9 @@ async def add_group(
 ) -> Response:
     access = await _moderated(session, credentials, workshop_id)
     try:
-        await group_add(session=session, workshop=access.workshop, group=GroupInput(key=key, label_de=label_de, label_en=label_en))
+        await group_add(
+            session=session, workshop=access.workshop, group=GroupInput(key=key, label_de=label_de, label_en=label_en)
+        )
     except DomainError as exc:
         return await _console_change(request, session, access, exc, "groups")
     return redirect(f"/m/workshops/{workshop_id}#groups")
@@ -169,7 +184,9 @@ async def rename_group(
 
 
 @router.post("/m/workshops/{workshop_id}/groups/{key}/delete")
-async def remove_group(workshop_id: str, key: str, request: Request, session: SessionDep, credentials: CredentialsDep) -> Response:
+async def remove_group(
+    workshop_id: str, key: str, request: Request, session: SessionDep, credentials: CredentialsDep
+) -> Response:
     access = await _moderated(session, credentials, workshop_id)
     try:
         await group_remove(session=session, workshop=access.workshop, key=key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -72,7 +71,9 @@ async def _joinable(request: Request, session: AsyncSession, code: str) -> tuple
 
 
 @router.get("/j/{code}")
-async def join_page(request: Request, code: str, session: SessionDep, credentials: CredentialsDep, group: str = "") -> Response:
+async def join_page(
+    request: Request, code: str, session: SessionDep, credentials: CredentialsDep, group: str = ""
+) -> Response:
     workshop, groups = await _joinable(request, session, code)
     with contextlib.suppress(DomainError):  # not in it yet: show the form
         return redirect(_home(await access_workshop(session=session, credentials=credentials, workshop_id=workshop.id)))
@@ -97,7 +98,9 @@ async def join_submit(
     except Invalid as exc:
         form = {"display_name": display_name, "organization": organization, "group": group}
         errors = {exc.field or "form": gettext(exc.message, **exc.params)}
-        return render(request, "pages/join.html", status_code=422, workshop=workshop, groups=groups, form=form, errors=errors)
+        return render(
+            request, "pages/join.html", status_code=422, workshop=workshop, groups=groups, form=form, errors=errors
+        )
     response = redirect(f"/w/{participant.workshop_id}")
     response.set_cookie(
         DEVICE_COOKIE,
@@ -117,7 +120,9 @@ def _home(access: Access) -> str:
 
 
 @router.get("/w/{workshop_id}")
-async def workshop_home(workshop_id: str, request: Request, session: SessionDep, credentials: CredentialsDep) -> Response:
+async def workshop_home(
+    workshop_id: str, request: Request, session: SessionDep, credentials: CredentialsDep
+) -> Response:
     access = await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
     if access.is_moderator:
         return redirect(_home(access))
@@ -128,7 +133,13 @@ async def workshop_home(workshop_id: str, request: Request, session: SessionDep,
 
 
 async def board_page(
-    request: Request, session: AsyncSession, access: Access, topic: Topic, *, status_code: int = 200, compose: dict[str, object] | None = None
+    request: Request,
+    session: AsyncSession,
+    access: Access,
+    topic: Topic,
+    *,
+    status_code: int = 200,
+    compose: dict[str, object] | None = None,
 ) -> Response:
     """The board for participants and moderators alike: one data function, one template."""
     audience = Audience(role="moderator" if access.is_moderator else "participant", locale=current_locale.get())
@@ -168,7 +179,7 @@ async def post_card(
     group: Annotated[str, Form()] = "",
 ) -> Response:
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
-    draft = {"kind": kind, "text": text, "group": group}
+    draft: dict[str, object] = {"kind": kind, "text": text, "group": group}
     audience = Audience(role="moderator" if access.is_moderator else "participant", locale=current_locale.get())
     groups = group_views(await group_list(session=session, workshop_id=topic.workshop_id), audience.locale)
     try:
@@ -179,7 +190,9 @@ async def post_card(
         draft["error"] = gettext(exc.message, **exc.params)
         draft["error_field"] = exc.field or "text"
         if is_htmx(request):
-            return render(request, "_compose.html", status_code=422, topic=topic, audience=audience, groups=groups, draft=draft)
+            return render(
+                request, "_compose.html", status_code=422, topic=topic, audience=audience, groups=groups, draft=draft
+            )
         return await board_page(request, session, access, topic, status_code=422, compose=draft)
     if is_htmx(request):
         posted = {"kind": kind, "group": group, "posted": True, "posted_card": card.id}
@@ -199,7 +212,11 @@ async def edit_card(
 
 @router.post("/cards/{card_id}/hide")
 async def hide_card(
-    card_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, hidden: Annotated[str, Form()] = "1"
+    card_id: str,
+    request: Request,
+    session: SessionDep,
+    credentials: CredentialsDep,
+    hidden: Annotated[str, Form()] = "1",
 ) -> Response:
     access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
     await card_update(session=session, actor=access.actor, card=card, topic=topic, hidden=hidden == "1")
@@ -220,7 +237,9 @@ def _back_to_board(access: Access, topic: Topic) -> Response:
     return redirect(f"{prefix}/{topic.workshop_id}/topics/{topic.id}")
 
 
-async def _after_card_change(request: Request, session: AsyncSession, access: Access, card_id: str, topic: Topic) -> Response:
+async def _after_card_change(
+    request: Request, session: AsyncSession, access: Access, card_id: str, topic: Topic
+) -> Response:
     """htmx: the card as it is now (the same fragment the push brings); else back to the board."""
     if not is_htmx(request):
         return _back_to_board(access, topic)

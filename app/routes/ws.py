@@ -14,6 +14,7 @@ import time
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.config import Settings
 from app.db import Database
@@ -52,7 +53,7 @@ async def _authorize(websocket: WebSocket, session: AsyncSession, workshop_id: s
 
 
 async def _last_seq(session: AsyncSession, workshop_id: str) -> int:
-    result = await session.execute(select(Workshop.last_seq).where(Workshop.id == workshop_id))  # type: ignore[arg-type]
+    result = await session.execute(select(col(Workshop.last_seq)).where(col(Workshop.id) == workshop_id))
     return int(result.scalar_one())
 
 
@@ -97,7 +98,9 @@ async def _write(websocket: WebSocket, conn: Connection) -> None:
 
 
 @router.websocket("/ws/workshops/{workshop_id}")
-async def workshop_events(websocket: WebSocket, workshop_id: str, after: int | None = None, format: Format = "html") -> None:
+async def workshop_events(
+    websocket: WebSocket, workshop_id: str, after: int | None = None, format: Format = "html"
+) -> None:
     app = websocket.app
     settings: Settings = app.state.settings
     db: Database = app.state.db
@@ -144,8 +147,12 @@ async def workshop_events(websocket: WebSocket, workshop_id: str, after: int | N
             conn.sent_seq = last_seq
         reader = asyncio.create_task(_read(websocket))
         writer = asyncio.create_task(_write(websocket, conn))
-        conn.on_overflow = lambda _conn: writer.cancel()
-        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+
+        def drop(_conn: Connection) -> None:
+            writer.cancel()
+
+        conn.on_overflow = drop
+        _done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
