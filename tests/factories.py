@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2 as httpx
+from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -102,6 +103,59 @@ def post_card(client: TestClient, token: str, topic_id: str, text: str, kind: st
 
 
 def page_seq(html: str) -> int:
-    match = re.search(r'id="live-seq" data-seq="(\d+)"', html)
-    assert match, "page has no live-seq marker"
-    return int(match.group(1))
+    """The seq a page (or a pushed fragment) says it is at: ``<span id="live-seq" data-seq>``."""
+    marker = BeautifulSoup(html, "html.parser").find(id="live-seq")
+    assert marker is not None, "page has no live-seq marker"
+    return int(str(marker["data-seq"]))
+
+
+# --- added for test_api / test_auth / test_pages -------------------------------------------
+
+
+def db_run(app: FastAPI, work: Any) -> Any:
+    """``await work(session)`` on a fresh connection to the app's database (own event loop)."""
+
+    async def go() -> Any:
+        db = Database(app.state.settings, lambda _w, _s: None)
+        try:
+            async with db.session(write=True) as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    return run(go())
+
+
+def issue_moderator_token(app: FastAPI, moderator: ModeratorInfo, days: int) -> str:
+    """A bearer token for ``moderator`` valid for ``days`` (negative: already expired)."""
+    from app.domain.moderators import auth_session_create, moderator_by_email
+
+    async def work(session: Any) -> str:
+        row = await moderator_by_email(session=session, email=moderator.email)
+        assert row is not None
+        token: str = await auth_session_create(session=session, moderator=row, kind="bearer", days=days)
+        return token
+
+    token: str = db_run(app, work)
+    return token
+
+
+def participant_ids(client: TestClient, moderator: ModeratorInfo, workshop_id: str) -> list[str]:
+    """The ids of everyone who joined, read from the moderator console (there is no list API)."""
+    response = client.get(f"/m/workshops/{workshop_id}", headers=bearer(moderator.token))
+    assert response.status_code == 200, response.text
+    return re.findall(r'id="participant-([0-9a-z]+)"', response.text)
+
+
+def card_list(client: TestClient, token: str, topic_id: str) -> list[dict[str, Any]]:
+    response = client.get(f"/api/v1/topics/{topic_id}/cards", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    data: list[dict[str, Any]] = response.json()
+    return data
+
+
+def get_workshop(client: TestClient, token: str, workshop_id: str) -> dict[str, Any]:
+    response = client.get(f"/api/v1/workshops/{workshop_id}", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data

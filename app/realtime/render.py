@@ -165,7 +165,7 @@ class EventRenderer:
         agenda = self.fragment("agenda", workshop=workshop, topics=topics) if audience.is_moderator else ""
         if topic is None:
             return {"id": event.topic_id}, tabs + agenda + self.fragment("topic_gone", topic_id=event.topic_id)
-        head = self.fragment("topic_head", topic=topic)
+        head = self.fragment("topic_head", topic=topic, audience=audience)
         compose = ""
         if isinstance(event, TopicUpdated):
             groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)

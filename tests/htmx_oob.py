@@ -1,0 +1,59 @@
+"""Apply htmx out-of-band swaps to HTML the way htmx 2 does (top level only, by id)."""
+
+from __future__ import annotations
+
+import copy
+
+from bs4 import BeautifulSoup, Tag
+
+
+def apply_oob(page: BeautifulSoup, message: str) -> None:
+    """Swap every top-level ``hx-swap-oob`` element of ``message`` into ``page`` in place."""
+    fragment = BeautifulSoup(message, "html.parser")
+    for element in [e for e in fragment.contents if isinstance(e, Tag)]:
+        spec = element.attrs.pop("hx-swap-oob", None)
+        if spec is None:
+            continue
+        style, _, selector = str(spec).partition(":")
+        if style == "true":
+            style = "outerHTML"
+        target_id = selector[1:] if selector.startswith("#") else element.get("id")
+        target = page.find(id=str(target_id))
+        if target is None:
+            continue  # htmx ignores a missing target (e.g. another topic's list)
+        if style == "outerHTML":
+            target.replace_with(copy.copy(element))
+        elif style == "delete":
+            target.decompose()
+        elif style == "beforeend":
+            for child in list(element.contents):
+                target.append(copy.copy(child))
+        elif style == "innerHTML":
+            target.clear()
+            for child in list(element.contents):
+                target.append(copy.copy(child))
+        else:
+            raise AssertionError(f"swap style {style!r} not modelled")
+
+
+def normalized_board(html: BeautifulSoup | str) -> str:
+    """The live part of a board page, without what only a browser script or a request adds."""
+    soup = html if isinstance(html, BeautifulSoup) else BeautifulSoup(html, "html.parser")
+    soup = copy.copy(soup)
+    main = soup.find(id="main")
+    assert isinstance(main, Tag)
+    for token in main.find_all("input", attrs={"name": "csrf_token"}):
+        token.decompose()
+    for tag in main.find_all(True):
+        tag.attrs.pop("hx-swap-oob", None)
+        tag.attrs.pop("ws-connect", None)  # its after= is rewritten by runde.js on every (re)connect
+        tag.attrs.pop("aria-current", None)  # set by runde.js for the page's own topic
+        if "own-controls" in (tag.get("class") or []):
+            tag.attrs.pop("hidden", None)  # revealed by runde.js for the author
+    announce = main.find(id="live-announce")
+    if isinstance(announce, Tag):
+        announce.clear()
+    status = main.find(id="live-status")
+    if isinstance(status, Tag):
+        status.decompose()
+    return " ".join(main.decode().split())
