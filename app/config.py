@@ -33,13 +33,15 @@ class Settings(BaseSettings):
     )
     broadcast_url: str = Field(
         "memory://",
-        description="`memory://` (one process), `redis://…` or `postgres` for several instances.",
+        description="`memory://` (one process) or `redis://…` (several instances behind a load "
+        "balancer; Redis only carries the signal, events come from the database).",
     )
     replay_window: int = Field(5000, ge=10, description="Events per workshop kept for replay after a reconnect.")
     secret_key: str = Field(
         "",
-        description="Signs CSRF tokens. Generated into `<data_dir>/secret_key` in development "
-        "when unset; required (≥ 32 characters) in production.",
+        description="Server secret (keys the in-memory hashes of client addresses used for rate "
+        "limits). Generated into `<data_dir>/secret_key` in development when unset; required "
+        "(≥ 32 characters) in production.",
     )
     base_url: str = Field(
         "",

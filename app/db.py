@@ -84,6 +84,10 @@ class Database:
             await lock.acquire()
         try:
             async with self.sessionmaker() as session:
+                if not write and not self.is_sqlite:
+                    # One snapshot for the whole read: a page's seq and its content agree, so
+                    # the replay after= that seq neither misses nor repeats an event.
+                    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                 yield session
         finally:
             if lock is not None:

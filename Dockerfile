@@ -1,0 +1,27 @@
+# Runde as a small image that runs as a non-root user.
+#   docker build -t runde .
+#   docker run -p 8000:8000 -v runde-data:/data runde                      # SQLite in /data
+#   docker run -p 8000:8000 -e RUNDE_DATABASE_URL=postgresql://u:p@db/runde \
+#              -e RUNDE_SECRET_KEY=... -e RUNDE_ENV=production runde          # PostgreSQL
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    RUNDE_DATA_DIR=/data
+
+RUN useradd --system --uid 10001 --home-dir /srv/runde --shell /usr/sbin/nologin runde \
+    && mkdir -p /data && chown runde /data
+
+WORKDIR /srv/runde
+COPY pyproject.toml constraints.txt README.md ./
+COPY app ./app
+COPY migrations ./migrations
+RUN pip install -c constraints.txt -e . && chown -R root:root /srv/runde
+
+USER runde
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
+CMD ["runde", "serve", "--host", "0.0.0.0", "--port", "8000"]
