@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
@@ -75,6 +75,9 @@ class Workshop(SQLModel, table=True):
     consensus_threshold: float = 0.75
     dot_budget: int = 5
     joins_open: bool = True
+    max_dots_per_card: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # The topic the moderator is on: the projector follows it.
+    current_topic_id: str | None = Field(default=None, max_length=16)
     join_code: str = Field(max_length=16, unique=True, index=True)
     # The per-workshop event counter: incremented in the writing transaction, so seq is
     # gap-free and commits in order (a database sequence would commit out of order).
@@ -108,6 +111,16 @@ class Topic(SQLModel, table=True):
     guiding_questions: str = Field(default="", max_length=4000)  # one per line
     phase: str = Field(default="collect", max_length=16)
     position: int = 0
+    # While collecting, participants see only their own cards until the moderator reveals.
+    hide_until_reveal: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    cards_revealed: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    tallies_revealed: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    ratings_revealed: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    spotlight_card_id: str | None = Field(default=None, max_length=16)
+    # The phase timer, kept by the server: elapsed = timer_elapsed + (now - timer_started_at).
+    timer_seconds: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    timer_elapsed: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    timer_started_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -122,6 +135,18 @@ class Participant(SQLModel, table=True):
     # participant's bearer token; the tokens themselves are never stored.
     device_hash: str | None = Field(default=None, max_length=64, index=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
+    locked: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Cluster(SQLModel, table=True):
+    """A named group of cards on one topic, made by the moderator."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    topic_id: str = Field(foreign_key="topic.id", ondelete="CASCADE", index=True)
+    title: str = Field(max_length=TITLE_MAX)
+    position: int = 0
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -139,6 +164,11 @@ class Card(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=100)
     hidden: bool = False
     edited: bool = False
+    cluster_id: str | None = Field(default=None, foreign_key="cluster.id", ondelete="SET NULL", index=True)
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # within its cluster
+    # A duplicate merged into another card stays (authorship and group are kept) but is
+    # shown as part of the card it was merged into.
+    merged_into_id: str | None = Field(default=None, max_length=16, index=True)
     seq: int = 0  # seq of the last event that changed this card
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -152,4 +182,65 @@ class EventLog(SQLModel, table=True):
     seq: int = Field(primary_key=True)
     type: str = Field(max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Vote(SQLModel, table=True):
+    """A participant's dots on one card or one cluster of a topic."""
+
+    __table_args__ = (
+        UniqueConstraint("participant_id", "card_id"),
+        UniqueConstraint("participant_id", "cluster_id"),
+    )
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    topic_id: str = Field(foreign_key="topic.id", ondelete="CASCADE", index=True)
+    participant_id: str = Field(foreign_key="participant.id", ondelete="CASCADE", index=True)
+    group_key: str = Field(max_length=40)
+    card_id: str | None = Field(default=None, foreign_key="card.id", ondelete="CASCADE")
+    cluster_id: str | None = Field(default=None, foreign_key="cluster.id", ondelete="CASCADE")
+    dots: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Statement(SQLModel, table=True):
+    """A proposed consensus sentence. A revision is a new row; the old one is kept, superseded,
+    with its ratings, for the record."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    topic_id: str = Field(foreign_key="topic.id", ondelete="CASCADE", index=True)
+    text: str = Field(max_length=TEXT_MAX)
+    card_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    cluster_id: str | None = Field(default=None, max_length=16)
+    revision: int = 1
+    previous_id: str | None = Field(default=None, max_length=16)
+    superseded_by_id: str | None = Field(default=None, max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Rating(SQLModel, table=True):
+    """A participant's consent level for one statement; a new rating replaces the old one."""
+
+    __table_args__ = (UniqueConstraint("statement_id", "participant_id"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    statement_id: str = Field(foreign_key="statement.id", ondelete="CASCADE", index=True)
+    participant_id: str = Field(foreign_key="participant.id", ondelete="CASCADE", index=True)
+    group_key: str = Field(max_length=40)
+    level: str = Field(max_length=16)
+    reason: str = Field(default="", max_length=TEXT_MAX)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ModerationRecord(SQLModel, table=True):
+    """Every moderation action, for the record (hide, restore, correct, merge, lock, …)."""
+
+    __tablename__ = "moderation_record"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    moderator_id: str | None = Field(default=None, foreign_key="moderator.id", ondelete="SET NULL")
+    action: str = Field(max_length=32)
+    target_id: str = Field(max_length=16)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
