@@ -62,11 +62,13 @@ class TopicCreated(_Event):
 
 
 class TopicUpdated(_Event):
-    """``topic.updated``: title, prompt, guiding questions, position or phase changed.
-    Field: ``topic_id``. Data: the topic."""
+    """``topic.updated``: title, prompt, guiding questions, position, phase, reveal options or
+    spotlight changed. Fields: ``topic_id``, ``layout`` (true when the board's layout changes:
+    phase, reveals, hiding). Data: the topic."""
 
     type: Literal["topic.updated"] = "topic.updated"
     topic_id: str
+    layout: bool = False
 
 
 class TopicDeleted(_Event):
@@ -75,6 +77,98 @@ class TopicDeleted(_Event):
 
     type: Literal["topic.deleted"] = "topic.deleted"
     topic_id: str
+
+
+class CardMoved(_Event):
+    """``card.moved``: a card went into a cluster, out of one, or to another place.
+    Fields: ``card_id``, ``topic_id``, ``from_cluster_id``. Data: the card."""
+
+    type: Literal["card.moved"] = "card.moved"
+    card_id: str
+    topic_id: str
+    from_cluster_id: str | None = None
+
+
+class CardMerged(_Event):
+    """``card.merged``: a duplicate was merged into another card (authorship and group are
+    kept). Fields: ``card_id`` (the duplicate), ``into_id``, ``topic_id``. Data: the card
+    merged into, with ``merged`` authors."""
+
+    type: Literal["card.merged"] = "card.merged"
+    card_id: str
+    into_id: str
+    topic_id: str
+
+
+class ClusterCreated(_Event):
+    """``cluster.created``: a named cluster was added. Fields: ``cluster_id``, ``topic_id``.
+    Data: the cluster."""
+
+    type: Literal["cluster.created"] = "cluster.created"
+    cluster_id: str
+    topic_id: str
+
+
+class ClusterUpdated(_Event):
+    """``cluster.updated``: renamed or moved. Fields: ``cluster_id``, ``topic_id``. Data: the cluster."""
+
+    type: Literal["cluster.updated"] = "cluster.updated"
+    cluster_id: str
+    topic_id: str
+
+
+class ClusterDeleted(_Event):
+    """``cluster.deleted``: dissolved or merged into another cluster; its cards stay on the
+    topic. Fields: ``cluster_id``, ``topic_id``. Data: ``{"id", "topic_id"}``."""
+
+    type: Literal["cluster.deleted"] = "cluster.deleted"
+    cluster_id: str
+    topic_id: str
+
+
+class VoteChanged(_Event):
+    """``vote.changed``: someone's dots on a card or cluster changed. Fields: ``topic_id``,
+    ``card_id`` or ``cluster_id``. Data: the tally (total and per group) — for participants
+    only once the moderator revealed tallies, else ``null``."""
+
+    type: Literal["vote.changed"] = "vote.changed"
+    topic_id: str
+    card_id: str | None = None
+    cluster_id: str | None = None
+
+
+class StatementCreated(_Event):
+    """``statement.created``: a statement was drafted (or a revision started). Fields:
+    ``statement_id``, ``topic_id``. Data: the statement."""
+
+    type: Literal["statement.created"] = "statement.created"
+    statement_id: str
+    topic_id: str
+
+
+class StatementUpdated(_Event):
+    """``statement.updated``: ratings changed, support was revealed, or it was superseded by a
+    revision. Fields: ``statement_id``, ``topic_id``. Data: the statement."""
+
+    type: Literal["statement.updated"] = "statement.updated"
+    statement_id: str
+    topic_id: str
+
+
+class TimerChanged(_Event):
+    """``timer.changed``: the topic's phase timer was started, paused, extended or stopped.
+    Field: ``topic_id``. Data: ``{"topic_id", "seconds", "remaining", "running", "ends_at"}``."""
+
+    type: Literal["timer.changed"] = "timer.changed"
+    topic_id: str
+
+
+class ParticipantUpdated(_Event):
+    """``participant.updated``: a moderator locked or unlocked a participant. Field:
+    ``participant_id``. Data: moderators: the participant with ``locked``; participants: null."""
+
+    type: Literal["participant.updated"] = "participant.updated"
+    participant_id: str
 
 
 class WorkshopUpdated(_Event):
@@ -101,6 +195,16 @@ Event = Annotated[
     | TopicCreated
     | TopicUpdated
     | TopicDeleted
+    | CardMoved
+    | CardMerged
+    | ClusterCreated
+    | ClusterUpdated
+    | ClusterDeleted
+    | VoteChanged
+    | StatementCreated
+    | StatementUpdated
+    | TimerChanged
+    | ParticipantUpdated
     | WorkshopUpdated
     | ParticipantJoined,
     Field(discriminator="type"),
@@ -117,8 +221,18 @@ EVENT_TYPES: tuple[str, ...] = (
     "topic.created",
     "topic.updated",
     "topic.deleted",
+    "card.moved",
+    "card.merged",
+    "cluster.created",
+    "cluster.updated",
+    "cluster.deleted",
+    "vote.changed",
+    "statement.created",
+    "statement.updated",
+    "timer.changed",
     "workshop.updated",
     "participant.joined",
+    "participant.updated",
 )
 
 #: Ephemeral types: ``seq`` is null, never logged, never replayed.

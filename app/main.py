@@ -20,7 +20,17 @@ from app.migrate import migrate
 from app.realtime.backends import backend_for
 from app.realtime.hub import Hub
 from app.realtime.render import EventRenderer
-from app.routes import api, auth, errors, pages_moderator, pages_participant, ws
+from app.routes import (
+    api,
+    api_consensus,
+    auth,
+    errors,
+    pages_consensus,
+    pages_moderation,
+    pages_moderator,
+    pages_participant,
+    ws,
+)
 from app.routes.limits import FailureLimiter
 from app.security import ProtectMiddleware
 from app.templating import make_env, make_templates
@@ -81,6 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, api, pages_participant, pages_moderator, ws):
+    for module in (auth, api, api_consensus, pages_participant, pages_consensus, pages_moderator, pages_moderation, ws):
         app.include_router(module.router)
     return app

@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 
 from app import i18n
 from app.domain.cards import KINDS
+from app.domain.consensus import LEVELS, GroupTally
 from app.domain.topics import PHASES
 from app.i18n import N_, current_locale, gettext
 from app.security import current_csrf
@@ -44,6 +45,13 @@ KIND_HINTS = {
     "question": N_("Something the room should answer or find out."),
     "example": N_("A practice you know that shows how it can work."),
     "concern": N_("A risk or an objection to keep in view."),
+}
+LEVEL_LABELS = {
+    "full": N_("Full support"),
+    "reservations": N_("Support with reservations"),
+    "stand_aside": N_("Stand aside"),
+    "concerns": N_("Serious concerns"),
+    "block": N_("Block"),
 }
 PHASE_LABELS = {
     "collect": N_("Collecting"),
@@ -75,6 +83,15 @@ def phase_label(phase: str) -> str:
     return gettext(PHASE_LABELS.get(phase, phase))
 
 
+def level_label(level: str) -> str:
+    return gettext(LEVEL_LABELS.get(level, level))
+
+
+def level_summary(tally: GroupTally) -> str:
+    """The text equivalent of a support bar, e.g. "Full support 3, Stand aside 1"."""
+    return ", ".join(f"{level_label(level)} {n}" for level, n in tally.counts.items() if n)
+
+
 def when(value: datetime) -> str:
     return format_datetime(value, "short", locale=current_locale.get())
 
@@ -99,6 +116,9 @@ def make_env() -> Environment:
         LOCALES=i18n.LOCALES,
         csrf_token=lambda: current_csrf.get(),
         KINDS=KINDS,
+        LEVELS=LEVELS,
+        level_label=level_label,
+        level_summary=level_summary,
         PHASES=PHASES,
     )
     return env

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
+from app.domain.board import Audience, card_visible
 from app.domain.errors import Forbidden, NotFound
 from app.domain.participants import participant_for_device
 from app.domain.topics import topic_get
 from app.domain.workshops import is_workshop_moderator, workshop_get
-from app.i18n import N_
-from app.models import Card, Moderator, Participant, Topic, Workshop
+from app.i18n import N_, current_locale
+from app.models import Card, Cluster, Moderator, Participant, Statement, Topic, Workshop
 
 
 @dataclass(frozen=True)
@@ -91,15 +92,59 @@ async def access_topic(
     return access, topic
 
 
+async def access_statement(
+    *, session: AsyncSession, credentials: Credentials, statement_id: str
+) -> tuple[Access, Statement, Topic]:
+    statement = await session.get(Statement, statement_id)
+    if statement is None:
+        raise NotFound(N_("This statement does not exist."))
+    access = await access_workshop(session=session, credentials=credentials, workshop_id=statement.workshop_id)
+    topic = await topic_get(session=session, topic_id=statement.topic_id)
+    return access, statement, topic
+
+
+async def access_cluster(
+    *, session: AsyncSession, credentials: Credentials, cluster_id: str, moderated: bool = False
+) -> tuple[Access, Cluster, Topic]:
+    cluster = await session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise NotFound(N_("This cluster does not exist."))
+    check = access_workshop_moderated if moderated else access_workshop
+    access = await check(session=session, credentials=credentials, workshop_id=cluster.workshop_id)
+    topic = await topic_get(session=session, topic_id=cluster.topic_id)
+    return access, cluster, topic
+
+
+async def access_participant(
+    *, session: AsyncSession, credentials: Credentials, participant_id: str
+) -> tuple[Access, Participant]:
+    """A participant of a workshop the caller moderates."""
+    participant = await session.get(Participant, participant_id)
+    if participant is None:
+        raise NotFound(N_("This participant does not exist."))
+    access = await access_workshop_moderated(
+        session=session, credentials=credentials, workshop_id=participant.workshop_id
+    )
+    return access, participant
+
+
 async def access_card(*, session: AsyncSession, credentials: Credentials, card_id: str) -> tuple[Access, Card, Topic]:
     """The card and its topic if the caller may see it (hidden cards: moderators only)."""
     card = await session.get(Card, card_id)
     if card is None:
         raise NotFound(N_("This card does not exist."))
     access = await access_workshop(session=session, credentials=credentials, workshop_id=card.workshop_id)
-    if card.hidden and not access.is_moderator:
-        raise NotFound(N_("This card does not exist."))
     topic = await session.get(Topic, card.topic_id)
-    if topic is None:
+    if topic is None or not card_visible(card, topic, audience_of(access)):
         raise NotFound(N_("This card does not exist."))
     return access, card, topic
+
+
+def audience_of(access: Access, locale: str | None = None) -> Audience:
+    """The audience a caller belongs to (participants also see their own concealed cards)."""
+    actor = access.actor
+    return Audience(
+        role="moderator" if access.is_moderator else "participant",
+        locale=locale or current_locale.get(),
+        viewer=actor.participant.id if isinstance(actor, ParticipantActor) else None,
+    )

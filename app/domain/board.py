@@ -17,19 +17,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.cards import KINDS, card_list
+from app.domain.clusters import cluster_list
+from app.domain.moderation import TimerState, merged_cards, timer_state
+from app.domain.statements import StatementView, statement_list, statement_views
 from app.domain.topics import topic_list
+from app.domain.votes import my_dots, vote_tallies
 from app.domain.workshops import group_list
-from app.models import Card, Participant, StakeholderGroup, Topic, Workshop
+from app.models import Card, Cluster, Participant, Rating, StakeholderGroup, Statement, Topic, Workshop
 
 Role = Literal["participant", "moderator"]
 
 
 @dataclass(frozen=True)
 class Audience:
-    """Who a rendering is for; fan-out renders once per audience, never per connection."""
+    """Who a rendering is for; fan-out renders once per audience, never per connection.
+
+    ``viewer`` is set only for the rare per-person render (a participant's own cards on a
+    topic whose cards are concealed until the moderator reveals them).
+    """
 
     role: Role
     locale: str
+    viewer: str | None = None
 
     @property
     def is_moderator(self) -> bool:
@@ -41,6 +50,13 @@ class GroupView:
     key: str
     label: str
     color: str
+
+
+@dataclass(frozen=True)
+class MergedAuthor:
+    group: GroupView
+    name: str | None
+    organization: str | None
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,8 @@ class CardView:
     edited: bool
     created_at: datetime
     seq: int
+    cluster_id: str | None = None
+    merged: tuple[MergedAuthor, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,9 +84,36 @@ class KindColumn:
     cards: list[CardView]
 
 
+@dataclass(frozen=True)
+class TallyView:
+    total: int
+    by_group: list[tuple[GroupView, int]]
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    id: str
+    topic_id: str
+    title: str
+    cards: list[CardView]
+
+
+@dataclass
+class CardContext:
+    """What a card needs besides itself: phase, tallies, the clusters it can move to. The
+    same for everybody in an audience; ``my_dots`` is filled only for a participant's page."""
+
+    audience: Audience
+    topic: Topic
+    tallies: dict[str, TallyView]
+    tallies_visible: bool
+    clusters: list[ClusterView]
+    my_dots: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass
 class BoardView:
-    """A topic's board: the agenda tabs, the topic, and its cards grouped by kind."""
+    """A topic's board for one audience: everything the page, the fragments and the pushes show."""
 
     workshop: Workshop
     audience: Audience
@@ -76,7 +121,21 @@ class BoardView:
     topics: list[Topic]
     topic: Topic
     columns: list[KindColumn]
+    clusters: list[ClusterView]
+    unclustered: list[CardView]
+    concealed: bool
+    concealed_counts: dict[str, int]
+    tallies: dict[str, TallyView]
+    tallies_visible: bool
+    statements: list[StatementView]
+    ranking: list[StatementView]
+    timer: TimerState
+    spotlight: CardView | None
+    ctx: CardContext
     card_counts: dict[str, int] = field(default_factory=dict)  # per topic id
+    # Per-person parts, filled only for a page (never for a push):
+    compose_draft: dict[str, object] = field(default_factory=dict)
+    dots_left: int | None = None
 
 
 def group_label(group: StakeholderGroup, locale: str) -> str:
@@ -91,6 +150,23 @@ def _unknown_group(key: str) -> GroupView:
     return GroupView(key=key, label=key, color="#7F7F7F")
 
 
+def is_concealed(topic: Topic) -> bool:
+    """Cards hidden from the room until the moderator reveals them (only while collecting)."""
+    return topic.hide_until_reveal and not topic.cards_revealed and topic.phase == "collect"
+
+
+def card_visible(card: Card, topic: Topic, audience: Audience) -> bool:
+    if card.merged_into_id is not None:
+        return False
+    if audience.is_moderator:
+        return True
+    if card.hidden:
+        return False
+    if is_concealed(topic):
+        return audience.viewer is not None and card.participant_id == audience.viewer
+    return True
+
+
 def card_view(
     card: Card,
     *,
@@ -98,6 +174,7 @@ def card_view(
     groups: dict[str, GroupView],
     workshop: Workshop,
     audience: Audience,
+    merged: Sequence[tuple[Card, Participant | None]] = (),
 ) -> CardView:
     show_names = audience.is_moderator or not workshop.anonymous
     return CardView(
@@ -114,6 +191,15 @@ def card_view(
         edited=card.edited,
         created_at=card.created_at,
         seq=card.seq,
+        cluster_id=card.cluster_id,
+        merged=tuple(
+            MergedAuthor(
+                group=groups.get(m.group_key) or _unknown_group(m.group_key),
+                name=a.display_name if a is not None and show_names else None,
+                organization=a.organization if a is not None and show_names else None,
+            )
+            for m, a in merged
+        ),
     )
 
 
@@ -131,17 +217,32 @@ async def card_views(
     groups = {
         g.key: g for g in group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
     }
-    authors = await participants_by_id(session=session, ids=(c.participant_id for c in cards))
+    merged = await merged_cards(session=session, into_ids=[c.id for c in cards])
+    everyone = list(cards) + [m for ms in merged.values() for m in ms]
+    authors = await participants_by_id(session=session, ids=(c.participant_id for c in everyone))
     return [
-        card_view(c, author=authors.get(c.participant_id or ""), groups=groups, workshop=workshop, audience=audience)
+        card_view(
+            c,
+            author=authors.get(c.participant_id or ""),
+            groups=groups,
+            workshop=workshop,
+            audience=audience,
+            merged=[(m, authors.get(m.participant_id or "")) for m in merged.get(c.id, [])],
+        )
         for c in cards
     ]
 
 
+async def visible_cards(*, session: AsyncSession, topic: Topic, audience: Audience) -> list[Card]:
+    cards = await card_list(session=session, topic_id=topic.id, include_hidden=audience.is_moderator)
+    return [c for c in cards if card_visible(c, topic, audience)]
+
+
 async def card_counts(*, session: AsyncSession, workshop_id: str, include_hidden: bool) -> dict[str, int]:
+    """Cards per topic as the audience counts them (merged duplicates count once)."""
     query = (
         select(col(Card.topic_id), func.count())
-        .where(col(Card.workshop_id) == workshop_id)
+        .where(col(Card.workshop_id) == workshop_id, col(Card.merged_into_id).is_(None))
         .group_by(col(Card.topic_id))
     )
     if not include_hidden:
@@ -149,20 +250,110 @@ async def card_counts(*, session: AsyncSession, workshop_id: str, include_hidden
     return {topic_id: int(n) for topic_id, n in (await session.execute(query)).all()}
 
 
+async def concealed_counts(*, session: AsyncSession, topic_id: str) -> dict[str, int]:
+    """Cards per group on a topic (what participants see while cards are concealed)."""
+    query = (
+        select(col(Card.group_key), func.count())
+        .where(col(Card.topic_id) == topic_id, col(Card.merged_into_id).is_(None), col(Card.hidden) == False)  # noqa: E712
+        .group_by(col(Card.group_key))
+    )
+    return {key: int(n) for key, n in (await session.execute(query)).all()}
+
+
 def columns_for(cards: Sequence[CardView]) -> list[KindColumn]:
     return [KindColumn(kind=k, cards=[c for c in cards if c.kind == k]) for k in KINDS]
 
 
+def clusters_for(
+    clusters: Sequence[Cluster], cards: Sequence[CardView], order: dict[str, int]
+) -> tuple[list[ClusterView], list[CardView]]:
+    def ordered(items: Iterable[CardView]) -> list[CardView]:
+        return sorted(items, key=lambda c: (order.get(c.id, 0), c.created_at, c.id))
+
+    views = [
+        ClusterView(
+            id=cl.id, topic_id=cl.topic_id, title=cl.title, cards=ordered(c for c in cards if c.cluster_id == cl.id)
+        )
+        for cl in clusters
+    ]
+    known = {cl.id for cl in clusters}
+    return views, ordered(c for c in cards if c.cluster_id not in known)
+
+
+async def tally_views(*, session: AsyncSession, topic_id: str, groups: Sequence[GroupView]) -> dict[str, TallyView]:
+    tallies = await vote_tallies(session=session, topic_id=topic_id)
+    return {
+        item: TallyView(
+            total=t.total, by_group=[(g, t.by_group.get(g.key, 0)) for g in groups if t.by_group.get(g.key)]
+        )
+        for item, t in tallies.items()
+    }
+
+
+async def card_context(*, session: AsyncSession, workshop: Workshop, topic: Topic, audience: Audience) -> CardContext:
+    """The context for rendering single cards (pushes): tallies and cluster names, no cards."""
+    groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+    tallies_visible = audience.is_moderator or topic.tallies_revealed
+    clusters = [
+        ClusterView(id=c.id, topic_id=c.topic_id, title=c.title, cards=[])
+        for c in await cluster_list(session=session, topic_id=topic.id)
+    ]
+    return CardContext(
+        audience=audience,
+        topic=topic,
+        tallies=await tally_views(session=session, topic_id=topic.id, groups=groups) if tallies_visible else {},
+        tallies_visible=tallies_visible,
+        clusters=clusters,
+    )
+
+
 async def board_view_data(*, session: AsyncSession, workshop: Workshop, topic: Topic, audience: Audience) -> BoardView:
-    cards = await card_list(session=session, topic_id=topic.id, include_hidden=audience.is_moderator)
+    cards = await visible_cards(session=session, topic=topic, audience=audience)
     views = await card_views(session=session, cards=cards, workshop=workshop, audience=audience)
+    groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+    clusters, unclustered = clusters_for(
+        await cluster_list(session=session, topic_id=topic.id), views, {c.id: c.position for c in cards}
+    )
+    tallies_visible = audience.is_moderator or topic.tallies_revealed
+    tallies = await tally_views(session=session, topic_id=topic.id, groups=groups) if tallies_visible else {}
+    statements = await statement_list(session=session, topic_id=topic.id)
+    statement_data = await statement_views(
+        session=session,
+        workshop=workshop,
+        topic=topic,
+        statements=statements,
+        is_moderator=audience.is_moderator,
+        participant_id=audience.viewer,
+    )
+    mine = await my_dots(session=session, participant_id=audience.viewer, topic_id=topic.id) if audience.viewer else {}
+    spotlight = next((v for v in views if v.id == topic.spotlight_card_id), None)
+    concealed = is_concealed(topic) and not audience.is_moderator
     return BoardView(
         workshop=workshop,
         audience=audience,
-        groups=group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale),
+        groups=groups,
         topics=list(await topic_list(session=session, workshop_id=workshop.id)),
         topic=topic,
         columns=columns_for(views),
+        clusters=clusters,
+        unclustered=unclustered,
+        concealed=concealed,
+        concealed_counts=await concealed_counts(session=session, topic_id=topic.id) if concealed else {},
+        tallies=tallies,
+        tallies_visible=tallies_visible,
+        statements=sorted(statement_data, key=lambda v: (v.statement.created_at, v.statement.id)),
+        ranking=[v for v in statement_data if v.visible],
+        timer=timer_state(topic),
+        spotlight=spotlight,
+        ctx=CardContext(
+            audience=audience,
+            topic=topic,
+            tallies=tallies,
+            tallies_visible=tallies_visible,
+            clusters=clusters,
+            my_dots=mine,
+        ),
+        dots_left=workshop.dot_budget - sum(mine.values()) if audience.viewer else None,
         card_counts=await card_counts(session=session, workshop_id=workshop.id, include_hidden=audience.is_moderator),
     )
 
@@ -187,6 +378,8 @@ def card_public(view: CardView) -> dict[str, Any]:
         "seq": view.seq,
         "hidden": view.hidden,
         "edited": view.edited,
+        "cluster_id": view.cluster_id,
+        "merged": [{"group": m.group.key, "display_name": m.name, "organization": m.organization} for m in view.merged],
     }
 
 
@@ -199,6 +392,12 @@ def topic_public(topic: Topic) -> dict[str, Any]:
         "guiding_questions": [q for q in topic.guiding_questions.splitlines() if q],
         "phase": topic.phase,
         "position": topic.position,
+        "hide_until_reveal": topic.hide_until_reveal,
+        "cards_revealed": topic.cards_revealed,
+        "tallies_revealed": topic.tallies_revealed,
+        "ratings_revealed": topic.ratings_revealed,
+        "spotlight_card_id": topic.spotlight_card_id,
+        "timer": timer_state(topic).public(topic.id),
     }
 
 
@@ -213,7 +412,9 @@ def workshop_public(
         "anonymous": workshop.anonymous,
         "consensus_threshold": workshop.consensus_threshold,
         "dot_budget": workshop.dot_budget,
+        "max_dots_per_card": workshop.max_dots_per_card,
         "joins_open": workshop.joins_open,
+        "current_topic_id": workshop.current_topic_id,
         "groups": [
             {
                 "key": g.key,
@@ -236,4 +437,27 @@ async def workshop_public_data(*, session: AsyncSession, workshop: Workshop, is_
         groups=await group_list(session=session, workshop_id=workshop.id),
         topics=await topic_list(session=session, workshop_id=workshop.id),
         is_moderator=is_moderator,
+    )
+
+
+@dataclass(frozen=True)
+class MyState:
+    """A participant's own state on a topic: their dots and ratings (never pushed to others)."""
+
+    dots: dict[str, int]
+    dots_left: int
+    ratings: dict[str, str]
+
+
+async def my_state(*, session: AsyncSession, workshop: Workshop, topic: Topic, participant_id: str) -> MyState:
+    dots = await my_dots(session=session, participant_id=participant_id, topic_id=topic.id)
+    result = await session.execute(
+        select(col(Rating.statement_id), col(Rating.level))
+        .join(Statement, col(Statement.id) == col(Rating.statement_id))
+        .where(col(Rating.participant_id) == participant_id, col(Statement.topic_id) == topic.id)
+    )
+    return MyState(
+        dots=dots,
+        dots_left=workshop.dot_budget - sum(dots.values()),
+        ratings={str(statement_id): str(level) for statement_id, level in result.all()},
     )

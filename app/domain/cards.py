@@ -12,6 +12,7 @@ from sqlmodel import col
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.eventlog import event_append
+from app.domain.moderation import check_not_locked, record
 from app.domain.validate import clean_text
 from app.domain.workshops import group_list
 from app.events import CardCreated, CardDeleted, CardHidden, CardUpdated
@@ -63,6 +64,7 @@ async def card_create(
         earlier = await _by_idempotency_key(session, actor, idempotency_key)
         if earlier is not None:
             return earlier, False
+    check_not_locked(actor)
     _check_can_post(actor, topic)
     kind = _check_kind(kind)
     clean = clean_text(text, field="text", max_len=TEXT_MAX)
@@ -104,6 +106,7 @@ async def card_create(
 def _check_author_may_change(actor: Actor, card: Card, topic: Topic) -> None:
     if isinstance(actor, ModeratorActor):
         return
+    check_not_locked(actor)
     if card.participant_id != actor.participant.id:
         raise Forbidden(N_("You can only change your own cards."))
     if topic.phase != "collect":
@@ -126,6 +129,15 @@ async def card_update(
         _check_author_may_change(actor, card, topic)
         new_text = clean_text(text, field="text", max_len=TEXT_MAX)
         if new_text != card.text:
+            if isinstance(actor, ModeratorActor) and card.participant_id is not None:
+                record(
+                    session,
+                    workshop_id=card.workshop_id,
+                    moderator=actor,
+                    action="card.correct",
+                    target_id=card.id,
+                    before=card.text,
+                )
             card.text = new_text
             card.edited = True
             card.updated_at = utcnow()
@@ -135,6 +147,14 @@ async def card_update(
                 event=CardUpdated(card_id=card.id, topic_id=card.topic_id),
             )
     if hidden is not None and hidden != card.hidden:
+        assert isinstance(actor, ModeratorActor)
+        record(
+            session,
+            workshop_id=card.workshop_id,
+            moderator=actor,
+            action="card.hide" if hidden else "card.restore",
+            target_id=card.id,
+        )
         card.hidden = hidden
         card.seq = await event_append(
             session=session,
@@ -148,6 +168,15 @@ async def card_update(
 
 async def card_delete(*, session: AsyncSession, actor: Actor, card: Card, topic: Topic) -> None:
     _check_author_may_change(actor, card, topic)
+    if isinstance(actor, ModeratorActor):
+        record(
+            session,
+            workshop_id=card.workshop_id,
+            moderator=actor,
+            action="card.delete",
+            target_id=card.id,
+            text=card.text,
+        )
     await session.delete(card)
     await event_append(
         session=session, workshop_id=card.workshop_id, event=CardDeleted(card_id=card.id, topic_id=card.topic_id)

@@ -72,9 +72,12 @@ async def topic_update(*, session: AsyncSession, topic: Topic, changes: TopicCha
     topic.title = topic.title if title is None else title
     topic.prompt = topic.prompt if prompt is None else prompt
     topic.guiding_questions = topic.guiding_questions if guiding is None else guiding
+    layout = changes.phase is not None and changes.phase != topic.phase
     topic.phase = changes.phase or topic.phase
     session.add(topic)
-    await event_append(session=session, workshop_id=topic.workshop_id, event=TopicUpdated(topic_id=topic.id))
+    await event_append(
+        session=session, workshop_id=topic.workshop_id, event=TopicUpdated(topic_id=topic.id, layout=layout)
+    )
     await session.commit()
     return topic
 

@@ -61,6 +61,7 @@ class WorkshopSettings:
     consensus_threshold: float | None = None
     dot_budget: int | None = None
     joins_open: bool | None = None
+    max_dots_per_card: int | None = None
 
 
 def _checked(settings: WorkshopSettings) -> WorkshopSettings:
@@ -81,6 +82,8 @@ def _checked(settings: WorkshopSettings) -> WorkshopSettings:
         raise Invalid(N_("The consensus threshold must be between 0.5 and 1."), field="consensus_threshold")
     if settings.dot_budget is not None and not 1 <= settings.dot_budget <= 50:
         raise Invalid(N_("The dot budget must be between 1 and 50."), field="dot_budget")
+    if settings.max_dots_per_card is not None and not 1 <= settings.max_dots_per_card <= 50:
+        raise Invalid(N_("The maximum per card must be between 1 and 50."), field="max_dots_per_card")
     return WorkshopSettings(
         title=title,
         description=description,
@@ -89,6 +92,7 @@ def _checked(settings: WorkshopSettings) -> WorkshopSettings:
         consensus_threshold=threshold,
         dot_budget=settings.dot_budget,
         joins_open=settings.joins_open,
+        max_dots_per_card=settings.max_dots_per_card,
     )
 
 
@@ -148,6 +152,7 @@ async def workshop_create(
         anonymous=bool(checked.anonymous),
         consensus_threshold=checked.consensus_threshold or 0.75,
         dot_budget=checked.dot_budget or 5,
+        max_dots_per_card=checked.max_dots_per_card or 3,
         joins_open=True if checked.joins_open is None else checked.joins_open,
         join_code=await _unique_join_code(session),
         series_id=series_id,
@@ -182,7 +187,16 @@ def _color_for(key: str, index: int) -> str:
 async def workshop_update(*, session: AsyncSession, workshop: Workshop, settings: WorkshopSettings) -> Workshop:
     """Change settings (moderators only: callers pass a workshop from ``access_workshop_moderated``)."""
     checked = _checked(settings)
-    for field in ("title", "description", "locale", "anonymous", "consensus_threshold", "dot_budget", "joins_open"):
+    for field in (
+        "title",
+        "description",
+        "locale",
+        "anonymous",
+        "consensus_threshold",
+        "dot_budget",
+        "joins_open",
+        "max_dots_per_card",
+    ):
         value = getattr(checked, field)
         if value is not None:
             setattr(workshop, field, value)

@@ -198,12 +198,14 @@ class Hub:
     async def _send_presence(self, channel: Channel) -> None:
         if not channel.connections:
             return
-        ids, names, moderators = self.presence(channel.workshop_id)
-        counts = {key: len(members) for key, members in ids.items()}
         async with self.db.session() as session:
             groups = await group_list(session=session, workshop_id=channel.workshop_id)
+        # Count only now, after the last await: a client that arrived or left meanwhile found
+        # this task running (so scheduled none) and must be in the message that goes out.
+        ids, names, moderators = self.presence(channel.workshop_id)
+        counts = {key: len(members) for key, members in ids.items()}
         rendered: dict[Target, str] = {}
-        for target in {conn.target for conn in channel.connections}:
+        for target in {conn.target for conn in channel.connections if conn.target.view in ("board", "console", "api")}:
             audience: Audience = target.audience
             data: dict[str, object] = {"online": counts, "moderators": moderators}
             if audience.is_moderator:
@@ -221,7 +223,9 @@ class Hub:
                         audience=audience,
                     )
         for conn in list(channel.connections):
-            conn.offer(None, rendered[conn.target])
+            message = rendered.get(conn.target)
+            if message is not None:
+                conn.offer(None, message)
 
     async def close(self) -> None:
         for channel in list(self.channels.values()):

@@ -2,14 +2,16 @@
 
 The log holds ids only; the current state is read once per event and turned into the JSON
 event and the htmx out-of-band fragments that every connection of that audience receives as
-the same bytes. What an audience may not see becomes ``"data": null`` (JSON) or nothing but the
-seq marker (HTML), so ``seq`` stays gap-free for every client.
+the same string. What an audience may not see becomes ``"data": null`` (JSON) or nothing but
+the seq marker (HTML), so ``seq`` stays gap-free for every client. The only per-person render
+is the author's own card on a topic whose cards are concealed until the moderator reveals them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,60 +22,124 @@ from sqlmodel import col
 
 from app.domain.board import (
     Audience,
-    CardView,
+    CardContext,
+    board_view_data,
+    card_context,
     card_counts,
     card_public,
     card_views,
+    card_visible,
+    clusters_for,
     columns_for,
+    concealed_counts,
     group_views,
+    is_concealed,
     participants_by_id,
     topic_public,
+    visible_cards,
     workshop_public_data,
 )
-from app.domain.cards import KINDS, card_list
+from app.domain.cards import KINDS
+from app.domain.clusters import cluster_list
+from app.domain.moderation import timer_state
+from app.domain.participation import balance_view
+from app.domain.statements import statement_list, statement_views
 from app.domain.topics import topic_list
+from app.domain.votes import vote_tallies
 from app.domain.workshops import group_list
 from app.events import (
     CardCreated,
     CardDeleted,
     CardHidden,
+    CardMerged,
+    CardMoved,
     CardUpdated,
+    ClusterCreated,
+    ClusterDeleted,
+    ClusterUpdated,
     Event,
     ParticipantJoined,
+    ParticipantUpdated,
+    StatementCreated,
+    StatementUpdated,
+    TimerChanged,
     TopicCreated,
     TopicDeleted,
     TopicUpdated,
+    VoteChanged,
     WorkshopUpdated,
     event_from_log,
 )
 from app.i18n import use_locale
-from app.models import Card, EventLog, Participant, Workshop
+from app.models import Card, Cluster, EventLog, Participant, Statement, Topic, Workshop
 from app.security import no_csrf
 
 Format = Literal["html", "json"]
+CARD_EVENTS = (CardCreated, CardUpdated, CardHidden, CardDeleted, CardMoved, CardMerged)
+
+
+View = Literal["board", "console", "projector", "waiting", "api"]
 
 
 @dataclass(frozen=True)
 class Target:
-    """One way of receiving events; every connection belongs to exactly one."""
+    """One way of receiving events; every connection belongs to exactly one, and each event
+    is rendered once per target that has connections.
+
+    ``view`` and ``topic_id`` say which page the browser shows, so it only gets fragments
+    whose elements exist there (htmx reports every missing target as an error). JSON
+    clients use ``view="api"``.
+    """
 
     audience: Audience
     format: Format
+    view: View = "board"
+    topic_id: str | None = None
+
+    def for_viewer(self, participant_id: str) -> Target:
+        return dataclasses.replace(self, audience=dataclasses.replace(self.audience, viewer=participant_id))
+
+    def shows(self, topic_id: str) -> bool:
+        """Does this page show the board of ``topic_id``?"""
+        return self.view in ("board", "projector") and self.topic_id == topic_id
+
+    @property
+    def has_tabs(self) -> bool:
+        return self.view in ("board", "waiting")
+
+    @property
+    def is_console(self) -> bool:
+        return self.view == "console"
 
 
 def json_message(seq: int | None, type_: str, data: Any) -> str:
     return json.dumps({"seq": seq, "type": type_, "data": data}, ensure_ascii=False, separators=(",", ":"))
 
 
+OnlineCounts = Callable[[str], dict[str, int]]
+
+
 class EventRenderer:
-    def __init__(self, env: Environment) -> None:
+    def __init__(self, env: Environment, online: OnlineCounts | None = None) -> None:
         self.env = env
         self._fragments = env.get_template("_push.html")
+        self.online: OnlineCounts = online or (lambda _workshop_id: {})
 
     def fragment(self, name: str, **context: Any) -> str:
         """Render one macro of ``_push.html`` (the out-of-band fragments)."""
         macro = getattr(self._fragments.module, name)
         return str(macro(**context))
+
+    async def personal_viewer(self, *, session: AsyncSession, row: EventLog) -> str | None:
+        """The participant who gets a render of their own (their card on a concealed topic)."""
+        event = event_from_log(row.type, row.payload)
+        if not isinstance(event, CardCreated | CardUpdated | CardDeleted | CardHidden):
+            return None
+        topic = await session.get(Topic, event.topic_id)
+        card = await session.get(Card, event.card_id)
+        if topic is None or card is None or not is_concealed(topic):
+            return None
+        return card.participant_id
 
     async def render(
         self, *, session: AsyncSession, workshop: Workshop, row: EventLog, targets: Iterable[Target]
@@ -82,7 +148,7 @@ class EventRenderer:
         out: dict[Target, str] = {}
         for target in set(targets):
             with use_locale(target.audience.locale), no_csrf():
-                data, html = await self._render_one(session, workshop, event, target.audience)
+                data, html = await self._render_one(session, workshop, event, target)
             if target.format == "json":
                 out[target] = json_message(row.seq, event.type, data)
             else:
@@ -90,107 +156,284 @@ class EventRenderer:
         return out
 
     async def _render_one(
-        self, session: AsyncSession, workshop: Workshop, event: Event, audience: Audience
+        self, session: AsyncSession, workshop: Workshop, event: Event, target: Target
     ) -> tuple[Any, str]:
-        if isinstance(event, CardCreated | CardUpdated | CardHidden | CardDeleted):
-            return await self._card_event(session, workshop, event, audience)
+        if isinstance(event, CARD_EVENTS):
+            return await self._card_event(session, workshop, event, target)
         if isinstance(event, TopicCreated | TopicUpdated | TopicDeleted):
-            return await self._topic_event(session, workshop, event, audience)
+            return await self._topic_event(session, workshop, event, target)
+        if isinstance(event, ClusterCreated | ClusterUpdated | ClusterDeleted):
+            return await self._cluster_event(session, workshop, event, target)
+        if isinstance(event, VoteChanged):
+            return await self._vote_event(session, workshop, event, target)
+        if isinstance(event, StatementCreated | StatementUpdated):
+            return await self._statement_event(session, workshop, event, target)
+        if isinstance(event, TimerChanged):
+            topic = await session.get(Topic, event.topic_id)
+            if topic is None:
+                return None, ""
+            state = timer_state(topic)
+            shown = target.shows(topic.id)
+            html = self.fragment("timer", topic=topic, state=state, audience=target.audience) if shown else ""
+            return state.public(topic.id), html
         if isinstance(event, WorkshopUpdated):
-            data = await workshop_public_data(session=session, workshop=workshop, is_moderator=audience.is_moderator)
-            return data, self.fragment("workshop_head", workshop=workshop)
-        if isinstance(event, ParticipantJoined):
-            return await self._participant_event(session, workshop, event, audience)
+            data = await workshop_public_data(
+                session=session, workshop=workshop, is_moderator=target.audience.is_moderator
+            )
+            html = self.fragment("workshop_head", workshop=workshop) if target.view != "waiting" else ""
+            return data, html
+        if isinstance(event, ParticipantJoined | ParticipantUpdated):
+            return await self._participant_event(session, workshop, event, target)
         raise AssertionError(f"no renderer for {event.type}")  # pragma: no cover
 
-    async def _counts(self, session: AsyncSession, topic_id: str, audience: Audience) -> str:
-        query = select(col(Card.kind), func.count()).where(col(Card.topic_id) == topic_id).group_by(col(Card.kind))
+    # --- helpers ---------------------------------------------------------------------------
+
+    async def _counts(self, session: AsyncSession, topic: Topic, target: Target) -> str:
+        """The card count in the topic's tab, and per kind and group on its own board."""
+        audience = target.audience
+        query = (
+            select(col(Card.kind), func.count())
+            .where(col(Card.topic_id) == topic.id, col(Card.merged_into_id).is_(None))
+            .group_by(col(Card.kind))
+        )
         if not audience.is_moderator:
             query = query.where(col(Card.hidden) == False)  # noqa: E712
         per_kind = {kind: int(n) for kind, n in (await session.execute(query)).all()}
-        return self.fragment("counts", topic_id=topic_id, per_kind=per_kind, kinds=KINDS)
+        html = ""
+        if target.has_tabs:
+            html += self.fragment("tab_count", topic_id=topic.id, total=sum(per_kind.values()))
+        if target.shows(topic.id) and topic.phase == "collect":
+            html += self.fragment("kind_counts", topic_id=topic.id, per_kind=per_kind, kinds=KINDS)
+        if target.shows(topic.id) and is_concealed(topic) and not audience.is_moderator:
+            groups = group_views(await group_list(session=session, workshop_id=topic.workshop_id), audience.locale)
+            counts = await concealed_counts(session=session, topic_id=topic.id)
+            html += self.fragment("concealed", topic=topic, groups=groups, counts=counts)
+        return html
 
-    async def _card_event(
+    async def _balance(self, session: AsyncSession, workshop: Workshop, topic: Topic | None, target: Target) -> str:
+        audience = target.audience
+        if topic is None or not audience.is_moderator or target.view != "board" or target.topic_id != topic.id:
+            return ""
+        balance = await balance_view(
+            session=session, workshop=workshop, topic=topic, online=self.online(workshop.id), locale=audience.locale
+        )
+        return self.fragment("balance", balance=balance)
+
+    async def _list_of(
         self,
         session: AsyncSession,
         workshop: Workshop,
-        event: CardCreated | CardUpdated | CardHidden | CardDeleted,
-        audience: Audience,
-    ) -> tuple[Any, str]:
-        card = await session.get(Card, event.card_id)
-        counts = await self._counts(session, event.topic_id, audience)
-        gone = {"id": event.card_id, "topic_id": event.topic_id}
-        if card is None or isinstance(event, CardDeleted):
-            return (gone if isinstance(event, CardDeleted) else None), counts + self.fragment(
-                "card_remove", card_id=event.card_id
-            )
-        visible = audience.is_moderator or not card.hidden
-        if not visible:
-            if isinstance(event, CardHidden):
-                return {**gone, "hidden": True}, counts + self.fragment("card_remove", card_id=card.id)
-            return None, counts
-        view = (await card_views(session=session, cards=[card], workshop=workshop, audience=audience))[0]
-        if isinstance(event, CardCreated):
-            html = self.fragment("card_append", card=view, audience=audience) + self.fragment("announce", card=view)
-        elif isinstance(event, CardHidden) and not audience.is_moderator:
-            # Restored for participants: re-render the whole column so the card is in its place.
-            html = await self._column(session, workshop, card.topic_id, card.kind, audience)
-        else:
-            html = self.fragment("card_replace", card=view, audience=audience)
-        return card_public(view), counts + html
-
-    async def _column(
-        self, session: AsyncSession, workshop: Workshop, topic_id: str, kind: str, audience: Audience
+        topic: Topic,
+        ctx: CardContext,
+        cluster_id: str | None,
+        kind: str | None,
     ) -> str:
-        cards = [
-            c
-            for c in await card_list(session=session, topic_id=topic_id, include_hidden=audience.is_moderator)
-            if c.kind == kind
-        ]
-        views: list[CardView] = await card_views(session=session, cards=cards, workshop=workshop, audience=audience)
-        column = columns_for(views)[KINDS.index(kind)]
-        return self.fragment("column", topic_id=topic_id, column=column, audience=audience)
+        """Re-render the one list a card sits in (a kind column while collecting, else its cluster)."""
+        cards = await visible_cards(session=session, topic=topic, audience=ctx.audience)
+        views = await card_views(session=session, cards=cards, workshop=workshop, audience=ctx.audience)
+        if topic.phase == "collect":
+            if kind is None:
+                return ""
+            column = columns_for(views)[KINDS.index(kind)]
+            return self.fragment("column", topic_id=topic.id, column=column, ctx=ctx)
+        clusters = await cluster_list(session=session, topic_id=topic.id)
+        cluster_views, unclustered = clusters_for(clusters, views, {c.id: c.position for c in cards})
+        cards_of = next((cl.cards for cl in cluster_views if cl.id == cluster_id), None) if cluster_id else unclustered
+        if cards_of is None:
+            return ""
+        return self.fragment("cluster_list", cluster_id=cluster_id, topic_id=topic.id, cards=cards_of, ctx=ctx)
+
+    # --- cards ---------------------------------------------------------------------------
+
+    async def _card_event(
+        self, session: AsyncSession, workshop: Workshop, event: Any, target: Target
+    ) -> tuple[Any, str]:
+        audience = target.audience
+        topic = await session.get(Topic, event.topic_id)
+        if topic is None:
+            return None, ""
+        html = await self._counts(session, topic, target) + await self._balance(session, workshop, topic, target)
+        here = target.shows(topic.id)
+        gone = {"id": event.card_id, "topic_id": event.topic_id}
+        card = await session.get(Card, event.card_id)
+        if isinstance(event, CardDeleted) or card is None:
+            data = gone if isinstance(event, CardDeleted) else None
+            return data, html + (self.fragment("card_remove", card_id=event.card_id) if here else "")
+        if isinstance(event, CardMerged):
+            html += self.fragment("card_remove", card_id=card.id) if here else ""
+            card = await session.get(Card, event.into_id)
+            if card is None or not card_visible(card, topic, audience):
+                return None, html
+        elif not card_visible(card, topic, audience):
+            if isinstance(event, CardHidden | CardMoved) and here:
+                html += self.fragment("card_remove", card_id=card.id)
+            return ({**gone, "hidden": True} if isinstance(event, CardHidden) else None), html
+        view = (await card_views(session=session, cards=[card], workshop=workshop, audience=audience))[0]
+        if not here:
+            return card_public(view), html
+        ctx = await card_context(session=session, workshop=workshop, topic=topic, audience=audience)
+        if isinstance(event, CardCreated):
+            if topic.phase == "collect":
+                into = f"cards-{topic.id}-{card.kind}"
+            else:
+                into = f"cluster-cards-{card.cluster_id or 'none'}-{topic.id}"
+            html += self.fragment("card_append", card=view, ctx=ctx, target=into) + self.fragment("announce", card=view)
+        elif isinstance(event, CardMoved):
+            html += await self._list_of(session, workshop, topic, ctx, event.from_cluster_id, card.kind)
+            if event.from_cluster_id != card.cluster_id:
+                html += await self._list_of(session, workshop, topic, ctx, card.cluster_id, card.kind)
+        elif isinstance(event, CardHidden) and not audience.is_moderator:
+            # Restored for participants: re-render its list so the card is back in its place.
+            html += await self._list_of(session, workshop, topic, ctx, card.cluster_id, card.kind)
+        else:
+            html += self.fragment("card_replace", card=view, ctx=ctx)
+        return card_public(view), html
+
+    # --- topics and clusters ---------------------------------------------------------------
 
     async def _topic_event(
         self,
         session: AsyncSession,
         workshop: Workshop,
         event: TopicCreated | TopicUpdated | TopicDeleted,
-        audience: Audience,
+        target: Target,
     ) -> tuple[Any, str]:
+        audience = target.audience
         topics = list(await topic_list(session=session, workshop_id=workshop.id))
         topic = next((t for t in topics if t.id == event.topic_id), None)
-        counts = await card_counts(session=session, workshop_id=workshop.id, include_hidden=audience.is_moderator)
-        tabs = self.fragment("topic_tabs", workshop=workshop, topics=topics, audience=audience, counts=counts)
-        agenda = self.fragment("agenda", workshop=workshop, topics=topics) if audience.is_moderator else ""
+        html = ""
+        if target.has_tabs:
+            counts = await card_counts(session=session, workshop_id=workshop.id, include_hidden=audience.is_moderator)
+            html += self.fragment("topic_tabs", workshop=workshop, topics=topics, audience=audience, counts=counts)
+        if target.is_console and audience.is_moderator:
+            html += self.fragment("agenda", workshop=workshop, topics=topics)
+        here = target.shows(event.topic_id)
         if topic is None:
-            return {"id": event.topic_id}, tabs + agenda + self.fragment("topic_gone", topic_id=event.topic_id)
-        head = self.fragment("topic_head", topic=topic, audience=audience)
-        compose = ""
+            return {"id": event.topic_id}, html + (self.fragment("topic_gone", topic_id=event.topic_id) if here else "")
+        if not here:
+            return topic_public(topic), html
+        if isinstance(event, TopicUpdated) and event.layout:
+            board = await board_view_data(session=session, workshop=workshop, topic=topic, audience=audience)
+            return topic_public(topic), html + self.fragment("board", board=board)
+        html += self.fragment("topic_head", topic=topic, audience=audience)
         if isinstance(event, TopicUpdated):
-            groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
-            compose = self.fragment("compose", topic=topic, audience=audience, groups=groups)
-        return topic_public(topic), tabs + agenda + head + compose
+            cards = await visible_cards(session=session, topic=topic, audience=audience)
+            spotlight = [c for c in cards if c.id == topic.spotlight_card_id]
+            views = await card_views(session=session, cards=spotlight, workshop=workshop, audience=audience)
+            html += self.fragment("spotlight", topic=topic, card=views[0] if views else None, audience=audience)
+        return topic_public(topic), html
+
+    async def _cluster_event(
+        self,
+        session: AsyncSession,
+        workshop: Workshop,
+        event: ClusterCreated | ClusterUpdated | ClusterDeleted,
+        target: Target,
+    ) -> tuple[Any, str]:
+        topic = await session.get(Topic, event.topic_id)
+        if topic is None:
+            return None, ""
+        html = ""
+        if target.shows(topic.id) and topic.phase != "collect":
+            # Any change to the set of clusters changes every card's "move to" menu: re-render them all.
+            board = await board_view_data(session=session, workshop=workshop, topic=topic, audience=target.audience)
+            html = self.fragment("clusters", board=board)
+        cluster = await session.get(Cluster, event.cluster_id)
+        data = (
+            {"id": cluster.id, "topic_id": cluster.topic_id, "title": cluster.title, "position": cluster.position}
+            if cluster is not None
+            else {"id": event.cluster_id, "topic_id": event.topic_id}
+        )
+        return data, html
+
+    # --- votes and statements --------------------------------------------------------------
+
+    async def _vote_event(
+        self, session: AsyncSession, workshop: Workshop, event: VoteChanged, target: Target
+    ) -> tuple[Any, str]:
+        audience = target.audience
+        topic = await session.get(Topic, event.topic_id)
+        if topic is None:
+            return None, ""
+        item = event.card_id or event.cluster_id or ""
+        balance = await self._balance(session, workshop, topic, target)
+        if not (audience.is_moderator or topic.tallies_revealed):
+            return None, balance
+        tally = (await vote_tallies(session=session, topic_id=topic.id)).get(item)
+        data = {
+            "topic_id": topic.id,
+            "card_id": event.card_id,
+            "cluster_id": event.cluster_id,
+            "total": tally.total if tally else 0,
+            "by_group": dict(tally.by_group) if tally else {},
+        }
+        if not target.shows(topic.id):
+            return data, balance
+        ctx = await card_context(session=session, workshop=workshop, topic=topic, audience=audience)
+        return data, self.fragment("tally", item_id=item, ctx=ctx) + balance
+
+    async def _statement_event(
+        self, session: AsyncSession, workshop: Workshop, event: StatementCreated | StatementUpdated, target: Target
+    ) -> tuple[Any, str]:
+        audience = target.audience
+        topic = await session.get(Topic, event.topic_id)
+        statement = await session.get(Statement, event.statement_id)
+        if topic is None or statement is None:
+            return None, ""
+        current = await statement_list(session=session, topic_id=topic.id)
+        rendered = current if statement in current else [*current, statement]
+        views = await statement_views(
+            session=session, workshop=workshop, topic=topic, statements=rendered, is_moderator=audience.is_moderator
+        )
+        view = next(v for v in views if v.statement.id == statement.id)
+        html = await self._balance(session, workshop, topic, target)
+        if not target.shows(topic.id) or topic.phase == "collect":
+            return view.public(), html
+        groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+        if statement.superseded_by_id is not None:
+            html += self.fragment("statement_remove", statement_id=statement.id)
+        elif isinstance(event, StatementCreated):
+            html += self.fragment("statement_append", view=view, topic=topic, groups=groups, audience=audience)
+        else:
+            html += self.fragment("statement_body", view=view, groups=groups)
+        ranked = [v for v in views if v.visible and v.statement in current]
+        return view.public(), html + self.fragment("ranking", topic=topic, views=ranked, groups=groups)
+
+    # --- participants ----------------------------------------------------------------------
 
     async def _participant_event(
-        self, session: AsyncSession, workshop: Workshop, event: ParticipantJoined, audience: Audience
+        self, session: AsyncSession, workshop: Workshop, event: ParticipantJoined | ParticipantUpdated, target: Target
     ) -> tuple[Any, str]:
+        audience = target.audience
+        groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+        participant = (await participants_by_id(session=session, ids=[event.participant_id])).get(event.participant_id)
+        by_key = {g.key: g for g in groups}
+        public = (
+            {
+                "participant_id": participant.id,
+                "display_name": participant.display_name,
+                "organization": participant.organization,
+                "group": participant.group_key,
+                "locked": participant.locked,
+            }
+            if participant is not None
+            else None
+        )
+        if isinstance(event, ParticipantUpdated):
+            if not audience.is_moderator or participant is None:
+                return None, ""
+            replace = self.fragment("participant_replace", participant=participant, groups=by_key)
+            return public, replace if target.is_console else ""
         counts_query = (
             select(col(Participant.group_key), func.count())
             .where(col(Participant.workshop_id) == workshop.id)
             .group_by(col(Participant.group_key))
         )
         counts = {key: int(n) for key, n in (await session.execute(counts_query)).all()}
-        groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
-        participant = (await participants_by_id(session=session, ids=[event.participant_id])).get(event.participant_id)
         data: dict[str, Any] = {"group": participant.group_key if participant else None, "participants": counts}
-        html = self.fragment("group_counts", groups=groups, counts=counts)
+        html = self.fragment("group_counts", groups=groups, counts=counts) if target.is_console else ""
         if audience.is_moderator and participant is not None:
-            data["participant"] = {
-                "participant_id": participant.id,
-                "display_name": participant.display_name,
-                "organization": participant.organization,
-                "group": participant.group_key,
-            }
-            html += self.fragment("participant_append", participant=participant, groups={g.key: g for g in groups})
+            data["participant"] = public
+            if target.is_console:
+                html += self.fragment("participant_append", participant=participant, groups=by_key)
         return data, html

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.access import Access, access_card, access_topic, access_workshop, access_workshop_moderated
-from app.domain.board import Audience, card_public, card_views, topic_public, workshop_public_data
-from app.domain.cards import card_create, card_delete, card_list, card_update
+from app.domain.access import Access, access_card, access_topic, access_workshop, access_workshop_moderated, audience_of
+from app.domain.board import card_public, card_views, topic_public, visible_cards, workshop_public_data
+from app.domain.cards import card_create, card_delete, card_update
 from app.domain.errors import NotFound
 from app.domain.participants import JoinInput, participant_join
 from app.domain.topics import TopicChanges, topic_create, topic_delete, topic_move, topic_update
@@ -24,7 +24,7 @@ from app.domain.workshops import (
     workshop_list_for_moderator,
     workshop_update,
 )
-from app.i18n import N_, current_locale
+from app.i18n import N_
 from app.models import Card
 from app.routes import schemas
 from app.routes.deps import CredentialsDep, ModeratorDep, SessionDep
@@ -43,12 +43,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _audience(is_moderator: bool) -> Audience:
-    return Audience(role="moderator" if is_moderator else "participant", locale=current_locale.get())
-
-
 async def _card_out(session: AsyncSession, access: Access, card: Card) -> dict[str, Any]:
-    audience = _audience(access.is_moderator)
+    audience = audience_of(access)
     view = (await card_views(session=session, cards=[card], workshop=access.workshop, audience=audience))[0]
     return card_public(view)
 
@@ -62,6 +58,7 @@ def _settings(body: schemas.WorkshopCreate | schemas.WorkshopPatch) -> WorkshopS
         consensus_threshold=body.consensus_threshold,
         dot_budget=body.dot_budget,
         joins_open=getattr(body, "joins_open", None),
+        max_dots_per_card=body.max_dots_per_card,
     )
 
 
@@ -86,7 +83,10 @@ async def create_workshop(body: schemas.WorkshopCreate, session: SessionDep, mod
     return await workshop_public_data(session=session, workshop=workshop, is_moderator=True)
 
 
-@router.get("/workshops/{workshop_id}", response_model=schemas.WorkshopOut, responses=ERRORS)
+# exclude_unset: ``join_code`` is left out for participants, not sent as null.
+@router.get(
+    "/workshops/{workshop_id}", response_model=schemas.WorkshopOut, response_model_exclude_unset=True, responses=ERRORS
+)
 async def get_workshop(workshop_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
     access = await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
     return await workshop_public_data(session=session, workshop=access.workshop, is_moderator=access.is_moderator)
@@ -233,10 +233,8 @@ async def create_card(
 async def list_cards(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> list[dict[str, Any]]:
     """The topic's cards, oldest first (hidden cards only for moderators)."""
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
-    cards = await card_list(session=session, topic_id=topic.id, include_hidden=access.is_moderator)
-    views = await card_views(
-        session=session, cards=cards, workshop=access.workshop, audience=_audience(access.is_moderator)
-    )
+    cards = await visible_cards(session=session, topic=topic, audience=audience_of(access))
+    views = await card_views(session=session, cards=cards, workshop=access.workshop, audience=audience_of(access))
     return [card_public(v) for v in views]
 
 

@@ -3,11 +3,13 @@ a message in the page's alert region for htmx requests. Bad input never becomes 
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,6 +26,30 @@ HTTP_MESSAGES = {
     413: N_("The request is too large."),
     422: N_("Some of the input is missing or not valid."),
 }
+
+
+def _encodable(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return False
+    return True
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """FastAPI's list of schema errors, minus echoed input that JSON cannot carry (a lone
+    surrogate, NaN, Infinity): echoing it back would turn bad input into a 500."""
+    errors: list[dict[str, Any]] = jsonable_encoder(exc.errors())
+    return [error if _encodable(error) else _without_echo(error) for error in errors]
+
+
+def _without_echo(error: dict[str, Any]) -> dict[str, Any]:
+    def clean(value: Any) -> Any:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(value, str) else value
+
+    safe = {k: clean(v) for k, v in error.items() if k not in ("input", "ctx", "loc")}
+    safe["loc"] = [clean(part) for part in error.get("loc", [])]
+    return safe
 
 
 def wants_json(request: Request) -> bool:
@@ -64,7 +90,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if wants_json(request):
-            return await request_validation_exception_handler(request, exc)
+            return JSONResponse({"detail": validation_errors(exc)}, status_code=422)
         return error_response(request, 422, gettext(HTTP_MESSAGES[422]))
 
     @app.exception_handler(Exception)

@@ -221,14 +221,20 @@ async def edit_topic(
     request: Request,
     session: SessionDep,
     credentials: CredentialsDep,
-    title: Annotated[str | None, Form()] = None,
-    prompt: Annotated[str | None, Form()] = None,
-    guiding_questions: Annotated[str | None, Form()] = None,
-    phase: Annotated[str | None, Form()] = None,
     back: Text = "console",
 ) -> Response:
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
-    changes = TopicChanges(title=title, prompt=prompt, guiding_questions=guiding_questions, phase=phase)
+    # The raw form, not Form() parameters: FastAPI turns an empty optional field into None,
+    # which would make a cleared prompt (or title) "unchanged". Absent fields stay unchanged.
+    form = await request.form()
+
+    def sent(name: str) -> str | None:
+        value = form.get(name)
+        return value if isinstance(value, str) else None
+
+    changes = TopicChanges(
+        title=sent("title"), prompt=sent("prompt"), guiding_questions=sent("guiding_questions"), phase=sent("phase")
+    )
     try:
         await topic_update(session=session, topic=topic, changes=changes)
     except DomainError as exc:

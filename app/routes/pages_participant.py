@@ -9,12 +9,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.access import Access, access_card, access_topic, access_workshop
+from app.domain.access import Access, access_card, access_topic, access_workshop, audience_of
 from app.domain.actors import ParticipantActor
-from app.domain.board import Audience, BoardView, GroupView, board_view_data, card_views, group_views
+from app.domain.board import Audience, BoardView, GroupView, board_view_data, card_views, group_views, my_state
 from app.domain.cards import card_create, card_delete, card_update
 from app.domain.errors import DomainError, Invalid, NotFound
 from app.domain.participants import JoinInput, participant_join
+from app.domain.participation import balance_view
 from app.domain.tokens import token_new
 from app.domain.topics import topic_list
 from app.domain.workshops import group_list, workshop_by_code
@@ -142,17 +143,30 @@ async def board_page(
     compose: dict[str, object] | None = None,
 ) -> Response:
     """The board for participants and moderators alike: one data function, one template."""
-    audience = Audience(role="moderator" if access.is_moderator else "participant", locale=current_locale.get())
+    audience = audience_of(access)
     board: BoardView = await board_view_data(session=session, workshop=access.workshop, topic=topic, audience=audience)
+    board.compose_draft = compose or {}
     me = access.actor.participant if isinstance(access.actor, ParticipantActor) else None
+    state = await my_state(session=session, workshop=access.workshop, topic=topic, participant_id=me.id) if me else None
+    balance = None
+    if access.is_moderator:
+        online, _names, _moderators = request.app.state.hub.presence(access.workshop.id)
+        balance = await balance_view(
+            session=session,
+            workshop=access.workshop,
+            topic=topic,
+            online={key: len(ids) for key, ids in online.items()},
+            locale=audience.locale,
+        )
     return render(
         request,
         "pages/board.html",
         status_code=status_code,
         board=board,
         me=me,
+        state=state,
+        balance=balance,
         seq=access.workshop.last_seq,
-        compose=compose or {},
     )
 
 
@@ -191,12 +205,18 @@ async def post_card(
         draft["error_field"] = exc.field or "text"
         if is_htmx(request):
             return render(
-                request, "_compose.html", status_code=422, topic=topic, audience=audience, groups=groups, draft=draft
+                request,
+                "_compose_response.html",
+                status_code=422,
+                topic=topic,
+                audience=audience,
+                groups=groups,
+                draft=draft,
             )
         return await board_page(request, session, access, topic, status_code=422, compose=draft)
     if is_htmx(request):
         posted = {"kind": kind, "group": group, "posted": True, "posted_card": card.id}
-        return render(request, "_compose.html", topic=topic, audience=audience, groups=groups, draft=posted)
+        return render(request, "_compose_response.html", topic=topic, audience=audience, groups=groups, draft=posted)
     prefix = "/m/workshops" if access.is_moderator else "/w"
     return redirect(f"{prefix}/{topic.workshop_id}/topics/{topic.id}#compose-{topic.id}")
 

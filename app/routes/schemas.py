@@ -37,6 +37,7 @@ class WorkshopCreate(_In):
     anonymous: bool | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
+    max_dots_per_card: int | None = None
     groups: list[GroupIn] | None = None
     topics: list[TopicIn] | None = None
 
@@ -48,6 +49,7 @@ class WorkshopPatch(_In):
     anonymous: bool | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
+    max_dots_per_card: int | None = None
     joins_open: bool | None = None
 
 
@@ -97,6 +99,12 @@ class TopicOut(BaseModel):
     guiding_questions: list[str]
     phase: Phase
     position: int
+    hide_until_reveal: bool
+    cards_revealed: bool
+    tallies_revealed: bool
+    ratings_revealed: bool
+    spotlight_card_id: str | None
+    timer: dict[str, object]
 
 
 class WorkshopOut(BaseModel):
@@ -107,7 +115,9 @@ class WorkshopOut(BaseModel):
     anonymous: bool
     consensus_threshold: float
     dot_budget: int
+    max_dots_per_card: int
     joins_open: bool
+    current_topic_id: str | None
     join_code: str | None = Field(None, description="Only for moderators.")
     groups: list[GroupOut]
     topics: list[TopicOut]
@@ -115,6 +125,12 @@ class WorkshopOut(BaseModel):
 
 class AuthorOut(BaseModel):
     participant_id: str
+    display_name: str | None
+    organization: str | None
+
+
+class MergedAuthorOut(BaseModel):
+    group: str
     display_name: str | None
     organization: str | None
 
@@ -130,6 +146,8 @@ class CardOut(BaseModel):
     seq: int
     hidden: bool
     edited: bool
+    cluster_id: str | None = None
+    merged: list[MergedAuthorOut] = []
 
 
 class JoinOut(BaseModel):
@@ -146,3 +164,135 @@ class EventOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class VoteIn(_In):
+    dots: int
+
+
+class VoteOut(BaseModel):
+    card_id: str | None = None
+    cluster_id: str | None = None
+    my_dots: int
+    dots_left: int
+
+
+class StatementIn(_In):
+    text: str
+    card_ids: list[str] | None = None
+    cluster_id: str | None = None
+
+
+class RevisionIn(_In):
+    text: str
+    card_ids: list[str] | None = None
+
+
+Level = Literal["full", "reservations", "stand_aside", "concerns", "block"]
+
+
+class RatingIn(_In):
+    level: Level
+    reason: str | None = None
+
+
+class GroupSupportOut(BaseModel):
+    full: int
+    reservations: int
+    stand_aside: int
+    concerns: int
+    block: int
+    support_share: float | None
+
+
+class StatementOut(BaseModel):
+    id: str
+    topic_id: str
+    text: str
+    card_ids: list[str]
+    revision: int
+    previous_id: str | None
+    superseded_by_id: str | None
+    ratings_visible: bool
+    ratings_count: int | None = Field(description="null for participants until the moderator reveals the support")
+    by_group: dict[str, GroupSupportOut] | None
+    blocked: bool | None
+    consensus: bool | None
+    disagreement: bool | None
+    bridging_score: float | None
+    my_rating: Level | None = None
+
+
+class ClusterIn(_In):
+    title: str
+
+
+class ClusterOut(BaseModel):
+    id: str
+    topic_id: str
+    title: str
+    position: int
+    card_ids: list[str]
+
+
+class MergeIn(_In):
+    into: str
+
+
+class CardPlaceIn(_In):
+    cluster_id: str | None
+    position: int | None = None
+
+
+class TimerIn(_In):
+    action: Literal["start", "pause", "add", "stop"]
+    minutes: int = 0
+
+
+class TimerOut(BaseModel):
+    topic_id: str
+    seconds: int
+    remaining: int
+    running: bool
+    ends_at: str | None
+
+
+class TopicOptionsIn(_In):
+    hide_until_reveal: bool | None = None
+    cards_revealed: bool | None = None
+    tallies_revealed: bool | None = None
+    ratings_revealed: bool | None = None
+    spotlight_card_id: str | None = Field(None, description='A card id, or "" to end the spotlight.')
+
+
+class ParticipantPatch(_In):
+    locked: bool
+
+
+class ParticipantOut(BaseModel):
+    participant_id: str
+    display_name: str | None
+    organization: str
+    group: str
+    locked: bool
+
+
+class TallyOut(BaseModel):
+    total: int
+    by_group: dict[str, int]
+
+
+class BalanceRowOut(BaseModel):
+    group: str
+    joined: int
+    online: int
+    cards: int
+    dots: int
+    ratings: int
+    silent: bool
+
+
+class BalanceOut(BaseModel):
+    topic_id: str
+    groups: list[BalanceRowOut]
+    missing_default_groups: list[str]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import Literal
 
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
@@ -99,8 +100,14 @@ async def _write(websocket: WebSocket, conn: Connection) -> None:
 
 @router.websocket("/ws/workshops/{workshop_id}")
 async def workshop_events(
-    websocket: WebSocket, workshop_id: str, after: int | None = None, format: Format = "html"
+    websocket: WebSocket,
+    workshop_id: str,
+    after: int | None = None,
+    format: Format = "html",
+    view: Literal["board", "console", "projector", "waiting"] = "board",
+    topic: str | None = None,
 ) -> None:
+    """``view`` and ``topic`` name the page the browser shows (``docs/events.md``)."""
     app = websocket.app
     settings: Settings = app.state.settings
     db: Database = app.state.db
@@ -116,8 +123,14 @@ async def workshop_events(
     conn = Connection(
         workshop_id=access.workshop.id,
         target=Target(
-            audience=Audience(role="moderator" if access.is_moderator else "participant", locale=current_locale.get()),
+            # The projector is a moderator's screen that shows what the room may see.
+            audience=Audience(
+                role="moderator" if access.is_moderator and view != "projector" else "participant",
+                locale=current_locale.get(),
+            ),
             format=format,
+            view="api" if format == "json" else view,
+            topic_id=None if format == "json" else topic,
         ),
         queue_size=settings.ws_queue_size,
         participant_id=participant.id if participant else None,
@@ -152,11 +165,14 @@ async def workshop_events(
             writer.cancel()
 
         conn.on_overflow = drop
-        _done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
+        for task in done:  # a disconnect ends the reader: retrieve it, or asyncio logs an error
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                task.result()
         if conn.dropped:
             # Too slow to keep up: the client reconnects with after= and replays the rest.
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):

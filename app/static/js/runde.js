@@ -5,7 +5,13 @@
  *   missed (the extension reconnects by itself but never replays);
  * - reload when the server answers {"type":"resync"} (too far behind);
  * - show the connection state, reveal the author's own edit controls on pushed cards,
- *   mark the current topic in re-rendered tabs, count characters while typing.
+ *   mark the current topic in re-rendered tabs, count characters while typing;
+ * - paint the participant's own dots and ratings (#my-state) into shared fragments;
+ * - keep keyboard focus on the same element when a live swap replaces it;
+ * - count the phase timer down between server updates;
+ * - drag cards between clusters (sortable.js) for pointer users: the same request as the
+ *   keyboard "Move to" menu;
+ * - on the projector, follow the moderator's current topic.
  */
 (function () {
   "use strict";
@@ -86,20 +92,131 @@
     }
   });
 
-  document.addEventListener("htmx:wsAfterMessage", function () {
+  function readState() {
+    var el = document.getElementById("my-state");
+    if (!el) return null;
+    try {
+      return {
+        dots: JSON.parse(el.getAttribute("data-dots") || "{}"),
+        left: el.getAttribute("data-left"),
+        ratings: JSON.parse(el.getAttribute("data-ratings") || "{}")
+      };
+    } catch (ignored) { return null; }
+  }
+
+  function paintState() {
+    var state = readState();
+    if (!state) return;
+    document.querySelectorAll(".my-dots[data-item]").forEach(function (el) {
+      var n = el.querySelector(".my-dots-n");
+      if (n) n.textContent = String(state.dots[el.getAttribute("data-item")] || 0);
+    });
+    document.querySelectorAll(".dots-left").forEach(function (el) {
+      if (state.left !== null && state.left !== "") el.textContent = state.left;
+    });
+    document.querySelectorAll("form.rate").forEach(function (form) {
+      if (form.contains(document.activeElement)) return;  // the person is choosing right now
+      var level = state.ratings[form.id.replace(/^rate-/, "")];
+      if (!level) return;
+      var radio = form.querySelector('input[name="level"][value="' + level + '"]');
+      if (radio && !form.querySelector('input[name="level"]:checked')) radio.checked = true;
+    });
+  }
+
+  var focusedId = null;
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    var active = document.activeElement;
+    focusedId = active && active !== document.body ? active.id || null : null;
+  });
+
+  function restoreFocus() {
+    if (!focusedId) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return;
+    var again = document.getElementById(focusedId);
+    if (again) again.focus({ preventScroll: true });
+  }
+
+  var timers = new Map();
+  function startTimers() {
+    document.querySelectorAll(".timer[data-remaining]").forEach(function (el) {
+      var remaining = parseInt(el.getAttribute("data-remaining"), 10);
+      timers.set(el.id, { deadline: Date.now() + remaining * 1000, running: el.getAttribute("data-running") === "1" });
+    });
+  }
+  function tick() {
+    timers.forEach(function (timer, id) {
+      var el = document.getElementById(id);
+      var value = el && el.querySelector(".timer-value");
+      if (!value || !timer.running) return;
+      var left = Math.max(0, Math.round((timer.deadline - Date.now()) / 1000));
+      var text = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      if (value.textContent !== text) value.textContent = text;
+      el.classList.toggle("is-ending", left <= 60);
+    });
+  }
+  window.setInterval(tick, 1000);
+
+  function setUpSortable() {
+    if (!window.Sortable) return;
+    document.querySelectorAll("ol[data-sortable]").forEach(function (list) {
+      if (list.getAttribute("data-sortable-ready")) return;
+      list.setAttribute("data-sortable-ready", "1");
+      window.Sortable.create(list, {
+        group: "clusters",
+        animation: 120,
+        filter: "input, select, textarea, button, summary, a",
+        preventOnFilter: false,
+        onEnd: function (event) {
+          var card = event.item.getAttribute("data-card");
+          if (!card) return;
+          htmx.ajax("POST", "/m/cards/" + card + "/move", {
+            source: document.body,
+            swap: "none",
+            values: { cluster_id: event.to.getAttribute("data-cluster") || "", position: String(event.newIndex) }
+          });
+        }
+      });
+    });
+  }
+
+  function followProjector() {
+    var follow = document.body.getAttribute("data-follow");
+    var marker = document.getElementById("current-topic");
+    if (!follow || !marker) return;
+    var topic = marker.getAttribute("data-topic");
+    if (topic && topic !== document.body.getAttribute("data-topic")) window.location.assign(follow + topic);
+  }
+
+  function afterLiveChange() {
     revealOwn(document);
     markCurrentTopic();
-  });
+    paintState();
+    restoreFocus();
+    startTimers();
+    tick();
+    setUpSortable();
+    followProjector();
+  }
+
+  document.addEventListener("htmx:wsAfterMessage", afterLiveChange);
 
   document.addEventListener("htmx:afterSwap", function () {
     document.querySelectorAll("[data-posted-card]").forEach(function (posted) {
       mine.add(posted.getAttribute("data-posted-card"));
     });
     revealOwn(document);
+    paintState();
+    startTimers();
+    setUpSortable();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     revealOwn(document);
+    paintState();
+    startTimers();
+    tick();
+    setUpSortable();
     document.querySelectorAll("textarea[data-max]").forEach(updateCounter);
   });
 })();

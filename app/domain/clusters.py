@@ -1,0 +1,165 @@
+"""Clusters: the moderator groups cards under names; participants watch them form live."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.domain.actors import ModeratorActor
+from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.eventlog import event_append
+from app.domain.moderation import record
+from app.domain.validate import clean_text
+from app.events import CardMoved, ClusterCreated, ClusterDeleted, ClusterUpdated
+from app.i18n import N_
+from app.models import TITLE_MAX, Card, Cluster, Topic
+
+
+def _check_open(topic: Topic) -> None:
+    if topic.phase == "closed":
+        raise Conflict(N_("This topic is closed."))
+
+
+async def cluster_list(*, session: AsyncSession, topic_id: str) -> Sequence[Cluster]:
+    result = await session.execute(
+        select(Cluster)
+        .where(col(Cluster.topic_id) == topic_id)
+        .order_by(col(Cluster.position), col(Cluster.created_at))
+    )
+    return result.scalars().all()
+
+
+async def cluster_get(*, session: AsyncSession, cluster_id: str) -> Cluster:
+    cluster = await session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise NotFound(N_("This cluster does not exist."))
+    return cluster
+
+
+async def cluster_create(*, session: AsyncSession, moderator: ModeratorActor, topic: Topic, title: str) -> Cluster:
+    _check_open(topic)
+    existing = await cluster_list(session=session, topic_id=topic.id)
+    cluster = Cluster(
+        workshop_id=topic.workshop_id,
+        topic_id=topic.id,
+        title=clean_text(title, field="title", max_len=TITLE_MAX, multiline=False),
+        position=max((c.position for c in existing), default=-1) + 1,
+    )
+    session.add(cluster)
+    await session.flush()
+    record(session, workshop_id=topic.workshop_id, moderator=moderator, action="cluster.create", target_id=cluster.id)
+    await event_append(
+        session=session, workshop_id=topic.workshop_id, event=ClusterCreated(cluster_id=cluster.id, topic_id=topic.id)
+    )
+    await session.commit()
+    return cluster
+
+
+async def cluster_rename(
+    *, session: AsyncSession, moderator: ModeratorActor, topic: Topic, cluster: Cluster, title: str
+) -> Cluster:
+    _check_open(topic)
+    cluster.title = clean_text(title, field="title", max_len=TITLE_MAX, multiline=False)
+    session.add(cluster)
+    record(session, workshop_id=cluster.workshop_id, moderator=moderator, action="cluster.rename", target_id=cluster.id)
+    await event_append(
+        session=session,
+        workshop_id=cluster.workshop_id,
+        event=ClusterUpdated(cluster_id=cluster.id, topic_id=cluster.topic_id),
+    )
+    await session.commit()
+    return cluster
+
+
+async def _cards_of(session: AsyncSession, cluster_id: str | None, topic_id: str) -> list[Card]:
+    query = select(Card).where(col(Card.topic_id) == topic_id, col(Card.merged_into_id).is_(None))
+    query = query.where(col(Card.cluster_id).is_(None) if cluster_id is None else col(Card.cluster_id) == cluster_id)
+    result = await session.execute(query.order_by(col(Card.position), col(Card.created_at), col(Card.id)))
+    return list(result.scalars().all())
+
+
+async def card_move(
+    *,
+    session: AsyncSession,
+    moderator: ModeratorActor,
+    topic: Topic,
+    card: Card,
+    cluster: Cluster | None,
+    position: int | None = None,
+) -> Card:
+    """Put ``card`` into ``cluster`` (None: back among the unclustered cards) at ``position``
+    (None: at the end); the other cards of that list close ranks."""
+    _check_open(topic)
+    if card.topic_id != topic.id or (cluster is not None and cluster.topic_id != topic.id):
+        raise Invalid(N_("Cards can only be moved within their topic."), field="cluster")
+    if card.merged_into_id is not None:
+        raise Conflict(N_("That card was merged into another one."))
+    source = card.cluster_id
+    target = [c for c in await _cards_of(session, cluster.id if cluster else None, topic.id) if c.id != card.id]
+    index = len(target) if position is None else max(0, min(position, len(target)))
+    target.insert(index, card)
+    card.cluster_id = cluster.id if cluster else None
+    for i, row in enumerate(target):
+        row.position = i
+        session.add(row)
+    record(
+        session,
+        workshop_id=topic.workshop_id,
+        moderator=moderator,
+        action="card.move",
+        target_id=card.id,
+        cluster=card.cluster_id,
+        position=index,
+    )
+    card.seq = await event_append(
+        session=session,
+        workshop_id=topic.workshop_id,
+        event=CardMoved(card_id=card.id, topic_id=topic.id, from_cluster_id=source),
+    )
+    await session.commit()
+    return card
+
+
+async def cluster_dissolve(*, session: AsyncSession, moderator: ModeratorActor, topic: Topic, cluster: Cluster) -> None:
+    """Remove the cluster; its cards go back among the unclustered ones."""
+    await _remove(session, moderator, topic, cluster, into=None)
+
+
+async def cluster_merge(
+    *, session: AsyncSession, moderator: ModeratorActor, topic: Topic, cluster: Cluster, into: Cluster
+) -> Cluster:
+    """Move every card of ``cluster`` to the end of ``into`` and remove ``cluster``."""
+    if cluster.id == into.id or into.topic_id != cluster.topic_id:
+        raise Invalid(N_("Clusters can only be merged with another cluster of the same topic."), field="into")
+    await _remove(session, moderator, topic, cluster, into=into)
+    return into
+
+
+async def _remove(
+    session: AsyncSession, moderator: ModeratorActor, topic: Topic, cluster: Cluster, into: Cluster | None
+) -> None:
+    _check_open(topic)
+    moving = await _cards_of(session, cluster.id, topic.id)
+    destination = await _cards_of(session, into.id if into else None, topic.id)
+    for i, card in enumerate(moving, start=len(destination)):
+        card.position = i
+        session.add(card)
+    await session.execute(
+        update(Card).where(col(Card.cluster_id) == cluster.id).values(cluster_id=into.id if into else None)
+    )
+    record(
+        session,
+        workshop_id=topic.workshop_id,
+        moderator=moderator,
+        action="cluster.merge" if into else "cluster.dissolve",
+        target_id=cluster.id,
+        into=into.id if into else None,
+    )
+    await session.delete(cluster)
+    await event_append(
+        session=session, workshop_id=topic.workshop_id, event=ClusterDeleted(cluster_id=cluster.id, topic_id=topic.id)
+    )
+    await session.commit()
