@@ -50,6 +50,18 @@ def normalized_board(html: BeautifulSoup | str) -> str:
         tag.attrs.pop("aria-current", None)  # set by runde.js for the page's own topic
         if "own-controls" in (tag.get("class") or []):
             tag.attrs.pop("hidden", None)  # revealed by runde.js for the author
+    # A participant's own dots and ratings are painted from #my-state by runde.js.
+    for own in main.select(".dots-left, .my-dots-n"):
+        own.string = ""
+    for radio in main.select("form.rate input[type=radio]"):
+        radio.attrs.pop("checked", None)
+    for reason in main.select("form.rate textarea"):
+        reason.string = ""
+    # A running timer counts down between the two renders (and in the browser, by itself).
+    for timer in main.select(".timer"):
+        timer.attrs.pop("data-remaining", None)
+        for value in timer.select(".timer-value"):
+            value.string = ""
     announce = main.find(id="live-announce")
     if isinstance(announce, Tag):
         announce.clear()

@@ -22,8 +22,10 @@ from app.realtime.render import Target
 from tests.factories import bearer, create_workshop, join_api, join_browser, make_moderator, page_seq, post_card
 from tests.htmx_oob import apply_oob, normalized_board
 
-PARTICIPANT_HTML = Target(audience=Audience(role="participant", locale="de"), format="html")
-MODERATOR_HTML = Target(audience=Audience(role="moderator", locale="de"), format="html")
+
+def board_target(role: str, topic_id: str) -> Target:
+    """What a browser showing the board of ``topic_id`` in German subscribes as."""
+    return Target(audience=Audience(role=role, locale="de"), format="html", view="board", topic_id=topic_id)  # type: ignore[arg-type]
 
 
 def pushed_messages(app: FastAPI, workshop_id: str, after: int, target: Target) -> list[str]:
@@ -68,7 +70,14 @@ def check_consistent(
     for message in messages:
         apply_oob(page, message)
     fresh = browser.get(board_url)
-    assert normalized_board(page) == normalized_board(fresh.text)
+    applied, expected = normalized_board(page), normalized_board(fresh.text)
+    if applied != expected:
+        import difflib
+
+        diff = difflib.unified_diff(
+            expected.split("> "), applied.split("> "), "fresh render", "pushes applied", lineterm=""
+        )
+        raise AssertionError(f"after {getattr(action, '__name__', action)}:\n" + "\n".join(list(diff)[:60]))
     assert page_seq(str(page)) == page_seq(fresh.text)
 
 
@@ -85,10 +94,14 @@ def test_participant_board_follows_every_card_event(loop_app: FastAPI, api: Test
 
     def create() -> None:
         created["a"] = post_card(api, other["token"], topic_id, "Offene Daten <b>jetzt</b>").json()["id"]
-        created["b"] = post_card(api, other["token"], topic_id, "Ein Reallabor im Quartier", kind="example").json()["id"]
+        created["b"] = post_card(api, other["token"], topic_id, "Ein Reallabor im Quartier", kind="example").json()[
+            "id"
+        ]
 
     def edit() -> None:
-        api.patch(f"/api/v1/cards/{created['a']}", json={"text": "Offene Daten, aber sicher"}, headers=bearer(other["token"]))
+        api.patch(
+            f"/api/v1/cards/{created['a']}", json={"text": "Offene Daten, aber sicher"}, headers=bearer(other["token"])
+        )
 
     def hide() -> None:
         api.patch(f"/api/v1/cards/{created['a']}", json={"hidden": True}, headers=mod)
@@ -109,7 +122,7 @@ def test_participant_board_follows_every_card_event(loop_app: FastAPI, api: Test
         api.patch(f"/api/v1/topics/{topic_id}", json={"title": "Akteure & Rollen", "prompt": "„§ 4“"}, headers=mod)
 
     for action in (create, edit, hide, restore, delete, next_phase, new_topic, rename_topic):
-        check_consistent(app, client, board_url, workshop["id"], action, PARTICIPANT_HTML)
+        check_consistent(app, client, board_url, workshop["id"], action, board_target("participant", topic_id))
 
 
 def test_moderator_board_follows_hide_and_restore(loop_app: FastAPI, api: TestClient, client: TestClient) -> None:
@@ -135,4 +148,90 @@ def test_moderator_board_follows_hide_and_restore(loop_app: FastAPI, api: TestCl
         api.patch(f"/api/v1/cards/{card['id']}", json={"hidden": False}, headers=mod)
 
     for action in (create, hide, restore):
-        check_consistent(app, client, board_url, workshop["id"], action, MODERATOR_HTML)
+        check_consistent(app, client, board_url, workshop["id"], action, board_target("moderator", topic_id))
+
+
+def test_boards_follow_moderating_toward_consensus(loop_app: FastAPI, api: TestClient, client: TestClient) -> None:
+    """Reveals, clusters, moves, merges, votes, statements, ratings, revisions, timer and
+    spotlight: after each, participant and moderator boards equal a fresh render."""
+    app = loop_app
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    topic_id = workshop["topics"][0]["id"]
+    board_url = join_browser(client, workshop, group="business", name="Beobachterin")
+    board_url = client.get(board_url, follow_redirects=False).headers["location"]
+    ada = join_api(api, workshop, group="science", name="Ada")
+    bea = join_api(api, workshop, group="civil_society", name="Bea")
+    mod = bearer(moderator.token)
+    ids: dict[str, str] = {}
+
+    def step(
+        method: str, path: str, body: dict[str, object] | None = None, token: str | None = None
+    ) -> dict[str, object]:
+        response = api.request(method, path, json=body, headers=bearer(token) if token else mod)
+        assert response.status_code < 300, response.text
+        return response.json() if response.content else {}
+
+    actions: list[Callable[[], object]] = [
+        lambda: step("POST", f"/api/v1/topics/{topic_id}/options", {"hide_until_reveal": True}),
+        lambda: ids.update(a=str(post_card(api, ada["token"], topic_id, "Verlässliche Ansprechpersonen").json()["id"])),
+        lambda: ids.update(b=str(post_card(api, bea["token"], topic_id, "Ansprechpersonen, verlässlich").json()["id"])),
+        lambda: ids.update(c=str(post_card(api, bea["token"], topic_id, "Ein Stadtlabor", kind="idea").json()["id"])),
+        lambda: step("POST", f"/api/v1/topics/{topic_id}/options", {"cards_revealed": True}),
+        lambda: step("POST", f"/api/v1/cards/{ids['b']}/merge", {"into": ids["a"]}),
+        lambda: step("PATCH", f"/api/v1/topics/{topic_id}", {"phase": "cluster"}),
+        lambda: ids.update(
+            k1=str(step("POST", f"/api/v1/topics/{topic_id}/clusters", {"title": "Ansprechpersonen"})["id"])
+        ),
+        lambda: ids.update(k2=str(step("POST", f"/api/v1/topics/{topic_id}/clusters", {"title": "Orte"})["id"])),
+        lambda: step("PUT", f"/api/v1/cards/{ids['a']}/cluster", {"cluster_id": ids["k1"]}),
+        lambda: step("PUT", f"/api/v1/cards/{ids['c']}/cluster", {"cluster_id": ids["k2"]}),
+        lambda: step("PUT", f"/api/v1/cards/{ids['c']}/cluster", {"cluster_id": ids["k1"], "position": 0}),
+        lambda: step("PATCH", f"/api/v1/clusters/{ids['k1']}", {"title": "Feste Ansprechpersonen"}),
+        lambda: step("POST", f"/api/v1/clusters/{ids['k2']}/merge", {"into": ids["k1"]}),
+        lambda: step("PATCH", f"/api/v1/topics/{topic_id}", {"phase": "vote"}),
+        lambda: step("POST", f"/api/v1/cards/{ids['a']}/votes", {"dots": 2}, ada["token"]),
+        lambda: step("POST", f"/api/v1/topics/{topic_id}/options", {"tallies_revealed": True}),
+        lambda: step("POST", f"/api/v1/clusters/{ids['k1']}/votes", {"dots": 1}, bea["token"]),
+        lambda: step("POST", f"/api/v1/topics/{topic_id}/timer", {"action": "start", "minutes": 5}),
+        lambda: step("POST", f"/api/v1/topics/{topic_id}/options", {"spotlight_card_id": ids["a"]}),
+        lambda: ids.update(
+            s=str(
+                step(
+                    "POST",
+                    f"/api/v1/topics/{topic_id}/statements",
+                    {"text": "Jede Gruppe hat eine feste Ansprechperson.", "cluster_id": ids["k1"]},
+                )["id"]
+            )
+        ),
+        lambda: step("PATCH", f"/api/v1/topics/{topic_id}", {"phase": "consent"}),
+        lambda: step("PUT", f"/api/v1/statements/{ids['s']}/rating", {"level": "full"}, ada["token"]),
+        lambda: step(
+            "PUT", f"/api/v1/statements/{ids['s']}/rating", {"level": "concerns", "reason": "Zu teuer"}, bea["token"]
+        ),
+        lambda: step("POST", f"/api/v1/topics/{topic_id}/options", {"ratings_revealed": True}),
+        lambda: step("PUT", f"/api/v1/statements/{ids['s']}/rating", {"level": "reservations"}, bea["token"]),
+        lambda: step(
+            "POST",
+            f"/api/v1/statements/{ids['s']}/revisions",
+            {"text": "Jede Gruppe hat eine feste, erreichbare Ansprechperson."},
+        ),
+        lambda: step("POST", f"/api/v1/topics/{topic_id}/timer", {"action": "pause"}),
+        lambda: step("POST", f"/api/v1/topics/{topic_id}/options", {"spotlight_card_id": ""}),
+        lambda: step("DELETE", f"/api/v1/clusters/{ids['k1']}"),
+        lambda: step("PATCH", f"/api/v1/topics/{topic_id}", {"phase": "closed"}),
+    ]
+    from tests.factories import login_as
+
+    moderator_browser = TestClient(app, base_url="http://testserver")
+    login_as(moderator_browser, moderator)
+    moderator_url = f"/m/workshops/{workshop['id']}/topics/{topic_id}"
+    for number, action in enumerate(actions):
+        # Alternate the observer: a participant's board and the moderator's board.
+        action.__name__ = f"step {number}"
+        if number % 2 == 0:
+            check_consistent(app, client, board_url, workshop["id"], action, board_target("participant", topic_id))
+        else:
+            check_consistent(
+                app, moderator_browser, moderator_url, workshop["id"], action, board_target("moderator", topic_id)
+            )

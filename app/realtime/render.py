@@ -203,6 +203,10 @@ class EventRenderer:
         if target.has_tabs:
             html += self.fragment("tab_count", topic_id=topic.id, total=sum(per_kind.values()))
         if target.shows(topic.id) and topic.phase == "collect":
+            if is_concealed(topic) and not audience.is_moderator:
+                # The columns hold only the viewer's own cards; count what they show.
+                own = await visible_cards(session=session, topic=topic, audience=audience)
+                per_kind = {kind: sum(1 for c in own if c.kind == kind) for kind in KINDS}
             html += self.fragment("kind_counts", topic_id=topic.id, per_kind=per_kind, kinds=KINDS)
         if target.shows(topic.id) and is_concealed(topic) and not audience.is_moderator:
             groups = group_views(await group_list(session=session, workshop_id=topic.workshop_id), audience.locale)
@@ -338,6 +342,7 @@ class EventRenderer:
             # Any change to the set of clusters changes every card's "move to" menu: re-render them all.
             board = await board_view_data(session=session, workshop=workshop, topic=topic, audience=target.audience)
             html = self.fragment("clusters", board=board)
+        html += await self._balance(session, workshop, topic, target)  # dots on a removed cluster go with it
         cluster = await session.get(Cluster, event.cluster_id)
         data = (
             {"id": cluster.id, "topic_id": cluster.topic_id, "title": cluster.title, "position": cluster.position}
