@@ -10,7 +10,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -244,3 +244,24 @@ class ModerationRecord(SQLModel, table=True):
     target_id: str = Field(max_length=16)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportSettings(SQLModel, table=True):
+    """What the moderator writes and chooses for the consensus report of a workshop."""
+
+    __tablename__ = "report_settings"
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", primary_key=True)
+    introduction: str = Field(default="", max_length=8000)
+    next_steps: str = Field(default="", max_length=8000)
+    references: str = Field(default="", max_length=8000)  # one reference per line
+    place: str = Field(default="", max_length=TITLE_MAX)
+    held_on: str = Field(default="", max_length=40)  # free text, e.g. "26. November 2026"
+    moderators: str = Field(default="", max_length=TITLE_MAX)
+    organization_name: str = Field(default="", max_length=TITLE_MAX)
+    accent_color: str = Field(default="#0b5394", max_length=7)
+    logo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    logo_type: str = Field(default="", max_length=20)  # image/png or image/jpeg
+    # Ordered lists: which topics and which sections the report includes (empty: all, default order).
+    topic_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sections: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
