@@ -53,6 +53,23 @@ LEVEL_LABELS = {
     "concerns": N_("Serious concerns"),
     "block": N_("Block"),
 }
+ACTION_LABELS = {
+    "card.hide": N_("hid a card"),
+    "card.restore": N_("restored a card"),
+    "card.correct": N_("corrected a card's text"),
+    "card.delete": N_("deleted a card"),
+    "card.merge": N_("merged a duplicate card"),
+    "card.move": N_("moved a card"),
+    "cluster.create": N_("created a cluster"),
+    "cluster.rename": N_("renamed a cluster"),
+    "cluster.merge": N_("merged two clusters"),
+    "cluster.dissolve": N_("dissolved a cluster"),
+    "statement.create": N_("drafted a statement"),
+    "statement.revise": N_("revised a statement"),
+    "participant.lock": N_("paused a participant"),
+    "participant.unlock": N_("resumed a participant"),
+    "topic.options": N_("changed what the room sees"),
+}
 PHASE_LABELS = {
     "collect": N_("Collecting"),
     "cluster": N_("Clustering"),
@@ -81,6 +98,10 @@ def kind_hint(kind: str) -> str:
 
 def phase_label(phase: str) -> str:
     return gettext(PHASE_LABELS.get(phase, phase))
+
+
+def action_label(action: str) -> str:
+    return gettext(ACTION_LABELS.get(action, action))
 
 
 def level_label(level: str) -> str:
@@ -118,6 +139,7 @@ def make_env() -> Environment:
         KINDS=KINDS,
         LEVELS=LEVELS,
         level_label=level_label,
+        action_label=action_label,
         level_summary=level_summary,
         PHASES=PHASES,
     )

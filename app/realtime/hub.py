@@ -70,6 +70,13 @@ class Channel:
     presence_task: asyncio.Task[None] | None = None
 
 
+def target_for(conn: Connection, viewer: str | None) -> Target:
+    """The connection's shared target, or its own when the event is personal to it."""
+    if viewer is not None and conn.participant_id == viewer:
+        return conn.target.for_viewer(viewer)
+    return conn.target
+
+
 class Hub:
     def __init__(self, *, db: Database, renderer: EventRenderer) -> None:
         self.db = db
@@ -116,13 +123,15 @@ class Hub:
                         channel.delivered = channel.target
                         break
                     for row in rows:
-                        targets = {conn.target for conn in channel.connections}
+                        viewer = await self.renderer.personal_viewer(session=session, row=row)
+                        connections = list(channel.connections)
+                        targets = [target_for(conn, viewer) for conn in connections]
                         rendered = await self.renderer.render(
-                            session=session, workshop=workshop, row=row, targets=targets
+                            session=session, workshop=workshop, row=row, targets=set(targets)
                         )
                         # A plain loop of non-blocking puts: render once, the same str for all.
-                        for conn in list(channel.connections):
-                            message = rendered.get(conn.target)
+                        for conn, target in zip(connections, targets, strict=True):
+                            message = rendered.get(target)
                             if message is not None:
                                 conn.offer(row.seq, message)
                         channel.delivered = row.seq

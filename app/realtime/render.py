@@ -131,15 +131,18 @@ class EventRenderer:
         return str(macro(**context))
 
     async def personal_viewer(self, *, session: AsyncSession, row: EventLog) -> str | None:
-        """The participant who gets a render of their own (their card on a concealed topic)."""
+        """The participant who gets a render of their own: the author of a card on a concealed
+        topic (they see their own cards), and the author of a card a moderator hid (they are told)."""
         event = event_from_log(row.type, row.payload)
         if not isinstance(event, CardCreated | CardUpdated | CardDeleted | CardHidden):
             return None
         topic = await session.get(Topic, event.topic_id)
         card = await session.get(Card, event.card_id)
-        if topic is None or card is None or not is_concealed(topic):
+        if topic is None or card is None:
             return None
-        return card.participant_id
+        if is_concealed(topic) or (isinstance(event, CardHidden) and event.hidden):
+            return card.participant_id
+        return None
 
     async def render(
         self, *, session: AsyncSession, workshop: Workshop, row: EventLog, targets: Iterable[Target]
@@ -271,6 +274,8 @@ class EventRenderer:
         elif not card_visible(card, topic, audience):
             if isinstance(event, CardHidden | CardMoved) and here:
                 html += self.fragment("card_remove", card_id=card.id)
+            if isinstance(event, CardHidden) and audience.viewer is not None and audience.viewer == card.participant_id:
+                html += self.fragment("hidden_notice", card=card)
             return ({**gone, "hidden": True} if isinstance(event, CardHidden) else None), html
         view = (await card_views(session=session, cards=[card], workshop=workshop, audience=audience))[0]
         if not here:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.access import Access, access_topic, access_workshop_moderated
 from app.domain.board import group_views
 from app.domain.errors import DomainError, Invalid
+from app.domain.moderation import moderation_records
 from app.domain.participants import participant_list
 from app.domain.topics import TopicChanges, topic_create, topic_delete, topic_list, topic_move, topic_update
 from app.domain.workshops import (
@@ -102,6 +103,7 @@ async def console_page(
         online_names={key: sorted(n for n in names if n) for key, names in online_names.items()},
         seq=workshop.last_seq,
         errors=errors or {},
+        records=await moderation_records(session=session, workshop_id=workshop.id, limit=50),
     )
 
 

@@ -26,7 +26,7 @@ from app.domain.errors import DomainError
 from app.domain.eventlog import event_list_after, event_replayable
 from app.i18n import current_locale
 from app.models import Workshop
-from app.realtime.hub import Connection, Hub
+from app.realtime.hub import Connection, Hub, target_for
 from app.realtime.render import Format, Target
 from app.routes.deps import credentials_from
 from app.security import expected_origin
@@ -69,8 +69,9 @@ async def _replay(
         if not rows:
             break
         for row in rows:
-            rendered = await hub.renderer.render(session=session, workshop=workshop, row=row, targets=[conn.target])
-            await websocket.send_text(rendered[conn.target])
+            target = target_for(conn, await hub.renderer.personal_viewer(session=session, row=row))
+            rendered = await hub.renderer.render(session=session, workshop=workshop, row=row, targets=[target])
+            await websocket.send_text(rendered[target])
             position = row.seq
 
 
