@@ -35,7 +35,10 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SESSION_COOKIE = "runde_session"
 DEVICE_COOKIE = "runde_device"
-AMBIENT_COOKIES = (CSRF_COOKIE, SESSION_COOKIE, DEVICE_COOKIE)
+# Cookies that make a request act for somebody: with one of them, a state-changing request
+# must prove it comes from our own page.
+AUTH_COOKIES = (SESSION_COOKIE, DEVICE_COOKIE)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_BODY = 256 * 1024
 
@@ -103,7 +106,10 @@ class ProtectMiddleware:
         self, scope: Scope, receive: Receive, send: Send, headers: Headers, cookies: dict[str, str], locale: str
     ) -> None:
         csrf = cookies.get(CSRF_COOKIE) or ""
-        new_csrf = "" if len(csrf) >= 32 else secrets.token_urlsafe(32)
+        # Pages get the token cookie; API answers do not (tools keep cookie jars, and a
+        # cookie that authenticates nobody must not turn their JSON calls into CSRF failures).
+        wants_token = not scope["path"].startswith("/api/")
+        new_csrf = "" if len(csrf) >= 32 or not wants_token else secrets.token_urlsafe(32)
         state = scope.setdefault("state", {})
         state["csrf_token"] = new_csrf or csrf
         state["locale"] = locale
@@ -182,8 +188,10 @@ class ProtectMiddleware:
             return gettext("This request came from another site and was refused.")
         if headers.get("authorization", "").lower().startswith("bearer "):
             return None
-        if not any(name in cookies for name in AMBIENT_COOKIES):
-            return None
+        authenticated = any(name in cookies for name in AUTH_COOKIES)
+        browser_form = CSRF_COOKIE in cookies and headers.get("content-type", "").startswith(FORM_TYPES)
+        if not authenticated and not browser_form:
+            return None  # nobody to act for (a tool, or a browser before it joined: Origin was checked)
         sent = headers.get(CSRF_HEADER)
         if sent is None and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(CSRF_FIELD)

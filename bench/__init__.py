@@ -1,0 +1,1 @@
+"""Load and performance scripts; each prints JSON figures (docs/performance.md)."""

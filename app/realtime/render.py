@@ -194,6 +194,8 @@ class EventRenderer:
     async def _counts(self, session: AsyncSession, topic: Topic, target: Target) -> str:
         """The card count in the topic's tab, and per kind and group on its own board."""
         audience = target.audience
+        if target.format == "json" or not (target.has_tabs or target.shows(topic.id)):
+            return ""
         query = (
             select(col(Card.kind), func.count())
             .where(col(Card.topic_id) == topic.id, col(Card.merged_into_id).is_(None))

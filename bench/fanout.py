@@ -1,0 +1,306 @@
+"""Fan-out load test: N participant WebSockets in one workshop, cards posted through the HTTP
+API at R posts/s for T s; per-recipient latency from the POST's start to each receipt, lost,
+duplicated and out-of-order events, server RSS and CPU — and, in the same run, the same
+fan-out from a bare ``websockets`` broadcast server (the machine's limit), so every figure is
+also a ratio to that baseline.
+
+    python -m bench.fanout --clients 50 --rate 20 --seconds 5
+    python -m bench.fanout --clients 500 --rate 20 --seconds 10 --format html
+    python -m bench.fanout --url http://127.0.0.1:8000 ...   # against a running Runde
+
+Prints one JSON object. Everything runs on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+from websockets.asyncio.client import connect
+
+PASSWORD = "bench-password-123"
+MARKER = re.compile(r"bench-(\d+)-x")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def proc_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(ordered[-1], 2)}
+
+
+@dataclass
+class Client:
+    seqs: list[int] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+    duplicates: int = 0
+
+
+async def start_runde(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "RUNDE_DATA_DIR": str(data_dir), "RUNDE_LOG_LEVEL": "warning"}
+    runde = shutil.which("runde") or str(Path(sys.executable).parent / "runde")
+    subprocess.run(
+        [runde, "create-moderator", "--email", "bench@runde.invalid", "--password", PASSWORD],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    server = subprocess.Popen([runde, "serve", "--no-demo", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    async with httpx.AsyncClient() as http:
+        for _ in range(200):
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return server
+            await asyncio.sleep(0.05)
+    raise RuntimeError("Runde did not start")
+
+
+async def runde_run(args: argparse.Namespace) -> dict[str, Any]:
+    own_server = args.url is None
+    port = free_port()
+    base = args.url or f"http://127.0.0.1:{port}"
+    data_dir = Path(tempfile.mkdtemp(prefix="runde-bench-"))
+    server = await start_runde(port, data_dir) if own_server else None
+    try:
+        return await _measure(args, base, server)
+    finally:
+        if server is not None:
+            server.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(timeout=10)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen[bytes] | None) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+        token = (
+            await http.post("/api/v1/auth/token", data={"username": "bench@runde.invalid", "password": PASSWORD})
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        workshop = (
+            await http.post("/api/v1/workshops", json={"title": "Bench", "topics": [{"title": "Last"}]}, headers=auth)
+        ).json()
+        topic = workshop["topics"][0]["id"]
+        groups = ["science", "business", "civil_society", "administration"]
+
+        async def join(i: int) -> str:
+            body = {"join_code": workshop["join_code"], "display_name": f"P{i}", "group": groups[i % 4]}
+            return str((await http.post("/api/v1/workshops/join", json=body)).json()["token"])
+
+        tokens = []
+        for start in range(0, args.clients + 1, 100):
+            tokens += await asyncio.gather(*(join(i) for i in range(start, min(start + 100, args.clients + 1))))
+        poster = tokens.pop()
+        rss_before = proc_rss_mib(server.pid) if server else 0.0
+        clients = [Client() for _ in tokens]
+        sent: dict[int, float] = {}
+        ws_base = base.replace("http://", "ws://") + f"/ws/workshops/{workshop['id']}"
+        query = "?format=json" if args.format == "json" else f"?view=board&topic={topic}"
+        stop = asyncio.Event()
+        opened = 0
+        all_open = asyncio.Event()
+
+        async def listen(client: Client, participant_token: str) -> None:
+            nonlocal opened
+            headers = {"Authorization": f"Bearer {participant_token}"}
+            async with connect(ws_base + query, additional_headers=headers, compression=None, max_size=2**22) as ws:
+                opened += 1
+                if opened == len(clients):
+                    all_open.set()
+                while not stop.is_set():
+                    try:
+                        message = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                    except TimeoutError:
+                        continue
+                    received = time.perf_counter()
+                    text = message if isinstance(message, str) else message.decode()
+                    match = MARKER.search(text)
+                    if match is None:
+                        continue
+                    number = int(match.group(1))
+                    if number in client.seen:
+                        client.duplicates += 1
+                        continue
+                    client.seen.add(number)
+                    client.seqs.append(number)
+                    if number in sent:
+                        client.latencies.append((received - sent[number]) * 1000)
+
+        tasks = []
+        for start in range(0, len(clients), 200):
+            tasks += [
+                asyncio.create_task(listen(c, t))
+                for c, t in zip(clients[start : start + 200], tokens[start : start + 200], strict=True)
+            ]
+            await asyncio.sleep(0.2)
+        await asyncio.wait_for(all_open.wait(), timeout=120)
+        await asyncio.sleep(1.0)
+        rss_open = proc_rss_mib(server.pid) if server else 0.0
+        cpu_start = proc_cpu_seconds(server.pid) if server else 0.0
+        post_latencies: list[float] = []
+        count = int(args.rate * args.seconds)
+        padding = "x" * max(0, args.size - 20)
+        started = time.perf_counter()
+
+        async def post(i: int) -> None:
+            t0 = time.perf_counter()
+            sent[i] = t0
+            response = await http.post(
+                f"/api/v1/topics/{topic}/cards",
+                json={"kind": "idea", "text": f"bench-{i}-{padding}"},
+                headers={"Authorization": f"Bearer {poster}"},
+            )
+            post_latencies.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 201, response.text
+
+        posts = []
+        for i in range(count):
+            delay = started + i / args.rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            posts.append(asyncio.create_task(post(i)))
+        await asyncio.gather(*posts)
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline and any(len(c.seen) < count for c in clients):
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        cpu_used = (proc_cpu_seconds(server.pid) - cpu_start) if server else 0.0
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    latencies = [value for c in clients for value in c.latencies]
+    deliveries = sum(len(c.seen) for c in clients)
+    expected = count * len(clients)
+    return {
+        "clients": len(clients),
+        "format": args.format,
+        "posts": count,
+        "post_ms": percentiles(post_latencies),
+        "latency_ms": percentiles(latencies),
+        "deliveries": deliveries,
+        "deliveries_per_s": round(deliveries / elapsed, 1),
+        "lost": expected - deliveries,
+        "duplicated": sum(c.duplicates for c in clients),
+        "out_of_order": sum(1 for c in clients for a, b in zip(c.seqs, c.seqs[1:], strict=False) if b < a),
+        "server_cpu_s": round(cpu_used, 3),
+        "server_cpu_us_per_delivery": round(cpu_used / deliveries * 1e6, 2) if deliveries else None,
+        "server_rss_mib": round(rss_open, 1),
+        "rss_mib_per_1000_connections": round((rss_open - rss_before) / len(clients) * 1000, 1) if server else None,
+    }
+
+
+async def baseline_run(args: argparse.Namespace) -> dict[str, Any]:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.baseline_server",
+            str(port),
+            str(args.size + 200),
+            str(args.rate),
+            str(args.seconds),
+            str(args.clients),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert server.stdout is not None
+    server.stdout.readline()
+    latencies: list[float] = []
+    received = 0
+    done = asyncio.Event()
+    cpu_start = proc_cpu_seconds(server.pid)
+
+    async def listen() -> None:
+        nonlocal received
+        async with connect(f"ws://127.0.0.1:{port}", compression=None, max_size=2**22) as ws:
+            async for message in ws:
+                now = time.time()
+                data = json.loads(message)
+                if "done" in data:
+                    done.set()
+                    return
+                received += 1
+                latencies.append((now - data["t"]) * 1000)
+
+    started = time.perf_counter()
+    tasks = [asyncio.create_task(listen()) for _ in range(args.clients)]
+    await asyncio.gather(*tasks, return_exceptions=True)
+    elapsed = time.perf_counter() - started
+    cpu_used = proc_cpu_seconds(server.pid) - cpu_start
+    server.wait(timeout=10)
+    return {
+        "latency_ms": percentiles(latencies),
+        "deliveries": received,
+        "deliveries_per_s": round(received / max(elapsed - 2.0, 0.001), 1),
+        "server_cpu_us_per_delivery": round(cpu_used / received * 1e6, 2) if received else None,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=20.0, help="card posts per second")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--size", type=int, default=120, help="approximate card text length")
+    parser.add_argument("--format", choices=["json", "html"], default="json")
+    parser.add_argument("--url", default=None, help="target a running Runde (default: start one on SQLite)")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+    result: dict[str, Any] = {"runde": await runde_run(args)}
+    if not args.no_baseline:
+        result["baseline"] = await baseline_run(args)
+        base_cpu = result["baseline"]["server_cpu_us_per_delivery"]
+        runde_cpu = result["runde"]["server_cpu_us_per_delivery"]
+        if base_cpu and runde_cpu:
+            result["cpu_per_delivery_vs_baseline"] = round(runde_cpu / base_cpu, 2)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        pass
+    asyncio.run(main())
