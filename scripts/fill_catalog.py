@@ -29,7 +29,7 @@ def fill(locale: str, mapping: dict[object, object]) -> list[object]:
         if not empty:
             continue
         if locale == "en":
-            message.string = message.id if isinstance(message.id, tuple) else message.id
+            message.string = message.id  # English: the msgid itself (plural: both forms)
         elif message.id in mapping:
             message.string = mapping[message.id]
         else:
