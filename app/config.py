@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     )
     broadcast_url: str = Field(
         "memory://",
-        description="`memory://` (one process) or `redis://…` (several instances behind a load "
-        "balancer; Redis only carries the signal, events come from the database).",
+        description="`memory://` (one process), `redis://…` or `postgres` (LISTEN/NOTIFY on the "
+        "PostgreSQL database) for several instances behind a load balancer; only a signal travels, "
+        "the events come from the database.",
     )
     replay_window: int = Field(5000, ge=10, description="Events per workshop kept for replay after a reconnect.")
     secret_key: str = Field(

@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hub = Hub(db=db, renderer=EventRenderer(env))
         backend = backend_for(settings, hub)
         await backend.start()
+        hub.start_sweeping()
         app.state.settings = settings
         app.state.db = db
         app.state.hub = hub

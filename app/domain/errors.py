@@ -44,3 +44,9 @@ class Conflict(DomainError):
 
 class RateLimited(DomainError):
     status_code = 429
+
+
+class TooLarge(DomainError):
+    """An upload is bigger than allowed (a logo over its size limit …)."""
+
+    status_code = 413

@@ -2,7 +2,8 @@
 
 Only that signal travels; every instance reads the events themselves from the database, so a
 lost signal loses nothing (the next one, or a reconnect, brings the rest). ``memory://`` is
-the default for one process.
+the default for one process; ``redis://…`` (pub/sub) and ``postgres`` (LISTEN/NOTIFY) serve
+several instances.
 """
 
 from __future__ import annotations
@@ -91,6 +92,48 @@ class RedisBackend:
         await self.redis.aclose()
 
 
+class PostgresBackend:
+    """Several instances on PostgreSQL without Redis: LISTEN/NOTIFY carries the signal."""
+
+    def __init__(self, hub: Hub, dsn: str) -> None:
+        self.hub = hub
+        self.dsn = dsn
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        import psycopg
+
+        self.listener = await psycopg.AsyncConnection.connect(self.dsn, autocommit=True)
+        self.sender = await psycopg.AsyncConnection.connect(self.dsn, autocommit=True)
+        await self.listener.execute("LISTEN runde_events")
+        self._task = asyncio.create_task(self._listen())
+        self.hub.set_backend_publish(self._publish)
+
+    def _publish(self, workshop_id: str, seq: int) -> None:
+        self.hub.on_signal(workshop_id, seq)
+        task = asyncio.get_running_loop().create_task(self._send(json.dumps({"w": workshop_id, "s": seq})))
+        task.add_done_callback(_log_failure)
+
+    async def _send(self, message: str) -> None:
+        await self.sender.execute("SELECT pg_notify('runde_events', %s)", (message,))
+
+    async def _listen(self) -> None:
+        async for notify in self.listener.notifies():
+            try:
+                data = json.loads(notify.payload)
+                self.hub.on_signal(str(data["w"]), int(data["s"]))
+            except (ValueError, KeyError, TypeError):
+                log.warning("ignored a malformed broadcast message")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.listener.close()
+        await self.sender.close()
+
+
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("redis publish failed: %s", task.exception())
@@ -102,4 +145,8 @@ def backend_for(settings: Settings, hub: Hub) -> Backend:
         return MemoryBackend(hub)
     if url.startswith(("redis://", "rediss://")):
         return RedisBackend(hub, url)
-    raise ValueError(f"RUNDE_BROADCAST_URL not supported: {url!r} (use memory:// or redis://…)")
+    if url == "postgres":
+        if settings.is_sqlite:
+            raise ValueError("RUNDE_BROADCAST_URL=postgres needs a PostgreSQL RUNDE_DATABASE_URL")
+        return PostgresBackend(hub, settings.sync_database_url.replace("postgresql+psycopg://", "postgresql://"))
+    raise ValueError(f"RUNDE_BROADCAST_URL not supported: {url!r} (use memory://, redis://… or postgres)")

@@ -16,6 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from app.db import Database
 from app.domain.board import Audience, group_views
 from app.domain.eventlog import event_list_after
@@ -29,6 +32,7 @@ log = logging.getLogger("runde.hub")
 
 PRESENCE_DELAY = 0.2  # coalesce a burst of joins into one presence message
 PUMP_BATCH = 200
+SWEEP_SECONDS = 2.0
 
 
 @dataclass(eq=False)
@@ -78,11 +82,43 @@ def target_for(conn: Connection, viewer: str | None) -> Target:
 
 
 class Hub:
-    def __init__(self, *, db: Database, renderer: EventRenderer) -> None:
+    def __init__(self, *, db: Database, renderer: EventRenderer, sweep_seconds: float = SWEEP_SECONDS) -> None:
         self.db = db
         self.renderer = renderer
         self.channels: dict[str, Channel] = {}
         self._signal: Callable[[str, int], None] = self.on_signal
+        self.sweep_seconds = sweep_seconds
+        self._sweeper: asyncio.Task[None] | None = None
+        renderer.online = self.online_counts
+
+    def online_counts(self, workshop_id: str) -> dict[str, int]:
+        ids, _names, _moderators = self.presence(workshop_id)
+        return {key: len(members) for key, members in ids.items()}
+
+    def start_sweeping(self) -> None:
+        """Every few seconds, compare each watched workshop's last seq with what was fanned out.
+
+        Signals between instances can be lost (pub/sub keeps nothing); the database cannot.
+        The sweep bounds the delay such a loss causes, whatever the backend.
+        """
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_seconds)
+            watched = [c.workshop_id for c in self.channels.values() if c.connections]
+            if not watched:
+                continue
+            try:
+                async with self.db.session() as session:
+                    result = await session.execute(
+                        select(col(Workshop.id), col(Workshop.last_seq)).where(col(Workshop.id).in_(watched))
+                    )
+                    for workshop_id, last_seq in result.all():
+                        self.on_signal(workshop_id, int(last_seq))
+            except Exception:
+                log.exception("sweep failed")
 
     # --- signals -------------------------------------------------------------------------
 
@@ -237,6 +273,10 @@ class Hub:
                 conn.offer(None, message)
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         for channel in list(self.channels.values()):
             for task in (channel.pump, channel.presence_task):
                 if task is not None:
