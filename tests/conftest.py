@@ -129,15 +129,21 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, app: FastAPI) -> None:
-        self.port = _free_port()
+    """uvicorn serving ``app`` in a thread. ``send_buffer`` fixes the kernel send buffer of
+    every connection (no autotuning), so a client that stops reading pushes back quickly."""
+
+    def __init__(self, app: FastAPI, send_buffer: int | None = None) -> None:
+        self.socket = socket.socket()
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if send_buffer:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = int(self.socket.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", ws_per_message_deflate=False, lifespan="on"
-        )
+        config = uvicorn.Config(app, log_level="warning", ws_per_message_deflate=False, lifespan="on")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -150,6 +156,7 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.socket.close()
 
 
 @pytest.fixture
