@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     join_failures_per_minute: int = Field(
         10, ge=1, description="Wrong join codes one client may try per minute before a 429."
     )
+    cards_per_minute: int = Field(
+        20, ge=1, description="Cards one participant may post in any minute before a 429 (flooding)."
+    )
     ws_queue_size: int = Field(
         1000, ge=10, description="Messages buffered per WebSocket before a slow client is dropped."
     )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 
 PENDING_EVENTS = "runde_pending_events"
+CARDS_PER_MINUTE = "runde_cards_per_minute"
 REPLAY_WINDOW = "runde_replay_window"
 
 Publisher = Callable[[str, int], None]
@@ -73,7 +74,7 @@ class Database:
             class_=AsyncSession,
             sync_session_class=PublishingSession,
             expire_on_commit=False,
-            info={REPLAY_WINDOW: settings.replay_window},
+            info={REPLAY_WINDOW: settings.replay_window, CARDS_PER_MINUTE: settings.cards_per_minute},
         )
 
     @contextlib.asynccontextmanager

@@ -83,6 +83,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         secret_key=SECRET,
         auto_migrate=False,
         replay_window=50,
+        # Load-style tests post fast from one participant; the limit itself is tested with
+        # its default in tests/test_api.py.
+        cards_per_minute=10_000,
     )
 
 

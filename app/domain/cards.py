@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
-from app.domain.errors import Conflict, Forbidden, Invalid
+from app.domain.errors import Conflict, Forbidden, Invalid, RateLimited
+from app.db import CARDS_PER_MINUTE
 from app.domain.eventlog import event_append
 from app.domain.moderation import check_not_locked, record
 from app.domain.validate import clean_text
@@ -21,6 +23,7 @@ from app.models import TEXT_MAX, Card, Topic, utcnow
 
 KINDS: tuple[str, ...] = ("need", "logic", "idea", "question", "example", "concern")
 IDEMPOTENCY_KEY_MAX = 100
+DEFAULT_CARDS_PER_MINUTE = 20
 
 
 def _check_kind(kind: str) -> str:
@@ -34,6 +37,19 @@ def _check_can_post(actor: Actor, topic: Topic) -> None:
         raise Conflict(N_("This topic is not collecting cards right now."))
     if topic.phase == "closed":
         raise Conflict(N_("This topic is closed."))
+
+
+async def _check_rate(session: AsyncSession, actor: ParticipantActor) -> None:
+    """Card flooding: at most ``RUNDE_CARDS_PER_MINUTE`` cards per participant in any minute. Counted
+    in the database, so it holds across instances and restarts."""
+    since = utcnow() - timedelta(minutes=1)
+    result = await session.execute(
+        select(func.count())
+        .select_from(Card)
+        .where(col(Card.participant_id) == actor.participant.id, col(Card.created_at) > since)
+    )
+    if int(result.scalar_one()) >= int(session.info.get(CARDS_PER_MINUTE, DEFAULT_CARDS_PER_MINUTE)):
+        raise RateLimited(N_("You are posting very fast. Please wait a moment before the next card."))
 
 
 async def _by_idempotency_key(session: AsyncSession, actor: Actor, key: str) -> Card | None:
@@ -66,6 +82,8 @@ async def card_create(
             return earlier, False
     check_not_locked(actor)
     _check_can_post(actor, topic)
+    if isinstance(actor, ParticipantActor):
+        await _check_rate(session, actor)
     kind = _check_kind(kind)
     clean = clean_text(text, field="text", max_len=TEXT_MAX)
     if isinstance(actor, ParticipantActor):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from app.domain.errors import Invalid
 from app.domain.report import Report
 from app.exports.common import content_disposition, file_stem
+from app.exports.csv import TABLES as CSV_FILES
 from app.i18n import N_, use_locale
 
 
@@ -30,27 +31,16 @@ FORMATS: dict[str, Format] = {
         Format("md", "text/markdown; charset=utf-8", ".md", "Markdown"),
         Format("html", "text/html; charset=utf-8", ".html", "HTML"),
         Format("pdf", "application/pdf", ".pdf", "PDF"),
-        Format("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx", "Word (DOCX)"),
+        Format(
+            "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx", "Word (DOCX)"
+        ),
         Format("odt", "application/vnd.oasis.opendocument.text", ".odt", "OpenDocument (ODT)"),
         Format("csv", "application/zip", "-data.zip", "CSV (ZIP)"),
         Format("json", "application/json", "-data.json", "JSON"),
     )
 }
 #: The CSV tables that can be fetched one by one (``table=``), in the ZIP's order.
-CSV_TABLES: tuple[str, ...] = (
-    "summary",
-    "participants",
-    "topics",
-    "cards",
-    "clusters",
-    "dot-votes",
-    "statements",
-    "support",
-    "ratings",
-    "polis-comments",
-    "polis-votes",
-    "polis-participants-votes",
-)
+CSV_TABLES: tuple[str, ...] = tuple(CSV_FILES)
 
 
 @dataclass(frozen=True)
@@ -91,7 +81,7 @@ def export_render(report: Report, fmt: str, *, table: str | None = None) -> Expo
             name, suffix, media_type = f"{stem}-{table}.csv", f" - {table}.csv", "text/csv; charset=utf-8"
         else:
             module = importlib.import_module(f"app.exports.{fmt}")
-            content = module.render(report)
+            content: bytes = module.render(report)
             name, suffix, media_type = stem + spec.suffix, spec.suffix, spec.media_type
     return ExportFile(
         content=content,

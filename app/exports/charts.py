@@ -63,7 +63,9 @@ def png(rows: list[bytes], width: int) -> bytes:
     """An 8-bit RGB PNG from raw pixel rows (each ``3 * width`` bytes)."""
     raw = b"".join(b"\x00" + row for row in rows)  # filter type 0 (None) per row
     header = struct.pack(">IIBBBBB", width, len(rows), 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 9)) + _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 9)) + _chunk(b"IEND", b"")
+    )
 
 
 @cache

@@ -57,7 +57,7 @@ class Labels:
 
     @staticmethod
     def author(card: ReportCard) -> str:
-        """"Name, Organisation", one of them, or "" (anonymous workshops, moderators' cards)."""
+        """ "Name, Organisation", one of them, or "" (anonymous workshops, moderators' cards)."""
         return ", ".join(part for part in (card.author, card.organization) if part)
 
     @staticmethod
@@ -86,7 +86,7 @@ class Labels:
 
     @staticmethod
     def support_figure(gs: GroupSupport) -> str:
-        """"3 of 4 (75 %)", or "no ratings"."""
+        """ "3 of 4 (75 %)", or "no ratings"."""
         if not gs.ratings:
             return gettext("no ratings")
         share = Labels.percent(gs.share)
@@ -94,7 +94,7 @@ class Labels:
 
     @staticmethod
     def level_summary(gs: GroupSupport) -> str:
-        """"Full support 2, Serious concerns 1" — the text twin of a bar."""
+        """ "Full support 2, Serious concerns 1" — the text twin of a bar."""
         return ", ".join(f"{level_label(level)} {gs.counts[level]}" for level in LEVELS if gs.counts.get(level))
 
     @staticmethod
@@ -114,6 +114,10 @@ class Labels:
     @staticmethod
     def dots(n: int) -> str:
         return ngettext("%(num)d dot", "%(num)d dots", n)
+
+    @staticmethod
+    def participants(n: int) -> str:
+        return ngettext("%(num)d participant", "%(num)d participants", n)
 
     @staticmethod
     def cards(n: int) -> str:
@@ -151,8 +155,10 @@ class Labels:
 
 
 def css_string(text: str) -> str:
-    """A CSS string literal (for ``content:``)."""
-    return '"' + re.sub(r'(["\\\n])', lambda m: "\\" + (m.group(1) if m.group(1) != "\n" else "a "), text) + '"'
+    """A CSS string literal (for ``content:``) that cannot end the string or the <style>
+    element it stands in: quotes, backslashes, ``<``, ``>``, ``&`` and controls become CSS
+    escapes."""
+    return '"' + re.sub(r'["\\<>&\x00-\x1f\x7f]', lambda m: f"\\{ord(m.group(0)):x} ", text) + '"'
 
 
 def file_stem(report: Report) -> str:

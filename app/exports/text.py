@@ -56,31 +56,37 @@ def xml_safe(text: str) -> str:
     return _XML_INVALID.sub("\ufffd", text)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&$@^])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$@^])")
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 
 
-def md_escape(text: str) -> str:
+def md_escape(text: str, *, line_start: bool = True) -> str:
     """Escape ``text`` for use inside a Markdown paragraph, list item or table cell.
 
-    Every character that could start markup is backslash-escaped; at the start of a line,
-    list and heading markers too; ``://`` and ``www.`` are broken so no renderer autolinks
-    them. Line breaks are kept by the caller (see :func:`md_lines`).
+    Every character that could start inline markup is backslash-escaped (``[`` ``]`` are,
+    so ``(`` ``)`` and ``!`` cannot make a link or an image; ``<`` ``>`` are, so there is no
+    HTML); an ``&`` that would start an entity is; ``://`` and ``www.`` are broken so no
+    renderer autolinks them. At the start of a line (each continuation line, and the first
+    one unless ``line_start=False``) list, heading and quote markers are escaped too.
     """
     out = []
-    for line in text.split("\n"):
+    for index, line in enumerate(text.split("\n")):
         line = _MD_SPECIAL.sub(r"\\\1", line.strip())
+        line = _MD_ENTITY.sub(r"\\&", line)
         line = line.replace("://", r"\:\/\/").replace("www.", r"www\.")
-        if line[:1] in ("-", "=", ":"):
-            line = "\\" + line
-        line = re.sub(r"^(\d+)([.)])", r"\1\\\2", line)
+        if index > 0 or line_start:
+            if line[:1] in ("-", "+", "=", ":"):
+                line = "\\" + line
+            line = re.sub(r"^(\d+)([.)])", r"\1\\\2", line)
         out.append(line)
     return "\n".join(out)
 
 
-def md_lines(text: str, *, indent: str = "", table: bool = False) -> str:
+def md_lines(text: str, *, indent: str = "", table: bool = False, inline: bool = False) -> str:
     """Escaped text whose line breaks survive: hard breaks (backslash) in paragraphs and list
-    items (continuation lines indented by ``indent``), ``<br>`` inside table cells."""
-    escaped = md_escape(isolate(text)).split("\n")
+    items (continuation lines indented by ``indent``), ``<br>`` inside table cells.
+    ``inline``: the text follows other text on its line (no block marker can start there)."""
+    escaped = md_escape(isolate(text), line_start=not (inline or table)).split("\n")
     if table:
         return "<br>".join(line for line in escaped if line)
     return ("\\\n" + indent).join(line for line in escaped if line)
