@@ -1,7 +1,9 @@
-"""Throttling of failed join attempts (wrong codes) per client, in memory only.
+"""Throttling of failed join attempts (wrong codes), in memory only.
 
-Successful joins are never limited: a whole room often shares one address. The client key is
-a keyed hash of the address that lives only in this process's memory; no address is stored.
+A whole room often shares one address, so the limit is kept per browser (address + its own
+cookie) with a much higher ceiling for the address as a whole: one person's typos never lock
+out the room. Keys are keyed hashes that live only in this process's memory; no address is
+stored.
 """
 
 from __future__ import annotations
@@ -15,19 +17,37 @@ from fastapi import Request
 
 from app.domain.errors import RateLimited
 from app.i18n import N_
+from app.security import CSRF_COOKIE, DEVICE_COOKIE
 
 WINDOW = 60.0
 
 
+# An address as a whole may fail this many times more than one browser: a room behind one
+# address has many phones, an attacker who throws cookies away has only the address.
+ADDRESS_FACTOR = 10
+
+
 class FailureLimiter:
+    """Two buckets per request: the browser (address + its own cookie) and the address.
+
+    Each phone in a room has its own cookie, so one person's typos never lock the others out;
+    a client that drops cookies to dodge its bucket still fills the address's bucket.
+    """
+
     def __init__(self, *, per_minute: int, secret: str) -> None:
         self.per_minute = per_minute
         self.secret = secret.encode()
         self.failures: dict[str, deque[float]] = defaultdict(deque)
 
-    def key(self, request: Request) -> str:
+    def _hash(self, value: str) -> str:
+        return hmac.new(self.secret, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def keys(self, request: Request) -> list[tuple[str, int]]:
         host = request.client.host if request.client else "unknown"
-        return hmac.new(self.secret, host.encode(), hashlib.sha256).hexdigest()[:32]
+        browser = request.cookies.get(CSRF_COOKIE) or request.cookies.get(DEVICE_COOKIE) or ""
+        buckets = [("a:" + self._hash(host), self.per_minute * ADDRESS_FACTOR)]
+        buckets.append(("b:" + self._hash(f"{host} {browser}"), self.per_minute))
+        return buckets
 
     def _recent(self, key: str, now: float) -> deque[float]:
         times = self.failures[key]
@@ -36,15 +56,17 @@ class FailureLimiter:
         return times
 
     def check(self, request: Request) -> None:
-        key = self.key(request)
-        if len(self._recent(key, time.monotonic())) >= self.per_minute:
-            raise RateLimited(N_("Too many wrong join codes. Please wait a minute and try again."))
-        if not self.failures[key]:
-            del self.failures[key]
+        now = time.monotonic()
+        for key, limit in self.keys(request):
+            if len(self._recent(key, now)) >= limit:
+                raise RateLimited(N_("Too many wrong join codes. Please wait a minute and try again."))
+            if not self.failures[key]:
+                del self.failures[key]
 
     def failed(self, request: Request) -> None:
         now = time.monotonic()
-        self._recent(self.key(request), now).append(now)
+        for key, _limit in self.keys(request):
+            self._recent(key, now).append(now)
         if len(self.failures) > 100_000:  # bound memory under a spray of addresses
             oldest = min(self.failures, key=lambda k: self.failures[k][-1] if self.failures[k] else 0)
             del self.failures[oldest]

@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Access, access_card, access_topic, access_workshop, audience_of
 from app.domain.actors import ParticipantActor
-from app.domain.board import Audience, BoardView, GroupView, board_view_data, card_views, group_views, my_state
+from app.domain.board import (
+    Audience,
+    BoardView,
+    GroupView,
+    board_view_data,
+    card_context,
+    card_views,
+    group_views,
+    my_state,
+)
 from app.domain.cards import card_create, card_delete, card_update
 from app.domain.errors import DomainError, Invalid, NotFound
 from app.domain.participants import JoinInput, participant_join
@@ -265,7 +274,8 @@ async def _after_card_change(
         return _back_to_board(access, topic)
     card = await session.get(Card, card_id)
     assert card is not None
-    audience = Audience(role="moderator" if access.is_moderator else "participant", locale=current_locale.get())
+    audience = audience_of(access)
     view = (await card_views(session=session, cards=[card], workshop=access.workshop, audience=audience))[0]
+    ctx = await card_context(session=session, workshop=access.workshop, topic=topic, audience=audience)
     me = access.actor.participant if isinstance(access.actor, ParticipantActor) else None
-    return render(request, "_card_response.html", view=view, audience=audience, me=me)
+    return render(request, "_card_response.html", view=view, ctx=ctx, me=me)

@@ -1,0 +1,1 @@
+"""Browser tests: Debian's chromium driven through Playwright's sync API (marker ``browser``)."""
