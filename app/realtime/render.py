@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -117,6 +118,8 @@ def json_message(seq: int | None, type_: str, data: Any) -> str:
 
 
 OnlineCounts = Callable[[str], dict[str, int]]
+# Set while rendering for a JSON target: the HTML fragments would be thrown away.
+_json_only: ContextVar[bool] = ContextVar("runde_json_only", default=False)
 
 
 class EventRenderer:
@@ -126,7 +129,9 @@ class EventRenderer:
         self.online: OnlineCounts = online or (lambda _workshop_id: {})
 
     def fragment(self, name: str, **context: Any) -> str:
-        """Render one macro of ``_push.html`` (the out-of-band fragments)."""
+        """Render one macro of ``_push.html`` (the out-of-band fragments); nothing for JSON."""
+        if _json_only.get():
+            return ""
         macro = getattr(self._fragments.module, name)
         return str(macro(**context))
 
@@ -150,8 +155,12 @@ class EventRenderer:
         event = event_from_log(row.type, row.payload)
         out: dict[Target, str] = {}
         for target in set(targets):
-            with use_locale(target.audience.locale), no_csrf():
-                data, html = await self._render_one(session, workshop, event, target)
+            token = _json_only.set(target.format == "json")
+            try:
+                with use_locale(target.audience.locale), no_csrf():
+                    data, html = await self._render_one(session, workshop, event, target)
+            finally:
+                _json_only.reset(token)
             if target.format == "json":
                 out[target] = json_message(row.seq, event.type, data)
             else:

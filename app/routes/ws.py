@@ -90,13 +90,18 @@ async def _read(websocket: WebSocket) -> None:
 
 
 async def _write(websocket: WebSocket, conn: Connection) -> None:
+    """Send what the hub queued; after one wake-up, drain whatever else is waiting."""
     while True:
-        seq, message = await conn.queue.get()
-        if seq is not None:
-            if seq <= conn.sent_seq:
-                continue  # already sent by the replay
-            conn.sent_seq = seq
-        await websocket.send_text(message)
+        item = await conn.queue.get()
+        while True:
+            seq, message = item
+            if seq is None or seq > conn.sent_seq:  # else: already sent by the replay
+                if seq is not None:
+                    conn.sent_seq = seq
+                await websocket.send_text(message)
+            if conn.queue.empty():
+                break
+            item = conn.queue.get_nowait()
 
 
 @router.websocket("/ws/workshops/{workshop_id}")
