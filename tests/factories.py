@@ -282,3 +282,321 @@ def run_setup(app: FastAPI, email: str = "mod@example.org") -> None:
         await db.dispose()
 
     run(create())
+
+
+# --- added for test_authz_matrix / test_get_is_safe ----------------------------------------
+
+#: The roles of the authorization matrix, always in this order.
+ROLES = ("anonymous", "participant_this", "participant_other", "moderator_this", "moderator_other")
+
+
+def browser(app: FastAPI) -> TestClient:
+    """A new browser (own cookie jar, CSRF cookie already set) on the running app.
+
+    Not entered: every request runs on its own event loop, like the ``api`` fixture's client,
+    so no second lifespan starts. Server errors come back as 500 answers, not exceptions.
+    """
+    new = TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
+    csrf(new)
+    return new
+
+
+def fork_browser(app: FastAPI, original: TestClient, *, drop: tuple[str, ...] = ()) -> TestClient:
+    """A copy of ``original`` (same cookies but ``drop``), for calls that would change the
+    browser itself (logging in or out, joining, switching the language)."""
+    new = TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
+    for name, value in original.cookies.items():
+        if name not in drop:
+            new.cookies.set(name, value)
+    return new
+
+
+def form_post(client: TestClient, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+    """A state-changing browser request with the page's CSRF token as form field and header."""
+    token = csrf(client)
+    headers = {"X-CSRF-Token": token, **kwargs.pop("headers", {})}
+    method = kwargs.pop("method", "POST")
+    return client.request(
+        method,
+        path,
+        data={**(data or {}), "csrf_token": token},
+        headers=headers,
+        follow_redirects=False,
+        **kwargs,
+    )
+
+
+def moderator_with_token(app: FastAPI, api: TestClient, email: str) -> ModeratorInfo:
+    """A moderator row (password ``PASSWORD``), with its API token fetched through
+    ``POST /api/v1/auth/token`` as a tool would."""
+    quick_moderator(app, email)
+    response = api.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return ModeratorInfo(email=email, password=PASSWORD, token=response.json()["access_token"])
+
+
+def web_card(client: TestClient, api: TestClient, moderator_token: str, topic_id: str, text: str) -> str:
+    """Post a card through the board's form as ``client`` (a joined browser); returns its id."""
+    response = form_post(client, f"/topics/{topic_id}/cards", {"kind": "need", "text": text})
+    assert response.status_code == 303, response.text
+    ids = [c["id"] for c in card_list(api, moderator_token, topic_id) if c["text"] == text]
+    assert len(ids) == 1, ids
+    return str(ids[0])
+
+
+@dataclass
+class AuthzWorld:
+    """Two workshops A and B with everything a path parameter can name, and a client per role.
+
+    Workshop A: topic ``topic`` (collect) with a participant's card from the API
+    (``card_api``), one from a browser (``card_web``), a moderator's card (``card_mod``) and a
+    cluster; topic ``vote_topic`` (vote, tallies revealed) with ``vote_card`` and
+    ``vote_cluster``; topic ``consent_topic`` (consent) with ``statement``; a participant
+    ``victim`` for pausing. Workshop B: its own moderator, a topic and participants.
+    """
+
+    app: FastAPI
+    api: TestClient
+    mod_a: ModeratorInfo
+    mod_b: ModeratorInfo
+    ws_a: dict[str, Any]
+    ws_b: dict[str, Any]
+    topic: str
+    vote_topic: str
+    consent_topic: str
+    card_api: str
+    card_web: str
+    card_mod: str
+    cluster: str
+    vote_card: str
+    vote_cluster: str
+    statement: str
+    victim: str
+    tokens: dict[str, str | None]
+    browsers: dict[str, TestClient]
+    counter: int = 0
+
+    def unique(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix} {self.counter}"
+
+    def path_defaults(self, *, html: bool) -> dict[str, str]:
+        """What fills each path parameter unless a call says otherwise: objects of workshop A
+        (the participant's own card: from the browser for pages, from the API for the API)."""
+        return {
+            "workshop_id": self.ws_a["id"],
+            "topic_id": self.topic,
+            "card_id": self.card_web if html else self.card_api,
+            "cluster_id": self.cluster,
+            "statement_id": self.statement,
+            "participant_id": self.victim,
+            "code": self.ws_a["join_code"],
+            "key": "science",
+        }
+
+    # Fresh objects of workshop A for calls that destroy theirs.
+    def fresh_topic(self) -> str:
+        response = self.api.post(
+            f"/api/v1/workshops/{self.ws_a['id']}/topics",
+            json={"title": self.unique("Wegwerfthema")},
+            headers=bearer(self.mod_a.token),
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def fresh_card(self, *, html: bool) -> str:
+        """A card of the role ``participant_this`` (browser or API) on ``topic``."""
+        text = self.unique("Wegwerfkarte")
+        if html:
+            return web_card(self.browsers["participant_this"], self.api, self.mod_a.token, self.topic, text)
+        token = self.tokens["participant_this"]
+        assert token
+        response = post_card(self.api, token, self.topic, text)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def fresh_moderator_card(self) -> str:
+        return str(
+            moderator_card(self.api, self.mod_a.token, self.topic, self.unique("Doppelte Karte"), "business")["id"]
+        )
+
+    def fresh_cluster(self) -> str:
+        response = self.api.post(
+            f"/api/v1/topics/{self.topic}/clusters",
+            json={"title": self.unique("Wegwerfcluster")},
+            headers=bearer(self.mod_a.token),
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def fresh_statement(self) -> str:
+        return str(create_statement(self.api, self.mod_a.token, self.consent_topic, self.unique("Aussage"))["id"])
+
+
+def authz_world(app: FastAPI, api: TestClient) -> AuthzWorld:
+    """Build workshops A and B and log every role in (through the forms for browsers)."""
+    mod_a = moderator_with_token(app, api, "mod-a@example.org")
+    mod_b = moderator_with_token(app, api, "mod-b@example.org")
+    topics = [{"title": "Sammeln"}, {"title": "Punkten"}, {"title": "Zustimmen"}]
+    ws_a = create_workshop(api, mod_a, title="Workshop A", topics=topics)
+    ws_b = create_workshop(api, mod_b, title="Workshop B", topics=[{"title": "Anderswo"}])
+    topic, vote_topic, consent_topic = (t["id"] for t in ws_a["topics"])
+    part_a = join_api(api, ws_a, name="Ada")
+    part_b = join_api(api, ws_b, name="Bea")
+    victim = join_api(api, ws_a, group="business", name="Vic")
+
+    browsers = {role: browser(app) for role in ROLES}
+    join_browser(browsers["participant_this"], ws_a, group="civil_society", name="Wanda")
+    join_browser(browsers["participant_other"], ws_b, group="civil_society", name="Wim")
+    login_as(browsers["moderator_this"], mod_a)
+    login_as(browsers["moderator_other"], mod_b)
+
+    card_api = post_card(api, part_a["token"], topic, "Karte aus der API")
+    assert card_api.status_code == 201, card_api.text
+    card_web = web_card(browsers["participant_this"], api, mod_a.token, topic, "Karte aus dem Browser")
+    card_mod = moderator_card(api, mod_a.token, topic, "Karte vom Flipchart", "business")["id"]
+    cluster = api.post(f"/api/v1/topics/{topic}/clusters", json={"title": "Cluster"}, headers=bearer(mod_a.token))
+    assert cluster.status_code == 201, cluster.text
+
+    vote_card = moderator_card(api, mod_a.token, vote_topic, "Punktekarte", "science")["id"]
+    clustered = moderator_card(api, mod_a.token, vote_topic, "Karte im Cluster", "administration")["id"]
+    vote_cluster = api.post(
+        f"/api/v1/topics/{vote_topic}/clusters", json={"title": "Punktecluster"}, headers=bearer(mod_a.token)
+    )
+    assert vote_cluster.status_code == 201, vote_cluster.text
+    placed = api.put(
+        f"/api/v1/cards/{clustered}/cluster",
+        json={"cluster_id": vote_cluster.json()["id"]},
+        headers=bearer(mod_a.token),
+    )
+    assert placed.status_code == 200, placed.text
+    set_phase(api, mod_a.token, vote_topic, "vote")
+    set_options(api, mod_a.token, vote_topic, tallies_revealed=True)
+
+    statement = create_statement(api, mod_a.token, consent_topic, "Alle Akteure werden beteiligt.")["id"]
+    set_phase(api, mod_a.token, consent_topic, "consent")
+
+    return AuthzWorld(
+        app=app,
+        api=api,
+        mod_a=mod_a,
+        mod_b=mod_b,
+        ws_a=ws_a,
+        ws_b=ws_b,
+        topic=topic,
+        vote_topic=vote_topic,
+        consent_topic=consent_topic,
+        card_api=card_api.json()["id"],
+        card_web=card_web,
+        card_mod=card_mod,
+        cluster=cluster.json()["id"],
+        vote_card=vote_card,
+        vote_cluster=vote_cluster.json()["id"],
+        statement=statement,
+        victim=victim["participant_id"],
+        tokens={
+            "anonymous": None,
+            "participant_this": part_a["token"],
+            "participant_other": part_b["token"],
+            "moderator_this": mod_a.token,
+            "moderator_other": mod_b.token,
+        },
+        browsers=browsers,
+    )
+
+
+class DbProbe:
+    """Reads the app's database beside it (a plain synchronous connection): row counts of
+    every table, every workshop's ``last_seq`` and, for the strict check, a digest of every
+    row."""
+
+    def __init__(self, app: FastAPI) -> None:
+        import sqlalchemy
+        from sqlmodel import SQLModel
+
+        from app.models import Workshop  # importing the models registers every table
+
+        self.workshop = Workshop
+        self.sa = sqlalchemy
+        self.tables = list(SQLModel.metadata.sorted_tables)
+        self.engine = sqlalchemy.create_engine(app.state.settings.sync_database_url, pool_size=1)
+        self.count_query = sqlalchemy.select(
+            *(
+                sqlalchemy.select(sqlalchemy.func.count()).select_from(t).scalar_subquery().label(t.name)
+                for t in self.tables
+            )
+        )
+
+    def counts(self) -> dict[str, Any]:
+        """Rows per table and ``last_seq`` per workshop."""
+        table = self.workshop.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            counts = dict(conn.execute(self.count_query).one()._mapping)
+            seqs = {f"last_seq {w}": s for w, s in conn.execute(self.sa.select(table.c.id, table.c.last_seq))}
+        return {**counts, **seqs}
+
+    def digests(self) -> dict[str, str]:
+        """A sha256 over every row of every table (all columns, in primary-key order)."""
+        import hashlib
+
+        result: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for table in self.tables:
+                order = list(table.primary_key.columns) or list(table.columns)
+                digest = hashlib.sha256()
+                for row in conn.execute(self.sa.select(table).order_by(*order)):
+                    digest.update(repr(tuple(row)).encode())
+                result[table.name] = digest.hexdigest()
+        return result
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+# --- added for test_hostile_input / test_fuzz_openapi ---------------------------------------
+
+
+def form_body(fields: dict[str, str]) -> bytes:
+    """``application/x-www-form-urlencoded`` as a browser sends it; a lone surrogate (which no
+    browser can send) goes as the invalid UTF-8 bytes Python's ``surrogatepass`` makes."""
+    from urllib.parse import quote_plus
+
+    return "&".join(
+        f"{quote_plus(k)}={quote_plus(v.encode('utf-8', 'surrogatepass'))}" for k, v in fields.items()
+    ).encode("ascii")
+
+
+def json_body(body: Any) -> bytes:
+    """JSON with every non-ASCII character escaped, so lone surrogates travel as ``\\ud800``."""
+    import json
+
+    return json.dumps(body, ensure_ascii=True).encode("ascii")
+
+
+def app_routes(app: FastAPI) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(the API and WebSocket routes, everything else) of ``app`` as (method, path template);
+    WebSocket routes as ``("WS", path)``, mounts as ``("MOUNT", path)``, also inside included
+    routers."""
+    from fastapi.routing import APIRoute, APIWebSocketRoute
+    from starlette.routing import Mount, Route
+
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before included routers kept their own route contexts
+        flat = [(r, str(getattr(r, "path", "")), set(getattr(r, "methods", None) or ())) for r in app.routes]
+    else:
+        flat = [(rc.original_route, str(rc.path), set(rc.methods or ())) for rc in iter_route_contexts(app.routes)]
+    checked: set[tuple[str, str]] = set()
+    other: set[tuple[str, str]] = set()
+    for route, path, methods in flat:
+        if isinstance(route, APIRoute):
+            checked |= {(method, path) for method in methods}
+        elif isinstance(route, APIWebSocketRoute):
+            checked.add(("WS", path))
+        elif isinstance(route, Mount):
+            other.add(("MOUNT", path))
+        elif isinstance(route, Route):
+            other |= {(method, path) for method in methods if method != "HEAD"}
+        else:
+            other.add((type(route).__name__, path))
+    return checked, other

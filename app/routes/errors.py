@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.domain.errors import DomainError, Unauthorized
 from app.i18n import N_, gettext
 from app.routes.deps import is_htmx, redirect, render
+from app.security import no_csrf
 
 log = logging.getLogger("runde.errors")
 
@@ -68,7 +69,9 @@ def error_response(request: Request, status: int, message: str) -> Response:
         return response
     if status == 401 and request.method == "GET":
         return redirect("/login?next=" + quote(request.url.path, safe="/"))
-    return render(request, "pages/error.html", status_code=status, message=message, status=status)
+    # An error page offers no form, so it carries no CSRF token (no secret in error pages).
+    with no_csrf():
+        return render(request, "pages/error.html", status_code=status, message=message, status=status)
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,167 @@
+"""The authorization matrix's expected answers: every route of ``create_app()`` × every role.
+
+``tests/test_authz_matrix.py`` enumerates the app's routes and fails for a route missing here
+(fail closed) and for an entry whose route no longer exists. Each cell is one of
+
+* ``"allow"``: the role may do this. The answer is not 401/403, nor a redirect to ``/login``;
+  2xx, a redirect elsewhere, 409 (not possible in the current phase) and 422 (input refused)
+  count, since a body may not fit the state the workshop is in.
+* ``"deny"``: 401, 403 or 404, or for a browser page a 303 to ``/login``; and the call changed
+  no row.
+* ``"public"``: anybody, logged in or not (checked like ``"allow"``).
+
+Roles: ``anonymous``; ``participant_this`` / ``participant_other``: took part in workshop A /
+only in workshop B; ``moderator_this`` / ``moderator_other``: moderates workshop A / only B.
+Every path parameter names an object of workshop A.
+
+Adding a route: add its line here with the roles that may use it, and (when it needs a body
+or destroys its object) its request in ``RECIPES`` in ``tests/test_authz_matrix.py``.
+"""
+
+from __future__ import annotations
+
+from tests.factories import ROLES
+
+Cell = str  # "allow" | "deny" | "public"
+Row = dict[str, Cell]
+
+#: Routes outside the matrix: framework pages and static files, public by design (no data of
+#: any workshop). Anything else that is not an API or WebSocket route fails the suite.
+UNCHECKED_PUBLIC: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/openapi.json"),
+        ("GET", "/api/docs"),
+        ("GET", "/docs/oauth2-redirect"),
+        ("MOUNT", "/static"),
+    }
+)
+
+
+def only(*allowed: str) -> Row:
+    unknown = set(allowed) - set(ROLES)
+    assert not unknown, unknown
+    return {role: "allow" if role in allowed else "deny" for role in ROLES}
+
+
+PUBLIC: Row = dict.fromkeys(ROLES, "public")
+#: Any logged-in moderator (their own list, a new workshop of their own).
+ANY_MODERATOR = only("moderator_this", "moderator_other")
+#: The workshop's moderators only.
+MODERATOR = only("moderator_this")
+#: Everybody in the workshop: its participants and its moderators.
+MEMBERS = only("participant_this", "moderator_this")
+#: Dot votes and consent ratings: the workshop's participants only (moderators steer, they
+#: do not vote).
+PARTICIPANT = only("participant_this")
+
+TABLE: dict[tuple[str, str], Row] = {
+    # --- login, tokens, joining, language: public ---------------------------------------------
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("POST", "/api/v1/workshops/join"): PUBLIC,
+    ("GET", "/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/lang/{code}"): PUBLIC,
+    ("GET", "/join"): PUBLIC,
+    ("GET", "/j/{code}"): PUBLIC,
+    ("POST", "/j/{code}"): PUBLIC,
+    # --- API: workshops, groups, topics -------------------------------------------------------
+    ("GET", "/api/v1/workshops"): ANY_MODERATOR,
+    ("POST", "/api/v1/workshops"): ANY_MODERATOR,
+    ("GET", "/api/v1/workshops/{workshop_id}"): MEMBERS,
+    ("PATCH", "/api/v1/workshops/{workshop_id}"): MODERATOR,
+    ("POST", "/api/v1/workshops/{workshop_id}/groups"): MODERATOR,
+    ("PATCH", "/api/v1/workshops/{workshop_id}/groups/{key}"): MODERATOR,
+    ("DELETE", "/api/v1/workshops/{workshop_id}/groups/{key}"): MODERATOR,
+    ("POST", "/api/v1/workshops/{workshop_id}/topics"): MODERATOR,
+    ("GET", "/api/v1/topics/{topic_id}"): MEMBERS,
+    ("PATCH", "/api/v1/topics/{topic_id}"): MODERATOR,
+    ("DELETE", "/api/v1/topics/{topic_id}"): MODERATOR,
+    # --- API: cards ---------------------------------------------------------------------------
+    ("POST", "/api/v1/topics/{topic_id}/cards"): MEMBERS,
+    ("GET", "/api/v1/topics/{topic_id}/cards"): MEMBERS,
+    ("GET", "/api/v1/cards/{card_id}"): MEMBERS,
+    ("PATCH", "/api/v1/cards/{card_id}"): MEMBERS,  # the author while collecting; moderators
+    ("DELETE", "/api/v1/cards/{card_id}"): MEMBERS,  # the author while collecting; moderators
+    # --- API: dot votes -----------------------------------------------------------------------
+    ("POST", "/api/v1/cards/{card_id}/votes"): PARTICIPANT,
+    ("DELETE", "/api/v1/cards/{card_id}/votes"): PARTICIPANT,
+    ("POST", "/api/v1/clusters/{cluster_id}/votes"): PARTICIPANT,
+    ("DELETE", "/api/v1/clusters/{cluster_id}/votes"): PARTICIPANT,
+    ("GET", "/api/v1/topics/{topic_id}/votes"): MEMBERS,  # participants once revealed (it is)
+    # --- API: statements and ratings ----------------------------------------------------------
+    ("POST", "/api/v1/topics/{topic_id}/statements"): MODERATOR,
+    ("GET", "/api/v1/topics/{topic_id}/statements"): MEMBERS,
+    ("GET", "/api/v1/statements/{statement_id}"): MEMBERS,
+    ("PUT", "/api/v1/statements/{statement_id}/rating"): PARTICIPANT,
+    ("POST", "/api/v1/statements/{statement_id}/revisions"): MODERATOR,
+    # --- API: clusters, merges, places ----------------------------------------------------
+    ("POST", "/api/v1/topics/{topic_id}/clusters"): MODERATOR,
+    ("GET", "/api/v1/topics/{topic_id}/clusters"): MEMBERS,
+    ("PATCH", "/api/v1/clusters/{cluster_id}"): MODERATOR,
+    ("DELETE", "/api/v1/clusters/{cluster_id}"): MODERATOR,
+    ("POST", "/api/v1/clusters/{cluster_id}/merge"): MODERATOR,
+    ("PUT", "/api/v1/cards/{card_id}/cluster"): MODERATOR,
+    ("POST", "/api/v1/cards/{card_id}/merge"): MODERATOR,
+    # --- API: topic options, timer, participants, balance -----------------------------------
+    ("POST", "/api/v1/topics/{topic_id}/options"): MODERATOR,
+    ("POST", "/api/v1/topics/{topic_id}/timer"): MODERATOR,
+    ("PATCH", "/api/v1/participants/{participant_id}"): MODERATOR,
+    ("GET", "/api/v1/topics/{topic_id}/balance"): MODERATOR,
+    # --- API: report and exports --------------------------------------------------------------
+    ("GET", "/api/v1/workshops/{workshop_id}/export"): MODERATOR,
+    ("GET", "/api/v1/workshops/{workshop_id}/report"): MODERATOR,
+    ("PATCH", "/api/v1/workshops/{workshop_id}/report"): MODERATOR,
+    ("PUT", "/api/v1/workshops/{workshop_id}/report/logo"): MODERATOR,
+    ("DELETE", "/api/v1/workshops/{workshop_id}/report/logo"): MODERATOR,
+    # --- participant pages --------------------------------------------------------------------
+    ("GET", "/w/{workshop_id}"): MEMBERS,  # moderators are sent on to their console
+    ("GET", "/w/{workshop_id}/topics/{topic_id}"): MEMBERS,  # moderators: to their board
+    ("GET", "/w/{workshop_id}/topics/{topic_id}/exchange"): MEMBERS,
+    ("POST", "/topics/{topic_id}/cards"): MEMBERS,
+    ("POST", "/cards/{card_id}/edit"): MEMBERS,
+    ("POST", "/cards/{card_id}/hide"): MODERATOR,
+    ("POST", "/cards/{card_id}/delete"): MEMBERS,
+    ("POST", "/cards/{card_id}/vote"): PARTICIPANT,
+    ("POST", "/clusters/{cluster_id}/vote"): PARTICIPANT,
+    ("POST", "/statements/{statement_id}/rate"): PARTICIPANT,
+    # --- moderator pages ----------------------------------------------------------------------
+    ("GET", "/m"): ANY_MODERATOR,
+    ("POST", "/m/workshops"): ANY_MODERATOR,
+    ("GET", "/m/workshops/{workshop_id}"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/settings"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/groups"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/groups/{key}"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/groups/{key}/delete"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/topics"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/move"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/delete"): MODERATOR,
+    ("GET", "/m/workshops/{workshop_id}/topics/{topic_id}"): MODERATOR,
+    ("GET", "/m/workshops/{workshop_id}/qr.svg"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/options"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/spotlight"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/project"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/timer"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/clusters"): MODERATOR,
+    ("POST", "/m/clusters/{cluster_id}"): MODERATOR,
+    ("POST", "/m/clusters/{cluster_id}/merge"): MODERATOR,
+    ("POST", "/m/clusters/{cluster_id}/dissolve"): MODERATOR,
+    ("GET", "/m/clusters/{cluster_id}/statement"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/statements"): MODERATOR,
+    ("POST", "/m/statements/{statement_id}/revise"): MODERATOR,
+    ("POST", "/m/cards/{card_id}/move"): MODERATOR,
+    ("GET", "/m/cards/{card_id}/merge"): MODERATOR,
+    ("POST", "/m/cards/{card_id}/merge"): MODERATOR,
+    ("POST", "/m/participants/{participant_id}/lock"): MODERATOR,
+    ("GET", "/m/workshops/{workshop_id}/projector"): MODERATOR,
+    ("GET", "/m/workshops/{workshop_id}/projector/{topic_id}"): MODERATOR,
+    ("GET", "/m/workshops/{workshop_id}/topics/{topic_id}/exchange"): MODERATOR,
+    ("GET", "/m/workshops/{workshop_id}/report"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/report"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/report/logo"): MODERATOR,
+    # --- the live feed ------------------------------------------------------------------------
+    ("WS", "/ws/workshops/{workshop_id}"): MEMBERS,
+}
