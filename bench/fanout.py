@@ -76,7 +76,12 @@ class Client:
 
 async def start_runde(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     # One poster plays a whole room: lift the per-participant flooding limit for the bench.
-    env = {**os.environ, "RUNDE_DATA_DIR": str(data_dir), "RUNDE_LOG_LEVEL": "warning", "RUNDE_CARDS_PER_MINUTE": "1000000"}
+    env = {
+        **os.environ,
+        "RUNDE_DATA_DIR": str(data_dir),
+        "RUNDE_LOG_LEVEL": "warning",
+        "RUNDE_CARDS_PER_MINUTE": "1000000",
+    }
     runde = shutil.which("runde") or str(Path(sys.executable).parent / "runde")
     subprocess.run(
         [runde, "create-moderator", "--email", "bench@runde.invalid", "--password", PASSWORD],
