@@ -1,9 +1,11 @@
-"""The ``runde`` command: serve, demo, migrate, create-moderator (``docs/cli.md``)."""
+"""The ``runde`` command: serve, demo, migrate, create-moderator, export (``docs/cli.md``)."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -128,6 +130,66 @@ def serve(
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
     )
+
+
+@cli.command()
+def export(
+    workshop_id: Annotated[str, typer.Argument(help="The workshop's id (as in /m/workshops/<id>).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf, docx, odt, csv or json.")],
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="File to write ('-': standard output). Default: the export's own name."),
+    ] = None,
+    table: Annotated[str | None, typer.Option(help="With --format csv: only this table, as one CSV file.")] = None,
+) -> None:
+    """Write the consensus report (md, html, pdf, docx, odt) or the raw data (csv, json)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from app.domain.report import report_build
+    from app.domain.workshops import workshop_get
+    from app.exports import FORMATS, check_format, export_render
+
+    settings = Settings()
+    try:
+        check_format(fmt, table)
+    except DomainError as exc:
+        typer.echo(gettext(exc.message, **exc.params), err=True)
+        raise typer.Exit(2) from exc
+    run_migrations(settings)
+
+    async def build(session):  # type: ignore[no-untyped-def]
+        return await report_build(
+            session=session, workshop=await workshop_get(session=session, workshop_id=workshop_id)
+        )
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    with progress:
+        step = progress.add_task("Reading the workshop", total=3)
+        try:
+            report = asyncio.run(_with_db(settings, build))
+        except DomainError as exc:
+            progress.stop()
+            typer.echo(gettext(exc.message, **exc.params), err=True)
+            raise typer.Exit(2) from exc
+        progress.update(step, advance=1, description=f"Laying out {FORMATS[fmt].label}")
+        file = export_render(report, fmt, table=table)
+        progress.update(step, advance=1, description="Writing")
+        if output == "-":
+            sys.stdout.buffer.write(file.content)
+            sys.stdout.buffer.flush()
+        else:
+            target = Path(output or file.filename)
+            target.write_bytes(file.content)
+        progress.update(step, advance=1, description="Done")
+    if output != "-":
+        typer.echo(f"Wrote {target} ({len(file.content):,} bytes)", err=True)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from app.routes import (
     api_consensus,
     auth,
     errors,
+    exports,
     pages_consensus,
     pages_moderation,
     pages_moderator,
@@ -92,6 +93,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, api, api_consensus, pages_participant, pages_consensus, pages_moderator, pages_moderation, ws):
+    for module in (
+        auth,
+        api,
+        api_consensus,
+        pages_participant,
+        pages_consensus,
+        pages_moderator,
+        pages_moderation,
+        exports,
+        ws,
+    ):
         app.include_router(module.router)
     return app

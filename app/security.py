@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,17 @@ AUTH_COOKIES = (SESSION_COOKIE, DEVICE_COOKIE)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_BODY = 256 * 1024
+#: Routes allowed a bigger body: the report logo (at most 512 KiB, checked by the route, plus
+#: the multipart form around it). Everything else keeps MAX_BODY.
+LARGE_BODIES: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"^/(?:api/v1|m)/workshops/[^/]+/report/logo$"), 640 * 1024),
+)
+
+
+def body_limit(path: str) -> int:
+    """The largest request body ``path`` accepts."""
+    return next((limit for pattern, limit in LARGE_BODIES if pattern.match(path)), MAX_BODY)
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -146,8 +158,9 @@ class ProtectMiddleware:
             await self.app(scope, receive, send_with_headers)
             return
 
+        limit = body_limit(scope["path"])
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             await self._refuse(scope, send_with_headers, 413, gettext("The request is too large."))
             return
         body = b""
@@ -158,7 +171,7 @@ class ProtectMiddleware:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
+            if len(body) > limit:
                 await self._refuse(scope, send_with_headers, 413, gettext("The request is too large."))
                 return
 
@@ -193,9 +206,12 @@ class ProtectMiddleware:
         if not authenticated and not browser_form:
             return None  # nobody to act for (a tool, or a browser before it joined: Origin was checked)
         sent = headers.get(CSRF_HEADER)
-        if sent is None and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        content_type = headers.get("content-type", "")
+        if sent is None and content_type.startswith("application/x-www-form-urlencoded"):
             values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(CSRF_FIELD)
             sent = values[0] if values else None
+        elif sent is None and content_type.startswith("multipart/form-data"):
+            sent = multipart_field(body, content_type, CSRF_FIELD)
         if not csrf or not sent or not hmac.compare_digest(sent.encode(), csrf.encode()):
             return gettext("The form has expired. Please reload the page and try again.")
         return None
@@ -223,6 +239,61 @@ class ProtectMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def multipart_field(body: bytes, content_type: str, name: str) -> str | None:
+    """The value of the small text field ``name`` in a multipart/form-data body (a form with
+    a file upload sends its CSRF token this way); None when it is missing or malformed."""
+    from python_multipart.exceptions import MultipartParseError
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    _kind, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if not boundary:
+        return None
+    wanted = f'name="{name}"'.encode()
+    state: dict[str, Any] = {"header": b"", "disposition": b"", "mine": False, "value": b"", "found": None}
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["header"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        if state["header"].lower() == b"content-disposition":
+            state["disposition"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["header"] = b""
+
+    def on_headers_finished() -> None:
+        disposition: bytes = state["disposition"]
+        state["mine"] = wanted in disposition and b"filename=" not in disposition
+        state["disposition"], state["value"] = b"", b""
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["mine"] and len(state["value"]) < 256:
+            state["value"] += data[start:end]
+
+    def on_part_end() -> None:
+        if state["mine"] and state["found"] is None:
+            state["found"] = state["value"]
+        state["mine"] = False
+
+    callbacks: Any = {
+        "on_header_field": on_header_field,
+        "on_header_value": on_header_value,
+        "on_header_end": on_header_end,
+        "on_headers_finished": on_headers_finished,
+        "on_part_data": on_part_data,
+        "on_part_end": on_part_end,
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks)
+        parser.write(body)
+        parser.finalize()
+    except MultipartParseError:
+        return None
+    found: bytes | None = state["found"]
+    return found.decode("latin-1") if found is not None else None
 
 
 @contextmanager

@@ -30,7 +30,9 @@ def test_every_event_type_is_documented(event_type: str) -> None:
     assert f"`{event_type}`" in doc("events.md")
 
 
-COMMANDS = sorted(c.name or (c.callback.__name__ if c.callback else "").replace("_", "-") for c in cli.registered_commands)
+COMMANDS = sorted(
+    c.name or (c.callback.__name__ if c.callback else "").replace("_", "-") for c in cli.registered_commands
+)
 
 
 def test_cli_commands_are_found() -> None:

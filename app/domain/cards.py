@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.db import CARDS_PER_MINUTE
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid, RateLimited
-from app.db import CARDS_PER_MINUTE
 from app.domain.eventlog import event_append
 from app.domain.moderation import check_not_locked, record
 from app.domain.validate import clean_text

@@ -113,14 +113,12 @@ async def report_settings_get(*, session: AsyncSession, workshop: Workshop) -> R
     return settings if settings is not None else ReportSettings(workshop_id=workshop.id)
 
 
-def _ordered_choice(chosen: Sequence[str], known: Sequence[str], *, field: str) -> list[str]:
+def _check_choice(chosen: Sequence[str], known: Sequence[str], *, field: str) -> list[str]:
     if len(set(chosen)) != len(chosen):
         raise Invalid(N_("Each entry may appear only once."), field=field)
     if not set(chosen) <= set(known):
         raise Invalid(N_("Please choose from the offered entries."), field=field)
-    # The default (everything, in the default order) is stored as "empty", so that topics
-    # added later are included too.
-    return [] if list(chosen) == list(known) else list(chosen)
+    return list(chosen)
 
 
 async def report_settings_update(
@@ -151,25 +149,23 @@ async def report_settings_update(
         if not changes.topic_ids:
             raise Invalid(N_("Please include at least one topic."), field="topic_ids")
         known = [t.id for t in await topic_list(session=session, workshop_id=workshop.id)]
-        values["topic_ids"] = _ordered_choice(list(changes.topic_ids), known, field="topic_ids")
+        topic_ids = _check_choice(list(changes.topic_ids), known, field="topic_ids")
+        # All topics in agenda order is stored as "empty", so topics added later are included.
+        values["topic_ids"] = [] if topic_ids == known else topic_ids
     if changes.sections is not None:
-        chosen = list(changes.sections)
+        chosen = _check_choice(list(changes.sections), REPORT_SECTIONS + TOPIC_SECTIONS, field="sections")
         if not chosen:
             raise Invalid(N_("Please include at least one part of the report."), field="sections")
-        report_part = _ordered_choice([s for s in chosen if s in REPORT_SECTIONS], REPORT_SECTIONS, field="sections")
-        topic_part = _ordered_choice([s for s in chosen if s not in REPORT_SECTIONS], TOPIC_SECTIONS, field="sections")
-        values["sections"] = [] if not report_part and not topic_part else _explicit(chosen)
+        report_part = [s for s in chosen if s in REPORT_SECTIONS]
+        topic_part = [s for s in chosen if s in TOPIC_SECTIONS]
+        default = report_part == list(REPORT_SECTIONS) and topic_part == list(TOPIC_SECTIONS)
+        values["sections"] = [] if default else report_part + topic_part
     for name, value in values.items():
         setattr(settings, name, value)
     settings.updated_at = utcnow()
     session.add(settings)
     await session.commit()
     return settings
-
-
-def _explicit(chosen: list[str]) -> list[str]:
-    """Sections stored explicitly: report sections in order, then topic sections in order."""
-    return [s for s in chosen if s in REPORT_SECTIONS] + [s for s in chosen if s in TOPIC_SECTIONS]
 
 
 def logo_type_of(data: bytes) -> str | None:
@@ -324,11 +320,25 @@ class ReportTopic:
     earlier_revisions: tuple[EarlierRevision, ...]
 
     @property
+    def has_statements(self) -> bool:
+        return bool(self.consensus or self.without_consensus)
+
+    @property
     def open_disagreements(self) -> tuple[ReportStatement, ...]:
         return tuple(s for s in self.without_consensus if s.disagreement)
 
 
 # --- the raw data (CSV, JSON) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawTopic:
+    id: str
+    position: int
+    title: str
+    prompt: str
+    guiding_questions: tuple[str, ...]
+    phase: str
 
 
 @dataclass(frozen=True)
@@ -406,7 +416,7 @@ class RawRating:
 class RawData:
     """Every topic's data (not only the report's choice), for CSV and JSON."""
 
-    topics: tuple[Topic, ...]
+    topics: tuple[RawTopic, ...]
     participants: tuple[RawParticipant, ...]
     cards: tuple[RawCard, ...]
     clusters: tuple[RawCluster, ...]
@@ -703,7 +713,8 @@ async def _topic(
         guiding_questions=lines(topic.guiding_questions),
         phase=topic.phase,
         consensus=tuple(s for s in statements_out if s.consensus),
-        without_consensus=tuple(s for s in statements_out if not s.consensus),
+        # Open disagreements first, then blocked ones, then the rest; unrated ones last.
+        without_consensus=tuple(sorted((s for s in statements_out if not s.consensus), key=_dissent_order)),
         perspectives=perspectives,
         examples=of_kind("example"),
         questions=of_kind("question"),
@@ -712,6 +723,12 @@ async def _topic(
         earlier_revisions=tuple(earlier),
     )
     return report_topic, cards, clusters, every_statement, ratings
+
+
+def _dissent_order(statement: ReportStatement) -> int:
+    if statement.ratings_count == 0:
+        return 3
+    return 0 if statement.disagreement else 1 if statement.blocked else 2
 
 
 def _group_index(ctx: _Context, key: str) -> int:
@@ -834,7 +851,17 @@ async def _raw_data(
     topic_of = {s.id: s.topic_id for s in statements}
     group_keys = [g.key for g in ctx.groups]
     return RawData(
-        topics=tuple(topics),
+        topics=tuple(
+            RawTopic(
+                id=t.id,
+                position=t.position,
+                title=t.title,
+                prompt=t.prompt,
+                guiding_questions=lines(t.guiding_questions),
+                phase=t.phase,
+            )
+            for t in topics
+        ),
         participants=tuple(
             RawParticipant(
                 pseudonym=pseudonyms[p.id],

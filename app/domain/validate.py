@@ -19,12 +19,17 @@ def clean_text(
     multiline: bool = True,
 ) -> str:
     """Trim ``value`` and check its length; raise :class:`Invalid` with a readable message."""
-    text = (value or "").strip()
+    raw = value or ""
+    # Control characters are refused wherever they are: str.strip() would otherwise drop the
+    # ones Python counts as whitespace (U+001C–U+001F) at either end without a word.
+    if _CONTROL.search(raw):
+        raise Invalid(N_("The text contains control characters."), field=field)
+    text = raw.strip()
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise Invalid(N_("The text contains characters that cannot be stored."), field=field) from exc
-    if _CONTROL.search(text) or (not multiline and ("\n" in text or "\r" in text)):
+    if not multiline and ("\n" in text or "\r" in text):
         raise Invalid(N_("The text contains control characters."), field=field)
     if len(text) < min_len:
         if min_len == 1:

@@ -23,20 +23,25 @@ class Format:
     media_type: str
     suffix: str  # appended to the file name stem
     label: str  # for the download links
+    module: str  # app/exports/<module>.py lays it out
 
 
 FORMATS: dict[str, Format] = {
     f.key: f
     for f in (
-        Format("md", "text/markdown; charset=utf-8", ".md", "Markdown"),
-        Format("html", "text/html; charset=utf-8", ".html", "HTML"),
-        Format("pdf", "application/pdf", ".pdf", "PDF"),
+        Format("md", "text/markdown; charset=utf-8", ".md", "Markdown", "markdown"),
+        Format("html", "text/html; charset=utf-8", ".html", "HTML", "html"),
+        Format("pdf", "application/pdf", ".pdf", "PDF", "pdf"),
         Format(
-            "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx", "Word (DOCX)"
+            "docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ".docx",
+            "Word (DOCX)",
+            "docx",
         ),
-        Format("odt", "application/vnd.oasis.opendocument.text", ".odt", "OpenDocument (ODT)"),
-        Format("csv", "application/zip", "-data.zip", "CSV (ZIP)"),
-        Format("json", "application/json", "-data.json", "JSON"),
+        Format("odt", "application/vnd.oasis.opendocument.text", ".odt", "OpenDocument (ODT)", "odt"),
+        Format("csv", "application/zip", "-data.zip", "CSV (ZIP)", "csv"),
+        Format("json", "application/json", "-data.json", "JSON", "json"),
     )
 }
 #: The CSV tables that can be fetched one by one (``table=``), in the ZIP's order.
@@ -73,6 +78,7 @@ def export_render(report: Report, fmt: str, *, table: str | None = None) -> Expo
     """Lay ``report`` out as ``fmt`` (CPU-bound: routes run it in a worker thread)."""
     spec = check_format(fmt, table)
     stem = file_stem(report)
+    content: bytes
     with use_locale(report.locale):
         if table is not None:
             from app.exports import csv as csv_export
@@ -80,8 +86,8 @@ def export_render(report: Report, fmt: str, *, table: str | None = None) -> Expo
             content = csv_export.render_table(report, table)
             name, suffix, media_type = f"{stem}-{table}.csv", f" - {table}.csv", "text/csv; charset=utf-8"
         else:
-            module = importlib.import_module(f"app.exports.{fmt}")
-            content: bytes = module.render(report)
+            module = importlib.import_module(f"app.exports.{spec.module}")
+            content = module.render(report)
             name, suffix, media_type = stem + spec.suffix, spec.suffix, spec.media_type
     return ExportFile(
         content=content,

@@ -36,10 +36,6 @@ class Labels:
         self.report = report
 
     @staticmethod
-    def t(message: str, **params: object) -> str:
-        return gettext(message, **params)
-
-    @staticmethod
     def section(key: str) -> str:
         return gettext(SECTION_LABELS.get(key, key))
 
@@ -171,5 +167,5 @@ def file_stem(report: Report) -> str:
 def content_disposition(ascii_name: str, title: str, suffix: str) -> str:
     """``attachment`` with a safe ASCII ``filename`` and the real title as ``filename*``
     (RFC 6266 / RFC 5987)."""
-    readable = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]+', " ", title).strip()[:100].strip() or "runde"
+    readable = re.sub(r'[\s\x00-\x1f\x7f/\\:*?"<>|]+', " ", title).strip()[:100].strip() or "runde"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(readable + suffix, safe='')}"

@@ -76,7 +76,10 @@ def topics(r: Report) -> Rows:
     included = {t.id for t in r.topics}
     return (
         ["topic_id", "position", "title", "prompt", "guiding_questions", "phase", "in_report"],
-        [[t.id, t.position, t.title, t.prompt, t.guiding_questions, t.phase, t.id in included] for t in r.data.topics],
+        [
+            [t.id, t.position, t.title, t.prompt, "\n".join(t.guiding_questions), t.phase, t.id in included]
+            for t in r.data.topics
+        ],
     )
 
 

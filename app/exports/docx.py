@@ -1,34 +1,86 @@
 """DOCX export with python-docx: a document a city team can keep editing in Word.
 
-Real styles throughout — Title, Heading 1–3, List Bullet, List Number, a table style for the
-support per group — so the navigation pane, the table of contents and restyling work. Charts
-are small PNG bars (``app/exports/charts.py``) in the support tables, next to their numbers.
-The footer counts pages with Word fields ("Seite X von Y"); the organisation's logo and name
-sit in the header, its accent colour colours the headings.
+Real styles throughout — Title, Heading 1–3, List Bullet, List Number, Intense Quote, table
+styles for the support per group — so the navigation pane, the table of contents and
+restyling work. Charts are small PNG bars (``app/exports/charts.py``) in the support tables,
+next to their numbers. The footer counts pages with Word fields ("Seite X von Y"); the
+organisation's logo and name sit in the header; its accent colour colours the headings.
+
+Paragraph styles are set by id and runs written as ``w:t``/``w:br`` elements: python-docx's
+by-name style lookup and ``run.text`` are too slow for workshops with thousands of cards.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from app.domain.report import Report, ReportCard, ReportStatement, ReportTopic
 from app.exports.charts import LEVEL_COLORS, bar_png, swatch_png
 from app.exports.common import Labels
 from app.exports.text import isolate, xml_safe
+from app.i18n import gettext
+
+VERDICT_COLORS = {"ok": "1E6B35", "bad": "A4262C", "open": "0B3D6E"}
+
+
+@cache
+def _run_properties(bold: bool, italic: bool, size: float | None, color: str | None) -> Any:
+    """A ``w:rPr`` element with these properties, built once and copied into each run."""
+    run = Document().add_paragraph().add_run()
+    run.bold = bold or None
+    run.italic = italic or None
+    if size is not None:
+        run.font.size = Pt(size)
+    if color is not None:
+        run.font.color.rgb = RGBColor.from_string(color)
+    return run._r.rPr
+
+
+def _run(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: float | None = None,
+    color: str | None = None,
+) -> None:
+    """Append ``text`` (line breaks kept) as one run."""
+    # Built element by element and appended (a run comes after everything else in a w:p):
+    # python-docx's schema-ordered insertion costs more than the text itself.
+    run = OxmlElement("w:r")
+    properties = _run_properties(bold, italic, size, color)
+    if properties is not None:
+        run.append(copy.deepcopy(properties))
+    for index, line in enumerate(xml_safe(text).split("\n")):
+        if index:
+            run.append(OxmlElement("w:br"))
+        if line:
+            element = OxmlElement("w:t")
+            element.text = line
+            if line != line.strip():
+                element.set(qn("xml:space"), "preserve")
+            run.append(element)
+    paragraph._p.append(run)
 
 
 def _t(text: str) -> str:
-    """Participant or moderator text, safe for WordprocessingML."""
-    return xml_safe(isolate(text))
+    """Participant or moderator text: bidi controls isolated (XML safety is in :func:`_run`)."""
+    return isolate(text)
 
 
 def _field(paragraph: Paragraph, instruction: str) -> None:
@@ -43,11 +95,24 @@ def _field(paragraph: Paragraph, instruction: str) -> None:
     paragraph._p.append(field)
 
 
+def _add_row(table: Table) -> list[_Cell]:
+    row = table.add_row()  # type: ignore[no-untyped-call]  # python-docx leaves it unannotated
+    cells: list[_Cell] = row.cells
+    return cells
+
+
+def _cell_text(cell: _Cell, text: str, *, bold: bool = False, size: float | None = None) -> Paragraph:
+    paragraph: Paragraph = cell.paragraphs[0]
+    _run(paragraph, text, bold=bold, size=size)
+    return paragraph
+
+
 class _Writer:
     def __init__(self, report: Report) -> None:
         self.r = report
         self.x = Labels(report)
         self.doc: DocxDocument = Document()
+        self._end = self.doc.element.body.sectPr  # paragraphs and tables go before it
         self._setup()
 
     def _setup(self) -> None:
@@ -56,11 +121,13 @@ class _Writer:
         for name in ("Title", "Heading 1", "Heading 2", "Heading 3"):
             doc.styles[name].font.color.rgb = accent
         doc.styles["Normal"].font.size = Pt(10.5)
+        card_style = doc.styles.add_style("Runde Card", WD_STYLE_TYPE.PARAGRAPH)
+        card_style.base_style = doc.styles["Normal"]
+        card_style.paragraph_format.space_after = Pt(3)
         lang = "de-DE" if r.locale == "de" else "en-GB"
-        rpr = doc.styles["Normal"].element.get_or_add_rPr()
-        lang_el = OxmlElement("w:lang")
-        lang_el.set(qn("w:val"), lang)
-        rpr.append(lang_el)
+        lang_element = OxmlElement("w:lang")
+        lang_element.set(qn("w:val"), lang)
+        doc.styles["Normal"].element.get_or_add_rPr().append(lang_element)
         props = doc.core_properties
         props.title = xml_safe(r.title)
         props.subject = self.x.subtitle()
@@ -73,68 +140,73 @@ class _Writer:
         header = section.header.paragraphs[0]
         if r.logo:
             header.add_run().add_picture(io.BytesIO(r.logo), height=Cm(1.2))
-            header.add_run("  ")
+            _run(header, "  ")
         if r.organization_name:
-            header.add_run(_t(r.organization_name)).bold = True
+            _run(header, _t(r.organization_name), bold=True)
         footer = section.footer.paragraphs[0]
         before, middle, after = self.x.page_of()
-        footer.add_run(before)
+        _run(footer, before, size=8)
         _field(footer, "PAGE")
-        footer.add_run(middle)
+        _run(footer, middle, size=8)
         _field(footer, "NUMPAGES")
-        if after:
-            footer.add_run(after)
-        footer.add_run("  ·  " + _t(r.title[:90]))
-        for run in footer.runs:
-            run.font.size = Pt(8)
+        _run(footer, after + "  ·  " + _t(r.title[:90]), size=8)
 
     # --- building blocks -------------------------------------------------------------------
 
+    def paragraph(self, style_id: str | None = None) -> Paragraph:
+        """A new paragraph at the end of the body (before its section properties)."""
+        element = OxmlElement("w:p")
+        if style_id is not None:
+            properties = OxmlElement("w:pPr")
+            style = OxmlElement("w:pStyle")
+            style.set(qn("w:val"), style_id)
+            properties.append(style)
+            element.append(properties)
+        self._end.addprevious(element)
+        return Paragraph(element, self.doc._body)
+
     def heading(self, text: str, level: int) -> None:
-        self.doc.add_heading(_t(text), level=level)
+        _run(self.paragraph("Title" if level == 0 else f"Heading{level}"), _t(text))
 
-    def para(self, text: str = "", *, style: str | None = None, italic: bool = False) -> Paragraph:
-        p = self.doc.add_paragraph(style=style)
+    def para(self, text: str = "", *, style_id: str | None = None, italic: bool = False, bold: bool = False) -> None:
+        paragraph = self.paragraph(style_id)
         if text:
-            run = p.add_run(_t(text))
-            run.italic = italic
-        return p
-
-    def bullets(self, items: Iterable[str]) -> None:
-        for item in items:
-            self.para(item, style="List Bullet")
+            _run(paragraph, _t(text), italic=italic, bold=bold)
 
     def card_bullet(self, card: ReportCard, *, with_group: bool = True) -> None:
-        p = self.doc.add_paragraph(style="List Bullet")
-        p.add_run(_t(card.text))
+        paragraph = self.paragraph("ListBullet")
+        _run(paragraph, _t(card.text))
         meta = [card.group.label] if with_group else []
         who = self.x.author(card)
         if who:
             meta.append(who)
-        meta.append(self.x.t("no. %(number)d", number=card.number))
-        run = p.add_run(" — " + _t(" · ".join(meta)))
-        run.italic = True
-        run.font.size = Pt(9)
+        meta.append(gettext("no. %(number)d", number=card.number))
+        _run(paragraph, " — " + _t(" · ".join(meta)), italic=True, size=9)
+
+    def table(self, head: list[str], style: str) -> Table:
+        table: Table = self.doc.add_table(rows=1, cols=len(head))
+        table.style = self.doc.styles[style]
+        for cell, text in zip(table.rows[0].cells, head, strict=True):
+            _cell_text(cell, text, bold=True)
+        return table
 
     # --- parts -------------------------------------------------------------------------------
 
     def head(self) -> None:
         r, x = self.r, self.x
-        self.para(x.subtitle().upper()).runs[0].font.size = Pt(8)
-        self.doc.add_heading(_t(r.title), level=0)
-        facts = [(x.t("Date"), x.date())]
+        _run(self.paragraph(), x.subtitle().upper(), size=8)
+        self.heading(r.title, 0)
+        facts = [(gettext("Date"), x.date())]
         if r.place:
-            facts.append((x.t("Place"), r.place))
+            facts.append((gettext("Place"), r.place))
         if r.moderators:
-            facts.append((x.t("Moderation"), r.moderators))
-        facts.append((x.t("Participants"), str(r.participants_total)))
-        facts.append((x.t("Consensus threshold"), x.threshold()))
-        p = self.doc.add_paragraph()
+            facts.append((gettext("Moderation"), r.moderators))
+        facts.append((gettext("Participants"), str(r.participants_total)))
+        facts.append((gettext("Consensus threshold"), x.threshold()))
+        paragraph = self.paragraph()
         for i, (label, value) in enumerate(facts):
-            if i:
-                p.add_run("   ")
-            p.add_run(f"{label}: ").bold = True
-            p.add_run(_t(value))
+            _run(paragraph, ("   " if i else "") + f"{label}: ", bold=True)
+            _run(paragraph, _t(value))
 
     def introduction(self) -> None:
         texts = self.r.introduction or ((self.r.description,) if self.r.description else ())
@@ -148,115 +220,105 @@ class _Writer:
         self.heading(x.section("organizations"), 1)
         if self.r.anonymous:
             self.para(
-                x.t(
+                gettext(
                     "The workshop was anonymous: organisations and names are not given, "
                     "only the number of participants per group."
                 ),
                 italic=True,
             )
         for part in self.r.participation:
-            p = self.doc.add_paragraph(style="List Bullet")
-            p.add_run(_t(part.group.label)).bold = True
-            p.add_run(f" ({x.participants(part.joined)})")
+            paragraph = self.paragraph("ListBullet")
+            _run(paragraph, _t(part.group.label), bold=True)
+            _run(paragraph, f" ({x.participants(part.joined)})")
             if part.organizations:
-                p.add_run(": " + _t(", ".join(part.organizations)))
+                _run(paragraph, ": " + _t(", ".join(part.organizations)))
 
     def participation(self) -> None:
         x = self.x
         self.heading(x.section("participation"), 1)
         rows = self.r.participation
-        table = self.doc.add_table(rows=1, cols=5)
-        table.style = "Light Grid Accent 1"
-        for cell, text in zip(
-            table.rows[0].cells,
-            [x.t("Stakeholder group"), x.t("Joined"), x.t("Cards"), x.t("Dots"), x.t("Ratings")],
-            strict=True,
-        ):
-            cell.text = text
-        for p in rows:
-            cells = table.add_row().cells
-            values = [p.group.label, str(p.joined), str(p.cards), str(p.dots), str(p.ratings)]
-            for cell, value in zip(cells, values, strict=True):
-                cell.text = _t(value)
-        cells = table.add_row().cells
+        table = self.table(
+            [gettext("Stakeholder group"), gettext("Joined"), gettext("Cards"), gettext("Dots"), gettext("Ratings")],
+            "Light Grid Accent 1",
+        )
         totals = [sum(getattr(p, f) for p in rows) for f in ("joined", "cards", "dots", "ratings")]
-        for cell, value in zip(cells, [x.t("Total"), *map(str, totals)], strict=True):
-            cell.text = value
+        for values in [
+            *([_t(p.group.label), str(p.joined), str(p.cards), str(p.dots), str(p.ratings)] for p in rows),
+            [gettext("Total"), *map(str, totals)],
+        ]:
+            for cell, value in zip(_add_row(table), values, strict=True):
+                _cell_text(cell, value)
 
     def statement(self, s: ReportStatement, n: int) -> None:
         x = self.x
-        p = self.doc.add_paragraph()
-        p.paragraph_format.keep_with_next = True
-        p.add_run(f"{n}. ").bold = True
-        p.add_run(_t(s.text)).bold = True
+        paragraph = self.paragraph()
+        paragraph.paragraph_format.keep_with_next = True
+        _run(paragraph, f"{n}. " + _t(s.text), bold=True)
         flags = [x.verdict(s)]
         if s.disagreement and s.blocked:
-            flags.append(x.t("Open disagreement"))
+            flags.append(gettext("Open disagreement"))
         details = [x.ratings(s.ratings_count)]
         if s.card_numbers:
-            details.append(x.t("based on cards %(numbers)s", numbers=x.card_refs(s.card_numbers)))
+            details.append(gettext("based on cards %(numbers)s", numbers=x.card_refs(s.card_numbers)))
         if s.revision > 1:
-            details.append(x.t("version %(revision)d", revision=s.revision))
-        meta = self.doc.add_paragraph()
+            details.append(gettext("version %(revision)d", revision=s.revision))
+        meta = self.paragraph()
         meta.paragraph_format.keep_with_next = True
-        verdict = meta.add_run(" · ".join(flags))
-        verdict.bold = True
-        verdict.font.color.rgb = RGBColor.from_string(
-            {"ok": "1E6B35", "bad": "A4262C", "open": "0B3D6E"}[x.verdict_class(s)]
-        )
-        meta.add_run(" — " + " · ".join(details)).font.size = Pt(9)
+        _run(meta, " · ".join(flags), bold=True, color=VERDICT_COLORS[x.verdict_class(s)])
+        _run(meta, " — " + " · ".join(details), size=9)
         if s.ratings_count:
-            table = self.doc.add_table(rows=1, cols=4)
-            table.style = "Table Grid"
+            table = self.table([gettext("Stakeholder group"), gettext("Support"), gettext("Chart")], "Table Grid")
             table.alignment = WD_TABLE_ALIGNMENT.LEFT
-            head = [x.t("Stakeholder group"), x.t("Support"), x.t("Chart"), x.t("Ratings")]
-            for cell, text in zip(table.rows[0].cells, head, strict=True):
-                cell.text = text
-                cell.paragraphs[0].runs[0].bold = True
             for gs in s.support:
-                cells = table.add_row().cells
-                cells[0].text = _t(gs.group.label)
-                cells[1].text = x.support_figure(gs) + (f"\n{x.carried(gs)}" if gs.carried is not None else "")
+                cells = _add_row(table)
+                _cell_text(cells[0], _t(gs.group.label))
+                _cell_text(cells[1], x.support_figure(gs) + (f"\n{x.carried(gs)}" if gs.carried is not None else ""))
                 if gs.ratings:
-                    cells[2].paragraphs[0].add_run().add_picture(
-                        io.BytesIO(bar_png(gs.counts, threshold=self.r.threshold)), width=Cm(4.2)
-                    )
-                cells[3].text = x.level_summary(gs)
+                    picture = io.BytesIO(bar_png(gs.counts, threshold=self.r.threshold))
+                    cells[2].paragraphs[0].add_run().add_picture(picture, width=Cm(5))
+                    _run(cells[2].add_paragraph(), x.level_summary(gs), size=8)
             for row in table.rows:
-                for cell, width in zip(row.cells, (Cm(4), Cm(3.2), Cm(4.6), Cm(5.2)), strict=True):
+                for cell, width in zip(row.cells, (Cm(4.5), Cm(4), Cm(8.5)), strict=True):
                     cell.width = width
         if s.dissent:
-            self.para(x.t("Concerns and blocks, with their reasons") + ":").runs[0].bold = True
+            self.para(gettext("Concerns and blocks, with their reasons") + ":", bold=True)
             for d in s.dissent:
-                p = self.doc.add_paragraph(style="List Bullet")
-                level = p.add_run(x.level_label(d.level))
-                level.bold = True
+                paragraph = self.paragraph("ListBullet")
+                _run(paragraph, x.level_label(d.level), bold=True)
                 who = ", ".join(filter(None, [d.group.label, x.person(d.author, d.organization)]))
-                p.add_run(f" ({_t(who)}): ")
-                p.add_run(_t(d.reason))
-        self.para()
+                _run(paragraph, f" ({_t(who)}): " + _t(d.reason))
+        self.paragraph()
 
     def legend(self) -> None:
-        p = self.doc.add_paragraph()
+        paragraph = self.paragraph()
         for level in self.x.levels:
-            p.add_run().add_picture(io.BytesIO(swatch_png(LEVEL_COLORS[level])), width=Cm(0.25))
-            p.add_run(f" {self.x.level_label(level)}   ").font.size = Pt(8)
-        p.add_run("| " + self.x.t("threshold %(share)s", share=self.x.threshold())).font.size = Pt(8)
+            paragraph.add_run().add_picture(io.BytesIO(swatch_png(LEVEL_COLORS[level])), width=Cm(0.25))
+            _run(paragraph, f" {self.x.level_label(level)}   ", size=8)
+        _run(paragraph, "| " + gettext("threshold %(share)s", share=self.x.threshold()), size=8)
+
+    def bullets(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            self.para(text, style_id="ListBullet")
 
     def topic(self, t: ReportTopic) -> None:
         x = self.x
         self.heading(f"{t.number}. {t.title}", 1)
         if t.prompt:
-            self.para(t.prompt, style="Intense Quote")
+            self.para(t.prompt, style_id="IntenseQuote")
         if t.guiding_questions:
-            self.para(x.t("Guiding questions")).runs[0].bold = True
+            self.para(gettext("Guiding questions"), bold=True)
             self.bullets(t.guiding_questions)
         n = 0
         for part in self.r.topic_sections:
             if part == "consensus":
                 self.heading(x.section("consensus"), 2)
                 if not t.consensus:
-                    self.para(x.t("No statement reached consensus on this topic."), italic=True)
+                    self.para(
+                        gettext("No statement reached consensus on this topic.")
+                        if t.has_statements
+                        else gettext("No statements were drafted on this topic."),
+                        italic=True,
+                    )
                 else:
                     self.legend()
                 for s in t.consensus:
@@ -265,7 +327,7 @@ class _Writer:
             elif part == "dissent" and t.without_consensus:
                 self.heading(x.section("dissent"), 2)
                 if t.open_disagreements:
-                    self.para(x.t("Open disagreements: one group carries these statements, another rejects them."))
+                    self.para(gettext("Open disagreements: one group carries these statements, another rejects them."))
                 for s in t.without_consensus:
                     n += 1
                     self.statement(s, n)
@@ -277,7 +339,7 @@ class _Writer:
                     self.heading(p.group.label, 3)
                     for kind, cards in (("need", p.needs), ("logic", p.logics)):
                         if cards:
-                            self.para(x.kind_heading(kind)).runs[0].bold = True
+                            self.para(x.kind_heading(kind), bold=True)
                             for c in cards:
                                 self.card_bullet(c, with_group=False)
             elif part == "examples" and t.examples:
@@ -291,14 +353,14 @@ class _Writer:
             elif part == "clusters" and t.clusters:
                 self.heading(x.section("clusters"), 2)
                 for cl in t.clusters:
-                    p = self.doc.add_paragraph(style="List Bullet")
-                    p.add_run(_t(cl.title)).bold = True
+                    paragraph = self.paragraph("ListBullet")
+                    _run(paragraph, _t(cl.title), bold=True)
                     text = f" — {x.dots(cl.dots)}"
                     if cl.dots_by_group:
                         text += " (" + ", ".join(f"{g.label} {k}" for g, k in cl.dots_by_group) + ")"
                     if cl.cards:
                         text += f"; {x.cards(len(cl.cards))}: " + x.card_refs(tuple(c.number for c in cl.cards))
-                    p.add_run(_t(text))
+                    _run(paragraph, _t(text))
 
     def next_steps(self) -> None:
         if self.r.next_steps:
@@ -310,14 +372,14 @@ class _Writer:
         if self.r.references:
             self.heading(self.x.section("references"), 1)
             for ref in self.r.references:
-                self.para(ref, style="List Number")
+                self.para(ref, style_id="ListNumber")
 
     def appendix(self) -> None:
         x = self.x
-        self.doc.add_page_break()
+        self.doc.add_page_break()  # type: ignore[no-untyped-call]  # python-docx leaves it unannotated
         self.heading(x.section("appendix"), 1)
         self.para(
-            x.t(
+            gettext(
                 "Every card of the included topics except those the moderation hid; duplicates that "
                 "were merged are listed with the card they were merged into."
             ),
@@ -326,26 +388,21 @@ class _Writer:
         for t in self.r.topics:
             self.heading(f"{t.number}. {t.title}", 2)
             if not t.cards:
-                self.para(x.t("No cards."), italic=True)
+                self.para(gettext("No cards."), italic=True)
             # Paragraphs, not a table: thousands of cards stay fast to write and to open.
             for c in t.cards:
-                p = self.doc.add_paragraph()
-                p.paragraph_format.space_after = Pt(3)
-                p.add_run(f"{c.number}. ").bold = True
-                p.add_run(x.kind_label(c.kind) + ": ").bold = True
-                p.add_run(_t(c.text))
-                meta = [c.group.label, x.author(c), x.card_note(c)]
-                run = p.add_run("\n" + _t(" · ".join(m for m in meta if m)))
-                run.italic = True
-                run.font.size = Pt(8.5)
+                paragraph = self.paragraph("RundeCard")
+                _run(paragraph, f"{c.number}. {x.kind_label(c.kind)}: ", bold=True)
+                _run(paragraph, _t(c.text))
+                meta = " · ".join(m for m in (c.group.label, x.author(c), x.card_note(c)) if m)
+                _run(paragraph, "\n" + _t(meta), italic=True, size=8.5)
             if t.earlier_revisions:
-                self.para(x.t("Earlier versions of statements")).runs[0].bold = True
-                for e in t.earlier_revisions:
-                    self.para(
-                        f"{e.text} ({x.t('version %(revision)d', revision=e.revision)}, "
-                        f"{x.ratings(e.ratings_count)}; {x.t('revised to: %(text)s', text=e.current_text)})",
-                        style="List Bullet",
-                    )
+                self.para(gettext("Earlier versions of statements"), bold=True)
+                self.bullets(
+                    f"{e.text} ({gettext('version %(revision)d', revision=e.revision)}, "
+                    f"{x.ratings(e.ratings_count)}; {gettext('revised to: %(text)s', text=e.current_text)})"
+                    for e in t.earlier_revisions
+                )
 
     def write(self) -> bytes:
         self.head()
@@ -355,8 +412,7 @@ class _Writer:
                     self.topic(t)
             else:
                 getattr(self, section)()
-        p = self.para(self.x.t("Created with Runde."), italic=True)
-        p.runs[0].font.size = Pt(8)
+        _run(self.paragraph(), gettext("Created with Runde."), italic=True, size=8)
         out = io.BytesIO()
         self.doc.save(out)
         return out.getvalue()

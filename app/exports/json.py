@@ -131,7 +131,7 @@ def document(r: Report) -> dict[str, Any]:
                 "position": t.position,
                 "title": t.title,
                 "prompt": t.prompt,
-                "guiding_questions": [q for q in t.guiding_questions.splitlines() if q.strip()],
+                "guiding_questions": list(t.guiding_questions),
                 "phase": t.phase,
                 "in_report": t.id in included,
             }

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from app.domain.report import Report, ReportCard, ReportStatement, ReportTopic
 from app.exports.common import Labels
 from app.exports.text import md_lines
+from app.i18n import gettext
 
 
 def _cell(text: str) -> str:
@@ -51,7 +52,7 @@ class _Writer:
         who = self.x.author(card)
         if who:
             meta.append(md_lines(who, inline=True))
-        meta.append(md_lines(self.x.t("no. %(number)d", number=card.number), inline=True))
+        meta.append(md_lines(gettext("no. %(number)d", number=card.number), inline=True))
         return md_lines(card.text, indent="  ") + " — *" + " · ".join(meta) + "*"
 
     # --- parts ---------------------------------------------------------------------------
@@ -66,13 +67,13 @@ class _Writer:
         def fact(label: str, value: str) -> str:
             return f"**{md_lines(label, inline=True)}:** {md_lines(value, inline=True)}"
 
-        facts = [fact(x.t("Date"), x.date())]
+        facts = [fact(gettext("Date"), x.date())]
         if r.place:
-            facts.append(fact(x.t("Place"), r.place))
+            facts.append(fact(gettext("Place"), r.place))
         if r.moderators:
-            facts.append(fact(x.t("Moderation"), r.moderators))
-        facts.append(fact(x.t("Participants"), str(r.participants_total)))
-        facts.append(fact(x.t("Consensus threshold"), x.threshold()))
+            facts.append(fact(gettext("Moderation"), r.moderators))
+        facts.append(fact(gettext("Participants"), str(r.participants_total)))
+        facts.append(fact(gettext("Consensus threshold"), x.threshold()))
         self.line("  \n".join(facts))
         self.line()
 
@@ -87,7 +88,7 @@ class _Writer:
         self.heading(2, self.x.section("organizations"))
         if self.r.anonymous:
             self.para(
-                self.x.t(
+                gettext(
                     "The workshop was anonymous: organisations and names are not given, "
                     "only the number of participants per group."
                 )
@@ -105,13 +106,13 @@ class _Writer:
     def participation(self) -> None:
         x = self.x
         self.heading(2, x.section("participation"))
-        head = [x.t("Stakeholder group"), x.t("Joined"), x.t("Cards"), x.t("Dots"), x.t("Ratings")]
+        head = [gettext("Stakeholder group"), gettext("Joined"), gettext("Cards"), gettext("Dots"), gettext("Ratings")]
         rows = [
             [_cell(p.group.label), str(p.joined), str(p.cards), str(p.dots), str(p.ratings)]
             for p in self.r.participation
         ]
         totals = [sum(getattr(p, f) for p in self.r.participation) for f in ("joined", "cards", "dots", "ratings")]
-        rows.append([f"**{_cell(x.t('Total'))}**", *(str(n) for n in totals)])
+        rows.append([f"**{_cell(gettext('Total'))}**", *(str(n) for n in totals)])
         self.out += _table([_cell(h) for h in head], rows, numeric_from=1)
 
     def statement(self, s: ReportStatement, n: int) -> None:
@@ -120,23 +121,23 @@ class _Writer:
         self.line()
         flags = [x.verdict(s)]
         if s.disagreement and s.blocked:  # the verdict says "Blocked"; say both
-            flags.append(x.t("Open disagreement"))
+            flags.append(gettext("Open disagreement"))
         details = [x.ratings(s.ratings_count)]
         if s.card_numbers:
-            details.append(x.t("based on cards %(numbers)s", numbers=x.card_refs(s.card_numbers)))
+            details.append(gettext("based on cards %(numbers)s", numbers=x.card_refs(s.card_numbers)))
         if s.revision > 1:
-            details.append(x.t("version %(revision)d", revision=s.revision))
+            details.append(gettext("version %(revision)d", revision=s.revision))
         self.line("*" + md_lines(" · ".join(flags), inline=True) + "* — " + md_lines(" · ".join(details), inline=True))
         self.line()
         if s.ratings_count:
-            head = [x.t("Stakeholder group"), x.t("Support"), x.t("Carries it?"), x.t("Ratings")]
+            head = [gettext("Stakeholder group"), gettext("Support"), gettext("Carries it?"), gettext("Ratings")]
             rows = [
                 [_cell(gs.group.label), _cell(x.support_figure(gs)), _cell(x.carried(gs)), _cell(x.level_summary(gs))]
                 for gs in s.support
             ]
             self.out += _table([_cell(h) for h in head], rows)
         if s.dissent:
-            self.line(f"{md_lines(x.t('Concerns and blocks, with their reasons'))}:")
+            self.line(f"{md_lines(gettext('Concerns and blocks, with their reasons'))}:")
             self.line()
             items = []
             for d in s.dissent:
@@ -153,7 +154,7 @@ class _Writer:
         if t.prompt:
             self.out += ["> " + md_lines(t.prompt, indent="> "), ""]
         if t.guiding_questions:
-            self.line(f"**{md_lines(x.t('Guiding questions'), inline=True)}**")
+            self.line(f"**{md_lines(gettext('Guiding questions'), inline=True)}**")
             self.line()
             self.bullets(md_lines(q) for q in t.guiding_questions)
         n = 0
@@ -161,14 +162,18 @@ class _Writer:
             if part == "consensus":
                 self.heading(3, x.section("consensus"))
                 if not t.consensus:
-                    self.para(x.t("No statement reached consensus on this topic."))
+                    self.para(
+                        gettext("No statement reached consensus on this topic.")
+                        if t.has_statements
+                        else gettext("No statements were drafted on this topic.")
+                    )
                 for s in t.consensus:
                     n += 1
                     self.statement(s, n)
             elif part == "dissent" and t.without_consensus:
                 self.heading(3, x.section("dissent"))
                 if t.open_disagreements:
-                    self.para(x.t("Open disagreements: one group carries these statements, another rejects them."))
+                    self.para(gettext("Open disagreements: one group carries these statements, another rejects them."))
                 for s in t.without_consensus:
                     n += 1
                     self.statement(s, n)
@@ -219,7 +224,7 @@ class _Writer:
         x = self.x
         self.heading(2, x.section("appendix"))
         self.para(
-            x.t(
+            gettext(
                 "Every card of the included topics except those the moderation hid; duplicates that "
                 "were merged are listed with the card they were merged into."
             )
@@ -227,9 +232,16 @@ class _Writer:
         for t in self.r.topics:
             self.heading(3, f"{t.number}. {t.title}")
             if not t.cards:
-                self.para(x.t("No cards."))
+                self.para(gettext("No cards."))
             else:
-                head = [x.t("No."), x.t("Kind"), x.t("Stakeholder group"), x.t("Author"), x.t("Card"), x.t("Notes")]
+                head = [
+                    gettext("No."),
+                    gettext("Kind"),
+                    gettext("Stakeholder group"),
+                    gettext("Author"),
+                    gettext("Card"),
+                    gettext("Notes"),
+                ]
                 rows = [
                     [
                         str(c.number),
@@ -243,14 +255,14 @@ class _Writer:
                 ]
                 self.out += _table([_cell(h) for h in head], rows)
             if t.earlier_revisions:
-                self.line(f"**{md_lines(x.t('Earlier versions of statements'), inline=True)}**")
+                self.line(f"**{md_lines(gettext('Earlier versions of statements'), inline=True)}**")
                 self.line()
                 self.bullets(
                     md_lines(e.text, indent="  ")
                     + " *("
                     + md_lines(
-                        f"{x.t('version %(revision)d', revision=e.revision)}, {x.ratings(e.ratings_count)}; "
-                        + x.t("revised to: %(text)s", text=e.current_text),
+                        f"{gettext('version %(revision)d', revision=e.revision)}, {x.ratings(e.ratings_count)}; "
+                        + gettext("revised to: %(text)s", text=e.current_text),
                         inline=True,
                     )
                     + ")*"
@@ -267,7 +279,7 @@ class _Writer:
                 getattr(self, section)()
         self.out.append("---")
         self.out.append("")
-        self.out.append("*" + md_lines(self.x.t("Created with Runde."), inline=True) + "*")
+        self.out.append("*" + md_lines(gettext("Created with Runde."), inline=True) + "*")
         return "\n".join(self.out).rstrip("\n") + "\n"
 
 

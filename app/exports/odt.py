@@ -1,45 +1,105 @@
-"""ODT export (OpenDocument Text, which German public bodies prefer) with odfdo.
+"""ODT export (OpenDocument Text, which German public bodies prefer).
 
-odfdo (maintained, on lxml, which python-docx brings anyway) writes real OpenDocument:
-headings are ``text:h`` with the ``Heading 1–3`` styles and outline levels (LibreOffice's
-navigator and table of contents see them), lists use the ``List 1`` bullet style, the
-support per group is a table with a PNG bar per group next to its numbers. The footer counts
-pages with page-number and page-count fields; the organisation's logo and name sit in the
-header; its accent colour colours the headings.
+odfdo (maintained, on lxml, which python-docx brings anyway) provides the package: styles,
+metadata, manifest, master page. Headings are ``text:h`` with the ``Heading 1–3`` styles and
+outline levels (LibreOffice's navigator and table of contents see them), lists use the
+``List 1`` bullet style, the support per group is a table with a PNG bar per group next to
+its numbers. The footer counts pages with page-number and page-count fields; the
+organisation's logo and name sit in the header; its accent colour colours the headings.
+
+The body is built with lxml directly: odfdo parses a template for every element it creates,
+which is too slow for workshops with thousands of cards.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Iterable
+from typing import Any
 
-from odfdo import (
-    Cell,
-    Document,
-    Frame,
-    Header,
-    List,
-    ListItem,
-    Paragraph,
-    Row,
-    Span,
-    Style,
-    Table,
-    VarPageCount,
-    VarPageNumber,
-)
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
+from odfdo import Document, Frame, Paragraph, Span, Style, VarPageCount, VarPageNumber
+from odfdo.container import Container
 
 from app.domain.report import Report, ReportCard, ReportStatement, ReportTopic
 from app.exports.charts import LEVEL_COLORS, bar_png, swatch_png
 from app.exports.common import Labels
 from app.exports.text import isolate, xml_safe
+from app.i18n import gettext
 
+NS = {
+    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
+    "svg": "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0",
+    "xlink": "http://www.w3.org/1999/xlink",
+}
 HEADING_STYLES = {1: "Heading_20_1", 2: "Heading_20_2", 3: "Heading_20_3"}
+VERDICT_STYLES = {"ok": "Runde_Ok", "bad": "Runde_Bad", "open": "Runde_Open"}
+_SPECIAL = re.compile(r"(\n|\t| {2,})")
+
+Node = Any  # an lxml element (lxml ships no type hints)
+
+
+def _q(name: str) -> str:
+    prefix, local = name.split(":")
+    return f"{{{NS[prefix]}}}{local}"
+
+
+def el(tag: str, parent: Node | None = None, **attrs: str) -> Node:
+    """An ODF element (``attrs`` with ``__`` for ``:``: ``text__style_name`` → ``text:style-name``)."""
+    node: Node = etree.Element(_q(tag)) if parent is None else etree.SubElement(parent, _q(tag))
+    for key, value in attrs.items():
+        prefix, local = key.split("__")
+        node.set(_q(f"{prefix}:{local.replace('_', '-')}"), value)
+    return node
+
+
+def _append_plain(node: Node, text: str) -> None:
+    if len(node):
+        node[-1].tail = (node[-1].tail or "") + text
+    else:
+        node.text = (node.text or "") + text
+
+
+def add_text(node: Node, text: str) -> None:
+    """Append ``text`` to ``node`` keeping its line breaks, tabs and runs of spaces."""
+    for piece in _SPECIAL.split(xml_safe(text)):
+        if not piece:
+            continue
+        if piece == "\n":
+            el("text:line-break", node)
+        elif piece == "\t":
+            el("text:tab", node)
+        elif piece.startswith("  "):
+            _append_plain(node, " ")
+            el("text:s", node, text__c=str(len(piece) - 1))
+        else:
+            _append_plain(node, piece)
+
+
+def span(parent: Node, text: str, style: str) -> None:
+    add_text(el("text:span", parent, text__style_name=style), text)
 
 
 def _t(text: str) -> str:
-    return xml_safe(isolate(text))
+    return isolate(text)
+
+
+def _style(doc: Document, family: str, name: str) -> Any:
+    """A style of odfdo's template (its lookup returns a union of every kind of style)."""
+    style = doc.get_style(family, name)
+    if style is None:  # pragma: no cover - the template has these
+        raise LookupError(f"{family} style {name} missing from the ODT template")
+    return style
+
+
+def _container(doc: Document) -> Container:
+    if doc.container is None:  # pragma: no cover - Document("text") always has one
+        raise LookupError("the ODT document has no container")
+    return doc.container
 
 
 class _Writer:
@@ -47,32 +107,31 @@ class _Writer:
         self.r = report
         self.x = Labels(report)
         self.doc = Document("text")
-        self.body = self.doc.body
-        self.body.clear()
+        self.doc.body.clear()
+        self.body: Node = self.doc.body._xml_element
         self.table_count = 0
         self._setup()
 
     def _setup(self) -> None:
         doc, r = self.doc, self.r
         # odfdo's template ships the thumbnail of an empty page; file browsers would show it.
-        doc.container.del_part("Thumbnails/thumbnail.png")
+        _container(doc).del_part("Thumbnails/thumbnail.png")
         doc.manifest.del_full_path("Thumbnails/thumbnail.png")
         for name in HEADING_STYLES.values():
-            style = doc.get_style("paragraph", name)
-            if style is not None:
-                style.set_properties(area="text", color=r.accent_color)
+            _style(doc, "paragraph", name).set_properties(area="text", color=r.accent_color)
         for style in (
             Style("paragraph", name="Title", display_name="Title", parent_style="Heading", bold=True),
             Style("paragraph", name="Quotations", display_name="Quotations", parent_style="Text_20_body", italic=True),
             Style("paragraph", name="Runde_20_Small", display_name="Runde Small", parent_style="Text_20_body"),
         ):
             doc.insert_style(style)
-        title = doc.get_style("paragraph", "Title")
-        title.set_properties(area="text", color=r.accent_color, size="22pt")
-        doc.get_style("paragraph", "Runde_20_Small").set_properties(area="text", size="8.5pt", color="#4a525c")
-        quote = doc.get_style("paragraph", "Quotations")
-        quote.set_properties(
-            area="paragraph", margin_left="0.8cm", border_left=f"0.1cm solid {r.accent_color}", padding_left="0.3cm"
+        _style(doc, "paragraph", "Title").set_properties(area="text", color=r.accent_color, size="22pt")
+        _style(doc, "paragraph", "Runde_20_Small").set_properties(area="text", size="8.5pt", color="#4a525c")
+        _style(doc, "paragraph", "Quotations").set_properties(
+            area="paragraph",
+            margin_left="0.8cm",
+            border_left=f"0.1cm solid {r.accent_color}",
+            padding_left="0.3cm",
         )
         for name, props in (
             ("Runde_Bold", {"bold": True}),
@@ -82,13 +141,13 @@ class _Writer:
             ("Runde_Open", {"bold": True, "color": "#0b3d6e"}),
         ):
             doc.insert_style(Style("text", name=name, **props), automatic=True)
-        master = doc.get_style("master-page", "Standard")
+        master = _style(doc, "master-page", "Standard")
         before, middle, after = self.x.page_of()
         footer = Paragraph(before, style="Runde_20_Small")
         footer.append(VarPageNumber(select_page="current"))
         footer.append(middle)
         footer.append(VarPageCount())
-        footer.append(after + "  ·  " + _t(r.title[:90]))
+        footer.append(after + "  ·  " + xml_safe(_t(r.title[:90])))
         master.set_page_footer(footer)
         if r.logo or r.organization_name:
             header = Paragraph(style="Runde_20_Small")
@@ -97,7 +156,7 @@ class _Writer:
                 header.append(Frame.image_frame(uri, size=("3cm", "1.2cm"), anchor_type="as-char"))
                 header.append("  ")
             if r.organization_name:
-                header.append(Span(_t(r.organization_name), style="Runde_Bold"))
+                header.append(Span(xml_safe(_t(r.organization_name)), style="Runde_Bold"))
             master.set_page_header(header)
         meta = doc.meta
         meta.title = xml_safe(r.title)
@@ -107,99 +166,97 @@ class _Writer:
     def image(self, data: bytes, ext: str, media_type: str) -> str:
         """Store a picture once (by content) with its media type; returns its path."""
         path = f"Pictures/{hashlib.sha256(data).hexdigest()[:32]}.{ext}"
-        if path not in self.doc.container.parts:
-            self.doc.container.set_part(path, data)
+        container = _container(self.doc)
+        if path not in container.parts:
+            container.set_part(path, data)
             self.doc.manifest.add_full_path(path, media_type)
         return path
 
-    def png(self, data: bytes, width: str, height: str) -> Frame:
-        return Frame.image_frame(self.image(data, "png", "image/png"), size=(width, height), anchor_type="as-char")
+    def picture(self, parent: Node, data: bytes, width: str, height: str) -> None:
+        frame = el(
+            "draw:frame", parent, svg__width=width, svg__height=height, text__anchor_type="as-char", draw__z_index="0"
+        )
+        el(
+            "draw:image",
+            frame,
+            xlink__href=self.image(data, "png", "image/png"),
+            xlink__type="simple",
+            xlink__show="embed",
+            xlink__actuate="onLoad",
+        )
 
     # --- building blocks -------------------------------------------------------------------
 
     def heading(self, text: str, level: int) -> None:
-        self.body.append(Header(level, _t(text), style=HEADING_STYLES[level]))
+        node = el("text:h", self.body, text__style_name=HEADING_STYLES[level], text__outline_level=str(level))
+        add_text(node, _t(text))
 
-    def para(self, text: str = "", *, style: str = "Text_20_body", italic: bool = False) -> Paragraph:
-        p = Paragraph(style=style)
+    def para(self, text: str = "", *, style: str = "Text_20_body", italic: bool = False, bold: bool = False) -> Node:
+        node = el("text:p", self.body, text__style_name=style)
         if text:
-            if italic:
-                p.append(Span(_t(text), style="Runde_Italic"))
+            if italic or bold:
+                span(node, _t(text), "Runde_Italic" if italic else "Runde_Bold")
             else:
-                p.append(_t(text))
-        self.body.append(p)
-        return p
+                add_text(node, _t(text))
+        return node
 
-    def bold_para(self, text: str) -> None:
-        p = Paragraph(style="Text_20_body")
-        p.append(Span(_t(text), style="Runde_Bold"))
-        self.body.append(p)
+    def bullets(self, fill: Iterable[Node], *, style: str = "List_20_1") -> None:
+        """A list whose items hold the given (detached) paragraphs."""
+        items = el("text:list", self.body, text__style_name=style)
+        for paragraph in fill:
+            el("text:list-item", items).append(paragraph)
 
-    def bullets(self, paragraphs: Iterable[Paragraph]) -> None:
-        items = List(style="List_20_1")
-        for p in paragraphs:
-            item = ListItem()
-            item.append(p)
-            items.append(item)
-        self.body.append(items)
+    @staticmethod
+    def item(text: str = "") -> Node:
+        node = el("text:p", text__style_name="Text_20_body")
+        if text:
+            add_text(node, _t(text))
+        return node
 
-    def text_item(self, text: str) -> Paragraph:
-        p = Paragraph(style="Text_20_body")
-        p.append(_t(text))
-        return p
-
-    def card_item(self, card: ReportCard, *, with_group: bool = True) -> Paragraph:
-        p = Paragraph(style="Text_20_body")
-        p.append(_t(card.text))
+    def card_item(self, card: ReportCard, *, with_group: bool = True) -> Node:
+        node = self.item(card.text)
         meta = [card.group.label] if with_group else []
         who = self.x.author(card)
         if who:
             meta.append(who)
-        meta.append(self.x.t("no. %(number)d", number=card.number))
-        p.append(" — ")
-        p.append(Span(_t(" · ".join(meta)), style="Runde_Italic"))
-        return p
+        meta.append(gettext("no. %(number)d", number=card.number))
+        _append_plain(node, " — ")
+        span(node, _t(" · ".join(meta)), "Runde_Italic")
+        return node
 
-    def table(self, head: list[str], rows: Iterable[list[str | Paragraph]]) -> None:
+    def table(self, head: list[str], rows: Iterable[list[str | Node]]) -> None:
         self.table_count += 1
-        table = Table(f"Table{self.table_count}")
-        header = Row()
+        table = el("table:table", self.body, table__name=f"Table{self.table_count}")
+        el("table:table-column", table, table__number_columns_repeated=str(len(head)))
+        header_rows = el("table:table-header-rows", table)
+        row = el("table:table-row", header_rows)
         for text in head:
-            cell = Cell()
-            p = Paragraph(style="Text_20_body")
-            p.append(Span(_t(text), style="Runde_Bold"))
-            cell.append(p)
-            header.append(cell)
-        table.append(header)
+            span(el("text:p", el("table:table-cell", row), text__style_name="Text_20_body"), text, "Runde_Bold")
         for values in rows:
-            row = Row()
+            row = el("table:table-row", table)
             for value in values:
-                cell = Cell()
-                cell.append(value if isinstance(value, Paragraph) else self.text_item(value))
-                row.append(cell)
-            table.append(row)
-        self.body.append(table)
+                cell = el("table:table-cell", row)
+                cell.append(self.item(value) if isinstance(value, str) else value)
 
     # --- parts -------------------------------------------------------------------------------
 
     def head(self) -> None:
         r, x = self.r, self.x
         self.para(x.subtitle().upper(), style="Runde_20_Small")
-        self.body.append(Paragraph(_t(r.title), style="Title"))
-        facts = [(x.t("Date"), x.date())]
+        self.para(r.title, style="Title")
+        facts = [(gettext("Date"), x.date())]
         if r.place:
-            facts.append((x.t("Place"), r.place))
+            facts.append((gettext("Place"), r.place))
         if r.moderators:
-            facts.append((x.t("Moderation"), r.moderators))
-        facts.append((x.t("Participants"), str(r.participants_total)))
-        facts.append((x.t("Consensus threshold"), x.threshold()))
-        p = Paragraph(style="Text_20_body")
+            facts.append((gettext("Moderation"), r.moderators))
+        facts.append((gettext("Participants"), str(r.participants_total)))
+        facts.append((gettext("Consensus threshold"), x.threshold()))
+        node = self.para()
         for i, (label, value) in enumerate(facts):
             if i:
-                p.append("   ")
-            p.append(Span(f"{label}: ", style="Runde_Bold"))
-            p.append(_t(value))
-        self.body.append(p)
+                el("text:s", node, text__c="3")
+            span(node, f"{label}: ", "Runde_Bold")
+            add_text(node, _t(value))
 
     def introduction(self) -> None:
         texts = self.r.introduction or ((self.r.description,) if self.r.description else ())
@@ -213,7 +270,7 @@ class _Writer:
         self.heading(x.section("organizations"), 1)
         if self.r.anonymous:
             self.para(
-                x.t(
+                gettext(
                     "The workshop was anonymous: organisations and names are not given, "
                     "only the number of participants per group."
                 ),
@@ -221,70 +278,69 @@ class _Writer:
             )
         items = []
         for part in self.r.participation:
-            p = Paragraph(style="Text_20_body")
-            p.append(Span(_t(part.group.label), style="Runde_Bold"))
-            p.append(f" ({x.participants(part.joined)})")
+            node = self.item()
+            span(node, _t(part.group.label), "Runde_Bold")
+            add_text(node, f" ({x.participants(part.joined)})")
             if part.organizations:
-                p.append(": " + _t(", ".join(part.organizations)))
-            items.append(p)
+                add_text(node, ": " + _t(", ".join(part.organizations)))
+            items.append(node)
         self.bullets(items)
 
     def participation(self) -> None:
         x = self.x
         self.heading(x.section("participation"), 1)
-        rows: list[list[str | Paragraph]] = [
+        rows: list[list[str | Node]] = [
             [p.group.label, str(p.joined), str(p.cards), str(p.dots), str(p.ratings)] for p in self.r.participation
         ]
         totals = [sum(getattr(p, f) for p in self.r.participation) for f in ("joined", "cards", "dots", "ratings")]
-        rows.append([x.t("Total"), *map(str, totals)])
-        self.table([x.t("Stakeholder group"), x.t("Joined"), x.t("Cards"), x.t("Dots"), x.t("Ratings")], rows)
+        rows.append([gettext("Total"), *map(str, totals)])
+        self.table(
+            [gettext("Stakeholder group"), gettext("Joined"), gettext("Cards"), gettext("Dots"), gettext("Ratings")],
+            rows,
+        )
 
     def statement(self, s: ReportStatement, n: int) -> None:
         x = self.x
-        p = Paragraph(style="Text_20_body")
-        p.append(Span(f"{n}. " + _t(s.text), style="Runde_Bold"))
-        self.body.append(p)
+        span(self.para(), f"{n}. " + _t(s.text), "Runde_Bold")
         flags = [x.verdict(s)]
         if s.disagreement and s.blocked:
-            flags.append(x.t("Open disagreement"))
+            flags.append(gettext("Open disagreement"))
         details = [x.ratings(s.ratings_count)]
         if s.card_numbers:
-            details.append(x.t("based on cards %(numbers)s", numbers=x.card_refs(s.card_numbers)))
+            details.append(gettext("based on cards %(numbers)s", numbers=x.card_refs(s.card_numbers)))
         if s.revision > 1:
-            details.append(x.t("version %(revision)d", revision=s.revision))
-        meta = Paragraph(style="Text_20_body")
-        style = {"ok": "Runde_Ok", "bad": "Runde_Bad", "open": "Runde_Open"}[x.verdict_class(s)]
-        meta.append(Span(" · ".join(flags), style=style))
-        meta.append(" — " + " · ".join(details))
-        self.body.append(meta)
+            details.append(gettext("version %(revision)d", revision=s.revision))
+        meta = self.para()
+        span(meta, " · ".join(flags), VERDICT_STYLES[x.verdict_class(s)])
+        add_text(meta, " — " + " · ".join(details))
         if s.ratings_count:
-            rows: list[list[str | Paragraph]] = []
+            rows: list[list[str | Node]] = []
             for gs in s.support:
-                chart = Paragraph(style="Text_20_body")
+                chart = self.item()
                 if gs.ratings:
-                    chart.append(self.png(bar_png(gs.counts, threshold=self.r.threshold), "4.2cm", "0.28cm"))
+                    self.picture(chart, bar_png(gs.counts, threshold=self.r.threshold), "5cm", "0.33cm")
+                    el("text:line-break", chart)
+                    span(chart, x.level_summary(gs), "Runde_Italic")
                 figure = x.support_figure(gs) + (f" — {x.carried(gs)}" if gs.carried is not None else "")
-                rows.append([gs.group.label, figure, chart, x.level_summary(gs)])
-            self.table([x.t("Stakeholder group"), x.t("Support"), x.t("Chart"), x.t("Ratings")], rows)
+                rows.append([gs.group.label, figure, chart])
+            self.table([gettext("Stakeholder group"), gettext("Support"), gettext("Chart")], rows)
         if s.dissent:
-            self.bold_para(x.t("Concerns and blocks, with their reasons") + ":")
+            self.para(gettext("Concerns and blocks, with their reasons") + ":", bold=True)
             items = []
             for d in s.dissent:
-                item = Paragraph(style="Text_20_body")
-                item.append(Span(x.level_label(d.level), style="Runde_Bold"))
+                node = self.item()
+                span(node, x.level_label(d.level), "Runde_Bold")
                 who = ", ".join(filter(None, [d.group.label, x.person(d.author, d.organization)]))
-                item.append(f" ({_t(who)}): ")
-                item.append(_t(d.reason))
-                items.append(item)
+                add_text(node, f" ({_t(who)}): " + _t(d.reason))
+                items.append(node)
             self.bullets(items)
 
     def legend(self) -> None:
-        p = Paragraph(style="Runde_20_Small")
+        node = self.para(style="Runde_20_Small")
         for level in self.x.levels:
-            p.append(self.png(swatch_png(LEVEL_COLORS[level]), "0.25cm", "0.25cm"))
-            p.append(f" {self.x.level_label(level)}   ")
-        p.append("| " + self.x.t("threshold %(share)s", share=self.x.threshold()))
-        self.body.append(p)
+            self.picture(node, swatch_png(LEVEL_COLORS[level]), "0.25cm", "0.25cm")
+            add_text(node, f" {self.x.level_label(level)}  ")
+        add_text(node, " | " + gettext("threshold %(share)s", share=self.x.threshold()))
 
     def topic(self, t: ReportTopic) -> None:
         x = self.x
@@ -292,14 +348,19 @@ class _Writer:
         if t.prompt:
             self.para(t.prompt, style="Quotations")
         if t.guiding_questions:
-            self.bold_para(x.t("Guiding questions"))
-            self.bullets(self.text_item(q) for q in t.guiding_questions)
+            self.para(gettext("Guiding questions"), bold=True)
+            self.bullets(self.item(q) for q in t.guiding_questions)
         n = 0
         for part in self.r.topic_sections:
             if part == "consensus":
                 self.heading(x.section("consensus"), 2)
                 if not t.consensus:
-                    self.para(x.t("No statement reached consensus on this topic."), italic=True)
+                    self.para(
+                        gettext("No statement reached consensus on this topic.")
+                        if t.has_statements
+                        else gettext("No statements were drafted on this topic."),
+                        italic=True,
+                    )
                 else:
                     self.legend()
                 for s in t.consensus:
@@ -308,7 +369,7 @@ class _Writer:
             elif part == "dissent" and t.without_consensus:
                 self.heading(x.section("dissent"), 2)
                 if t.open_disagreements:
-                    self.para(x.t("Open disagreements: one group carries these statements, another rejects them."))
+                    self.para(gettext("Open disagreements: one group carries these statements, another rejects them."))
                 for s in t.without_consensus:
                     n += 1
                     self.statement(s, n)
@@ -320,7 +381,7 @@ class _Writer:
                     self.heading(p.group.label, 3)
                     for kind, cards in (("need", p.needs), ("logic", p.logics)):
                         if cards:
-                            self.bold_para(x.kind_heading(kind))
+                            self.para(x.kind_heading(kind), bold=True)
                             self.bullets(self.card_item(c, with_group=False) for c in cards)
             elif part == "examples" and t.examples:
                 self.heading(x.section("examples"), 2)
@@ -332,15 +393,15 @@ class _Writer:
                 self.heading(x.section("clusters"), 2)
                 items = []
                 for cl in t.clusters:
-                    p = Paragraph(style="Text_20_body")
-                    p.append(Span(_t(cl.title), style="Runde_Bold"))
+                    node = self.item()
+                    span(node, _t(cl.title), "Runde_Bold")
                     text = f" — {x.dots(cl.dots)}"
                     if cl.dots_by_group:
                         text += " (" + ", ".join(f"{g.label} {k}" for g, k in cl.dots_by_group) + ")"
                     if cl.cards:
                         text += f"; {x.cards(len(cl.cards))}: " + x.card_refs(tuple(c.number for c in cl.cards))
-                    p.append(_t(text))
-                    items.append(p)
+                    add_text(node, _t(text))
+                    items.append(node)
                 self.bullets(items)
 
     def next_steps(self) -> None:
@@ -352,18 +413,13 @@ class _Writer:
     def references(self) -> None:
         if self.r.references:
             self.heading(self.x.section("references"), 1)
-            items = List(style="Numbering_20_1")
-            for ref in self.r.references:
-                item = ListItem()
-                item.append(self.text_item(ref))
-                items.append(item)
-            self.body.append(items)
+            self.bullets((self.item(ref) for ref in self.r.references), style="Numbering_20_1")
 
     def appendix(self) -> None:
         x = self.x
         self.heading(x.section("appendix"), 1)
         self.para(
-            x.t(
+            gettext(
                 "Every card of the included topics except those the moderation hid; duplicates that "
                 "were merged are listed with the card they were merged into."
             ),
@@ -372,20 +428,20 @@ class _Writer:
         for t in self.r.topics:
             self.heading(f"{t.number}. {t.title}", 2)
             if not t.cards:
-                self.para(x.t("No cards."), italic=True)
+                self.para(gettext("No cards."), italic=True)
             for c in t.cards:
-                p = Paragraph(style="Text_20_body")
-                p.append(Span(f"{c.number}. {x.kind_label(c.kind)}: ", style="Runde_Bold"))
-                p.append(_t(c.text))
-                self.body.append(p)
-                meta = [c.group.label, x.author(c), x.card_note(c)]
-                self.para(" · ".join(m for m in meta if m), style="Runde_20_Small")
+                node = self.para()
+                span(node, f"{c.number}. {x.kind_label(c.kind)}: ", "Runde_Bold")
+                add_text(node, _t(c.text))
+                self.para(
+                    " · ".join(m for m in (c.group.label, x.author(c), x.card_note(c)) if m), style="Runde_20_Small"
+                )
             if t.earlier_revisions:
-                self.bold_para(x.t("Earlier versions of statements"))
+                self.para(gettext("Earlier versions of statements"), bold=True)
                 self.bullets(
-                    self.text_item(
-                        f"{e.text} ({x.t('version %(revision)d', revision=e.revision)}, "
-                        f"{x.ratings(e.ratings_count)}; {x.t('revised to: %(text)s', text=e.current_text)})"
+                    self.item(
+                        f"{e.text} ({gettext('version %(revision)d', revision=e.revision)}, "
+                        f"{x.ratings(e.ratings_count)}; {gettext('revised to: %(text)s', text=e.current_text)})"
                     )
                     for e in t.earlier_revisions
                 )
@@ -398,7 +454,7 @@ class _Writer:
                     self.topic(t)
             else:
                 getattr(self, section)()
-        self.para(self.x.t("Created with Runde."), style="Runde_20_Small")
+        self.para(gettext("Created with Runde."), style="Runde_20_Small")
         out = io.BytesIO()
         self.doc.save(out)
         return out.getvalue()

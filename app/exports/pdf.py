@@ -31,7 +31,7 @@ def _fetcher() -> Any:
 
 
 def render(report: Report) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # type: ignore[import-untyped]  # no type hints shipped
 
     pdf: bytes = HTML(string=render_html(report), base_url=None, url_fetcher=_fetcher()).write_pdf()
     return pdf

@@ -22,13 +22,14 @@ _OPENERS_PDF = frozenset("\u202a\u202b\u202d\u202e")  # LRE RLE LRO RLO
 _OPENERS_PDI = frozenset("\u2066\u2067\u2068")  # LRI RLI FSI
 PDF, PDI, FSI = "\u202c", "\u2069", "\u2068"
 BIDI_CONTROLS = _OPENERS_PDF | _OPENERS_PDI | {PDF, PDI, "\u200e", "\u200f", "\u061c"}
+_HAS_BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 
 
 def isolate(text: str) -> str:
     """``text`` unchanged unless it holds bidi controls; then wrapped in an isolate (FSI …
     PDI) with every embedding it opened closed again, and closers it never opened dropped
     (they would otherwise end the surrounding isolate early)."""
-    if not any(ch in BIDI_CONTROLS for ch in text):
+    if not _HAS_BIDI.search(text):
         return text
     out: list[str] = []
     stack: list[str] = []
