@@ -112,9 +112,7 @@ def _lock_entries(frontend: Path) -> dict[str, Any]:
     return packages if isinstance(packages, dict) else {}
 
 
-def verify_installed(
-    packages: set[str], pins: dict[str, str], frontend: Path = FRONTEND
-) -> dict[str, dict[str, Any]]:
+def verify_installed(packages: set[str], pins: dict[str, str], frontend: Path = FRONTEND) -> dict[str, dict[str, Any]]:
     """Check pin == lockfile == installed for each package; return their metadata."""
     node_modules = frontend / "node_modules"
     lock = _lock_entries(frontend)
@@ -127,9 +125,7 @@ def verify_installed(
             continue
         locked = lock.get(f"node_modules/{name}", {})
         if locked.get("version") != pin:
-            problems.append(
-                f"LOCK {name}: package-lock.json has {locked.get('version')}, pinned {pin}"
-            )
+            problems.append(f"LOCK {name}: package-lock.json has {locked.get('version')}, pinned {pin}")
         manifest_path = node_modules / name / "package.json"
         if not manifest_path.is_file():
             problems.append(f"MISSING {name}: not installed ({NPM_CI_HINT})")
@@ -143,11 +139,7 @@ def verify_installed(
         license_source = "package.json"
         if not isinstance(license_id, str):
             # e.g. htmx-ext-ws: no "license" field; name the licence from its file.
-            lines = (
-                (node_modules / name / "LICENSE")
-                .read_text(encoding="utf-8")
-                .splitlines()
-            )
+            lines = (node_modules / name / "LICENSE").read_text(encoding="utf-8").splitlines()
             license_id = next((line.strip() for line in lines if line.strip()), None)
             license_source = "LICENSE"
         meta[name] = {
@@ -165,9 +157,7 @@ def _dest(asset: Asset, pins: dict[str, str]) -> str:
     return asset.dest.format(version=pins[asset.package])
 
 
-def _copy_assets(
-    assets: tuple[Asset, ...], pins: dict[str, str], dest_dir: Path, frontend: Path
-) -> dict[str, str]:
+def _copy_assets(assets: tuple[Asset, ...], pins: dict[str, str], dest_dir: Path, frontend: Path) -> dict[str, str]:
     """Copy assets into dest_dir; return {relative dest: source path in node_modules}."""
     copied: dict[str, str] = {}
     for asset in assets:
@@ -248,19 +238,12 @@ def check(vendor_dir: Path) -> list[str]:
         return [f"MISSING {SUMS_NAME}"]
     problems: list[str] = []
     listed: set[str] = set()
-    for number, line in enumerate(
-        sums_path.read_text(encoding="utf-8").splitlines(), 1
-    ):
+    for number, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         match = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line)
         rel = match.group(2) if match else ""
-        if (
-            not match
-            or rel.startswith("/")
-            or ".." in rel.split("/")
-            or rel == SUMS_NAME
-        ):
+        if not match or rel.startswith("/") or ".." in rel.split("/") or rel == SUMS_NAME:
             problems.append(f"MALFORMED {SUMS_NAME}:{number}")
             continue
         listed.add(rel)
@@ -286,9 +269,7 @@ def _show(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0] if __doc__ else None
-    )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
         "--check",
         action="store_true",
@@ -300,17 +281,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="also copy axe-core's axe.min.js (+ licenses, SHA256SUMS) into this directory",
     )
-    parser.add_argument(
-        "--vendor-dir", type=Path, default=VENDOR_DIR, help=argparse.SUPPRESS
-    )
+    parser.add_argument("--vendor-dir", type=Path, default=VENDOR_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.check:
         problems = check(args.vendor_dir)
         if args.axe_dest is not None:
-            problems += [
-                f"{line} (in {_show(args.axe_dest)})" for line in check(args.axe_dest)
-            ]
+            problems += [f"{line} (in {_show(args.axe_dest)})" for line in check(args.axe_dest)]
         for line in problems:
             print(line)
         if problems:
