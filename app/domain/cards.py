@@ -14,7 +14,7 @@ from app.db import CARDS_PER_MINUTE
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid, RateLimited
 from app.domain.eventlog import event_append
-from app.domain.moderation import check_not_locked, record
+from app.domain.moderation import check_not_locked, record, refund_votes
 from app.domain.validate import clean_text
 from app.domain.workshops import group_list
 from app.events import CardCreated, CardDeleted, CardHidden, CardUpdated
@@ -174,6 +174,8 @@ async def card_update(
             target_id=card.id,
         )
         card.hidden = hidden
+        if hidden:
+            await refund_votes(session, card)
         card.seq = await event_append(
             session=session,
             workshop_id=card.workshop_id,

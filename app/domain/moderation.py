@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.eventlog import event_append
-from app.events import CardMerged, ParticipantUpdated, TimerChanged, TopicUpdated, WorkshopUpdated
+from app.events import CardMerged, ParticipantUpdated, TimerChanged, TopicUpdated, VoteChanged, WorkshopUpdated
 from app.i18n import N_
-from app.models import Card, ModerationRecord, Participant, Topic, Workshop, utcnow
+from app.models import Card, ModerationRecord, Participant, Topic, Vote, Workshop, utcnow
 
 TIMER_MAX_SECONDS = 4 * 3600
 
@@ -171,6 +171,7 @@ async def card_merge(*, session: AsyncSession, moderator: ModeratorActor, card: 
     await session.execute(update(Card).where(col(Card.merged_into_id) == card.id).values(merged_into_id=into.id))
     card.merged_into_id = into.id
     session.add(card)
+    await refund_votes(session, card)
     record(
         session, workshop_id=card.workshop_id, moderator=moderator, action="card.merge", target_id=card.id, into=into.id
     )
@@ -183,6 +184,15 @@ async def card_merge(*, session: AsyncSession, moderator: ModeratorActor, card: 
     session.add(into)
     await session.commit()
     return into
+
+
+async def refund_votes(session: AsyncSession, card: Card) -> None:
+    """Dots on a card that leaves the board (merged, hidden) go back to the voters' budgets."""
+    result = await session.execute(delete(Vote).where(col(Vote.card_id) == card.id).returning(col(Vote.id)))
+    if result.first() is not None:
+        await event_append(
+            session=session, workshop_id=card.workshop_id, event=VoteChanged(topic_id=card.topic_id, card_id=card.id)
+        )
 
 
 async def merged_cards(*, session: AsyncSession, into_ids: list[str]) -> dict[str, list[Card]]:

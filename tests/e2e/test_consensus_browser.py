@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import Browsing
 from tests.e2e.test_browser import (
-    LIVE_MS,
     axe_check,
     join,
     login,
@@ -26,6 +25,8 @@ from tests.e2e.test_browser import (
 from tests.factories import ModeratorInfo, bearer
 
 pytestmark = pytest.mark.browser
+# Phase changes re-render whole boards; give them more time than a single card (LIVE_MS).
+LIVE = 6_000
 
 
 def api(
@@ -58,17 +59,17 @@ def test_keyboard_only_clustering_voting_and_rating(
     expect(m.locator(f"#move-{card}")).to_have_value(cluster)
     m.keyboard.press("Tab")
     m.keyboard.press("Enter")
-    expect(p.locator(f"#cluster-cards-{cluster}-{topic} #card-{card}")).to_have_count(1, timeout=LIVE_MS)
-    expect(m.locator(f"#cluster-cards-{cluster}-{topic} #card-{card}")).to_have_count(1, timeout=LIVE_MS)
+    expect(p.locator(f"#cluster-cards-{cluster}-{topic} #card-{card}")).to_have_count(1, timeout=LIVE)
+    expect(m.locator(f"#cluster-cards-{cluster}-{topic} #card-{card}")).to_have_count(1, timeout=LIVE)
 
     # Dot voting: one keypress on the card's + button.
     api(http, moderator, "PATCH", f"/api/v1/topics/{topic}", {"phase": "vote"})
-    expect(p.locator(f"#card-{card} .dot-button").first).to_be_visible(timeout=LIVE_MS)
+    expect(p.locator(f"#card-{card} .dot-button").first).to_be_visible(timeout=LIVE)
     tab_to(p, f"#card-{card} form:has(input[value='1']) button.dot-button")
     p.keyboard.press("Enter")
-    expect(p.locator(f"#mine-{card} .my-dots-n")).to_have_text("1", timeout=LIVE_MS)
+    expect(p.locator(f"#mine-{card} .my-dots-n")).to_have_text("1", timeout=LIVE)
     expect(p.locator(".dots-left").first).to_have_text("4")
-    expect(m.locator(f"#tally-{card}")).to_contain_text("1", timeout=LIVE_MS)
+    expect(m.locator(f"#tally-{card}")).to_contain_text("1", timeout=LIVE)
 
     # Consent: choose a level with the arrow keys, give no reason, save with Enter.
     statement = api(
@@ -79,18 +80,18 @@ def test_keyboard_only_clustering_voting_and_rating(
         {"text": "Beteiligung findet auch abends statt.", "card_ids": [card]},
     )["id"]
     api(http, moderator, "PATCH", f"/api/v1/topics/{topic}", {"phase": "consent"})
-    expect(p.locator(f"#rate-{statement}")).to_be_visible(timeout=LIVE_MS)
+    expect(p.locator(f"#rate-{statement}")).to_be_visible(timeout=LIVE)
     tab_to(p, f"#rate-{statement} input[name=level]")
     p.keyboard.press("ArrowDown")  # from the first answer to "support with reservations"
     expect(p.locator(f"#rate-{statement} input[value=reservations]")).to_be_checked()
     tab_to(p, f"#rate-{statement} button[type=submit]")
     p.keyboard.press("Enter")
-    expect(p.locator(f"#rate-{statement} .status")).not_to_be_empty(timeout=LIVE_MS)
+    expect(p.locator(f"#rate-{statement} .status")).not_to_be_empty(timeout=LIVE)
     # The moderator sees the support per group live, the room once it is revealed.
-    expect(m.locator(f"#statement-body-{statement} svg.bar")).to_have_count(1, timeout=LIVE_MS)
+    expect(m.locator(f"#statement-body-{statement} svg.bar")).to_have_count(1, timeout=LIVE)
     expect(p.locator(f"#statement-body-{statement} svg.bar")).to_have_count(0)
     api(http, moderator, "POST", f"/api/v1/topics/{topic}/options", {"ratings_revealed": True})
-    expect(p.locator(f"#statement-body-{statement} svg.bar")).to_have_count(1, timeout=LIVE_MS)
+    expect(p.locator(f"#statement-body-{statement} svg.bar")).to_have_count(1, timeout=LIVE)
     expect(p.locator(f"#rate-{statement} input[value=reservations]")).to_be_checked()
     browsing.assert_clean()
 
