@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2 as httpx
 import psycopg
 import pytest
 import uvicorn
@@ -155,6 +156,11 @@ class LiveServer:
             if time.monotonic() > deadline:
                 raise RuntimeError("live server did not start")
             time.sleep(0.02)
+        # FastAPI builds its route table lazily on the first request and, while doing so,
+        # mutates the parameter metadata the module-level routers share. Two apps in one
+        # process (tests/test_instances.py) building at the same time race on it, so build
+        # now, while no other server is serving: an unknown path walks every route.
+        httpx.get(f"{self.url}/__warm_routes__", timeout=10)
 
     def stop(self) -> None:
         self.server.should_exit = True
