@@ -463,12 +463,15 @@ def check_hostile_markdown(hostile: World) -> None:
         assert BIDI.sub("", hostile_text) in BIDI.sub("", text), hostile_text
     # The intro (moderator text) is escaped the same way.
     assert "Einleitung mit <script>bad()</script> und [Link](javascript:alert(1))" in text
-    # No participant text opened a block of its own: the appendix has one row per card.
+    # No participant text opened a block of its own: the appendix has one list item per card,
+    # each with its text and its meta line, numbered from 1.
     appendix = soup.find("h2", string="Anhang: alle Beiträge")
     assert appendix is not None
-    rows = appendix.find_next("table").select("tbody tr")
-    assert len(rows) == 11 + len(HOSTILE_TEXTS)  # topic 1: eleven visible cards and the hostile ones
-    assert all(len(row.find_all("td")) == 6 for row in rows)
+    listing = appendix.find_next("ol")
+    items = listing.find_all("li", recursive=False)
+    assert len(items) == 11 + len(HOSTILE_TEXTS)  # topic 1: eleven visible cards and the hostile ones
+    assert listing.get("start") in (None, "1") and all(item.find("em") for item in items)
+    assert not soup.find_all("table", string=re.compile("HYPERLINK"))
 
 
 def check_hostile_csv(hostile: World) -> None:

@@ -24,6 +24,8 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.parser import oxml_parser
+from docx.oxml.shape import CT_Inline
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
@@ -50,6 +52,18 @@ def _run_properties(bold: bool, italic: bool, size: float | None, color: str | N
     return run._r.rPr
 
 
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_NSMAP = {"w": _W}
+_R, _T, _BR = f"{{{_W}}}r", f"{{{_W}}}t", f"{{{_W}}}br"
+_P, _PPR, _PSTYLE, _VAL = f"{{{_W}}}p", f"{{{_W}}}pPr", f"{{{_W}}}pStyle", f"{{{_W}}}val"
+_PRESERVE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
+def _element(clark_name: str) -> Any:
+    """A WordprocessingML element (what ``OxmlElement`` makes, without parsing the tag)."""
+    return oxml_parser.makeelement(clark_name, nsmap=_NSMAP)
+
+
 def _run(
     paragraph: Paragraph,
     text: str,
@@ -62,18 +76,18 @@ def _run(
     """Append ``text`` (line breaks kept) as one run."""
     # Built element by element and appended (a run comes after everything else in a w:p):
     # python-docx's schema-ordered insertion costs more than the text itself.
-    run = OxmlElement("w:r")
+    run = _element(_R)
     properties = _run_properties(bold, italic, size, color)
     if properties is not None:
         run.append(copy.deepcopy(properties))
     for index, line in enumerate(xml_safe(text).split("\n")):
         if index:
-            run.append(OxmlElement("w:br"))
+            run.append(_element(_BR))
         if line:
-            element = OxmlElement("w:t")
+            element = _element(_T)
             element.text = line
             if line != line.strip():
-                element.set(qn("xml:space"), "preserve")
+                element.set(_PRESERVE, "preserve")
             run.append(element)
     paragraph._p.append(run)
 
@@ -113,6 +127,7 @@ class _Writer:
         self.x = Labels(report)
         self.doc: DocxDocument = Document()
         self._end = self.doc.element.body.sectPr  # paragraphs and tables go before it
+        self._shape_id = 1000  # drawing ids in the body (the header's logo has its own)
         self._setup()
 
     def _setup(self) -> None:
@@ -155,15 +170,24 @@ class _Writer:
 
     def paragraph(self, style_id: str | None = None) -> Paragraph:
         """A new paragraph at the end of the body (before its section properties)."""
-        element = OxmlElement("w:p")
+        element = _element(_P)
         if style_id is not None:
-            properties = OxmlElement("w:pPr")
-            style = OxmlElement("w:pStyle")
-            style.set(qn("w:val"), style_id)
+            properties = _element(_PPR)
+            style = _element(_PSTYLE)
+            style.set(_VAL, style_id)
             properties.append(style)
             element.append(properties)
         self._end.addprevious(element)
         return Paragraph(element, self.doc._body)
+
+    def picture(self, paragraph: Paragraph, data: bytes, width: Cm) -> None:
+        """An inline picture. python-docx's ``add_picture`` searches the whole document for
+        the next free id on every call (quadratic with hundreds of charts); we count."""
+        rId, image = self.doc.part.get_or_add_image(io.BytesIO(data))
+        cx, cy = image.scaled_dimensions(width, None)
+        self._shape_id += 1
+        inline = CT_Inline.new_pic_inline(self._shape_id, rId, image.filename, cx, cy)
+        paragraph.add_run()._r.add_drawing(inline)
 
     def heading(self, text: str, level: int) -> None:
         _run(self.paragraph("Title" if level == 0 else f"Heading{level}"), _t(text))
@@ -274,8 +298,7 @@ class _Writer:
                 _cell_text(cells[0], _t(gs.group.label))
                 _cell_text(cells[1], x.support_figure(gs) + (f"\n{x.carried(gs)}" if gs.carried is not None else ""))
                 if gs.ratings:
-                    picture = io.BytesIO(bar_png(gs.counts, threshold=self.r.threshold))
-                    cells[2].paragraphs[0].add_run().add_picture(picture, width=Cm(5))
+                    self.picture(cells[2].paragraphs[0], bar_png(gs.counts, threshold=self.r.threshold), Cm(5))
                     _run(cells[2].add_paragraph(), x.level_summary(gs), size=8)
             for row in table.rows:
                 for cell, width in zip(row.cells, (Cm(4.5), Cm(4), Cm(8.5)), strict=True):
@@ -292,7 +315,7 @@ class _Writer:
     def legend(self) -> None:
         paragraph = self.paragraph()
         for level in self.x.levels:
-            paragraph.add_run().add_picture(io.BytesIO(swatch_png(LEVEL_COLORS[level])), width=Cm(0.25))
+            self.picture(paragraph, swatch_png(LEVEL_COLORS[level]), Cm(0.25))
             _run(paragraph, f" {self.x.level_label(level)}   ", size=8)
         _run(paragraph, "| " + gettext("threshold %(share)s", share=self.x.threshold()), size=8)
 

@@ -233,27 +233,22 @@ class _Writer:
             self.heading(3, f"{t.number}. {t.title}")
             if not t.cards:
                 self.para(gettext("No cards."))
-            else:
-                head = [
-                    gettext("No."),
-                    gettext("Kind"),
-                    gettext("Stakeholder group"),
-                    gettext("Author"),
-                    gettext("Card"),
-                    gettext("Notes"),
-                ]
-                rows = [
-                    [
-                        str(c.number),
-                        _cell(x.kind_label(c.kind)),
-                        _cell(c.group.label),
-                        _cell(x.author(c)),
-                        _cell(c.text),
-                        _cell(x.card_note(c)),
-                    ]
-                    for c in t.cards
-                ]
-                self.out += _table([_cell(h) for h in head], rows)
+            # A numbered list (its numbers run on across topics: a list starts at its first
+            # number); line breaks in a card are hard breaks, so no HTML is needed.
+            for c in t.cards:
+                indent = " " * (len(str(c.number)) + 2)
+                meta = " · ".join(m for m in (c.group.label, x.author(c), x.card_note(c)) if m)
+                self.line(
+                    f"{c.number}. **{md_lines(x.kind_label(c.kind), inline=True)}:** "
+                    + md_lines(c.text, indent=indent, inline=True)
+                    + "\\\n"
+                    + indent
+                    + "*"
+                    + md_lines(meta, indent=indent, inline=True)
+                    + "*"
+                )
+            if t.cards:
+                self.line()
             if t.earlier_revisions:
                 self.line(f"**{md_lines(gettext('Earlier versions of statements'), inline=True)}**")
                 self.line()

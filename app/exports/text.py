@@ -85,11 +85,11 @@ def md_escape(text: str, *, line_start: bool = True) -> str:
 
 def md_lines(text: str, *, indent: str = "", table: bool = False, inline: bool = False) -> str:
     """Escaped text whose line breaks survive: hard breaks (backslash) in paragraphs and list
-    items (continuation lines indented by ``indent``), ``<br>`` inside table cells.
+    items (continuation lines indented by ``indent``), `` / `` inside table cells.
     ``inline``: the text follows other text on its line (no block marker can start there)."""
     escaped = md_escape(isolate(text), line_start=not (inline or table)).split("\n")
-    if table:
-        return "<br>".join(line for line in escaped if line)
+    if table:  # a table cell is one line; no HTML, so a visible separator
+        return " / ".join(line for line in escaped if line)
     return ("\\\n" + indent).join(line for line in escaped if line)
 
 
