@@ -51,7 +51,10 @@ async def moderator_create(*, session: AsyncSession, email: str, password: str) 
 
 
 async def moderator_authenticate(*, session: AsyncSession, email: str, password: str) -> Moderator:
-    moderator = await moderator_by_email(session=session, email=email.strip().lower())
+    normalized = email.strip().lower()
+    # What is no e-mail address is not looked up (a NUL byte would make PostgreSQL fail).
+    plausible = EMAIL.match(normalized) and normalized.isprintable()
+    moderator = await moderator_by_email(session=session, email=normalized) if plausible else None
     if moderator is None:
         password_verify(_DUMMY_HASH, password)
         raise Unauthorized(N_("E-mail address or password is wrong."))

@@ -35,11 +35,17 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": schemas.ErrorOut, "description": text}
     for code, text in {
+        400: "The body is not valid JSON (or not in the declared content type)",
         401: "Not logged in, or the token is wrong",
         403: "Not allowed for this caller",
         404: "Not found",
         409: "Not possible in the current state (phase)",
     }.items()
+}
+# A broken rule answers {"detail": "<message>"}, a schema error FastAPI's list: both are 422.
+ERRORS[422] = {
+    "model": schemas.UnprocessableOut,
+    "description": "Invalid input: a readable message for a broken rule, FastAPI's list for a schema error",
 }
 
 
@@ -135,7 +141,11 @@ async def remove_group(workshop_id: str, key: str, session: SessionDep, credenti
     "/workshops/join",
     status_code=201,
     response_model=schemas.JoinOut,
-    responses={**ERRORS, 422: {"description": "Unknown group or invalid name"}, 429: {"model": schemas.ErrorOut}},
+    responses={
+        **ERRORS,
+        422: {**ERRORS[422], "description": "Unknown group or invalid name"},
+        429: {"model": schemas.ErrorOut, "description": "Too many wrong codes from this client"},
+    },
 )
 async def join(body: schemas.JoinIn, request: Request, session: SessionDep) -> dict[str, Any]:
     """Join with the code; the answer's ``token`` is the participant's bearer token."""
@@ -203,7 +213,11 @@ async def remove_topic(topic_id: str, session: SessionDep, credentials: Credenti
     "/topics/{topic_id}/cards",
     status_code=201,
     response_model=schemas.CardOut,
-    responses={**ERRORS, 200: {"model": schemas.CardOut, "description": "A retry: the card made earlier"}},
+    responses={
+        **ERRORS,
+        200: {"model": schemas.CardOut, "description": "A retry: the card made earlier"},
+        429: {"model": schemas.ErrorOut, "description": "Too many cards from this participant in a minute"},
+    },
 )
 async def create_card(
     topic_id: str,

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.errors import DomainError, Unauthorized
@@ -94,6 +95,13 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if wants_json(request):
             return JSONResponse({"detail": validation_errors(exc)}, status_code=422)
+        return error_response(request, 422, gettext(HTTP_MESSAGES[422]))
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        # The database refused a value that got past validation: a NUL byte in an id from the
+        # path or the body (PostgreSQL text cannot hold one), a number out of range. Bad input.
+        log.info("database refused a value on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
         return error_response(request, 422, gettext(HTTP_MESSAGES[422]))
 
     @app.exception_handler(Exception)

@@ -35,20 +35,22 @@ from app.exports.html import body_context
 from app.i18n import N_, gettext, use_locale
 from app.models import ReportSettings
 from app.routes.deps import CredentialsDep, SessionDep, redirect, render
-from app.routes.schemas import ErrorOut
+from app.routes.schemas import ErrorOut, UnprocessableOut
 
 router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in {
+        400: "The body is not valid JSON",
         401: "Not logged in, or the token is wrong",
         403: "Not the workshop's moderator",
         404: "No such workshop",
         413: "The logo is larger than 512 KiB",
-        422: "Unknown format or table, or invalid settings",
     }.items()
 }
+# A broken rule answers {"detail": "<message>"}, a schema error FastAPI's list: both are 422.
+ERRORS[422] = {"model": UnprocessableOut, "description": "Unknown format or table, or invalid settings"}
 #: Exports running at once per app (a PDF of a big workshop takes a core for a while).
 EXPORT_SLOTS = 2
 

@@ -166,6 +166,22 @@ class ErrorOut(BaseModel):
     detail: str
 
 
+class ValidationErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """FastAPI's form of a schema error (422): one entry per problem."""
+
+    detail: list[ValidationErrorItem]
+
+
+#: A 422 answer: a domain rule's readable message, or the list of schema errors.
+UnprocessableOut = ErrorOut | ValidationErrorOut
+
+
 class VoteIn(_In):
     dots: int
 

@@ -14,6 +14,7 @@ from typing import Literal
 
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -49,7 +50,7 @@ async def _authorize(websocket: WebSocket, session: AsyncSession, workshop_id: s
     try:
         credentials = await credentials_from(session, headers)
         return await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
-    except DomainError:
+    except (DomainError, DataError):  # DataError: an id PostgreSQL cannot hold (a NUL byte)
         return None
 
 
