@@ -18,6 +18,13 @@ from app.domain.moderators import moderator_create
 from app.i18n import gettext
 from app.migrate import migrate as run_migrations
 
+#: The largest WebSocket message a client may send. Clients only send pings, so 16 KiB is
+#: ample; uvicorn's default (16 MiB) would let every socket make the server hold a 16 MiB
+#: message (and its decoded copy) before the app could refuse it. A larger frame closes the
+#: connection with 1009 as soon as its header is read (docs/security.md, "Abuse limits";
+#: tests/test_abuse.py serves with this value).
+WS_MAX_SIZE = 16 * 1024
+
 cli = typer.Typer(help="Runde: live stakeholder workshops.", no_args_is_help=True, add_completion=False)
 
 
@@ -126,7 +133,7 @@ def serve(
         # Browsers always ask for permessage-deflate; it would compress the same bytes once per
         # connection (2–3x the CPU per delivery, docs/performance.md), so it is off.
         ws_per_message_deflate=False,
-        ws_max_size=16 * 1024,
+        ws_max_size=WS_MAX_SIZE,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
     )
