@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(
         1000, ge=10, description="Messages buffered per WebSocket before a slow client is dropped."
     )
+    gc_at_quiet_moments: bool = Field(
+        True, description="Run Python's full garbage collections when no event is being fanned out."
+    )
     log_level: str = Field("info", description="uvicorn/application log level.")
 
     @model_validator(mode="after")

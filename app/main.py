@@ -19,6 +19,7 @@ from app.db import Database
 from app.migrate import migrate
 from app.realtime.backends import backend_for
 from app.realtime.hub import Hub
+from app.realtime.quiet_gc import QuietCollector
 from app.realtime.render import EventRenderer
 from app.routes import (
     api,
@@ -58,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         backend = backend_for(settings, hub)
         await backend.start()
         hub.start_sweeping()
+        collector = QuietCollector(lambda: hub.last_fanout) if settings.gc_at_quiet_moments else None
+        if collector is not None:
+            collector.start()
         app.state.settings = settings
         app.state.db = db
         app.state.hub = hub
@@ -72,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await ws.close_all(app)
+            if collector is not None:
+                await collector.close()
             await hub.close()
             await backend.stop()
             await db.dispose()

@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.i18n import LANG_COOKIE, current_locale, gettext, pick_locale
+from app.realtime.direct import RAW_SEND
 
 #: The browser's CSRF token while a request is handled; "" elsewhere (fan-out renders for
 #: everybody and must never carry one person's token).
@@ -108,6 +109,9 @@ class ProtectMiddleware:
         token = current_locale.set(locale)
         try:
             if scope["type"] == "websocket":
+                # The server's own send, before any layer wraps it: the hub writes pre-built
+                # frames through it (app/realtime/direct.py).
+                scope[RAW_SEND] = send
                 await self.app(scope, receive, send)
             else:
                 await self._http(scope, receive, send, headers, cookies, locale)

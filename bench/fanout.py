@@ -49,10 +49,15 @@ def proc_rss_mib(pid: int) -> float:
     return 0.0
 
 
-def proc_cpu_seconds(pid: int) -> float:
+def proc_cpu_split(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of ``pid`` (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    return sum(proc_cpu_split(pid))
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -141,7 +146,7 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
         sent: dict[int, float] = {}
         ws_base = base.replace("http://", "ws://") + f"/ws/workshops/{workshop['id']}"
         query = "?format=json" if args.format == "json" else f"?view=board&topic={topic}"
-        stop = asyncio.Event()
+        sockets: list[Any] = []
         opened = 0
         all_open = asyncio.Event()
 
@@ -152,11 +157,11 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
                 opened += 1
                 if opened == len(clients):
                     all_open.set()
-                while not stop.is_set():
-                    try:
-                        message = await asyncio.wait_for(ws.recv(), timeout=0.5)
-                    except TimeoutError:
-                        continue
+                sockets.append(ws)
+                # ``async for`` without a timeout per message: the load generator shares the
+                # server's cores, so its own cost per message must stay small. The run ends
+                # by closing the sockets.
+                async for message in ws:
                     received = time.perf_counter()
                     text = message if isinstance(message, str) else message.decode()
                     match = MARKER.search(text)
@@ -182,6 +187,7 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
         await asyncio.sleep(1.0)
         rss_open = proc_rss_mib(server.pid) if server else 0.0
         cpu_start = proc_cpu_seconds(server.pid) if server else 0.0
+        split_start = proc_cpu_split(server.pid) if server else (0.0, 0.0)
         post_latencies: list[float] = []
         count = int(args.rate * args.seconds)
         padding = "x" * max(0, args.size - 20)
@@ -210,7 +216,8 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
         cpu_used = (proc_cpu_seconds(server.pid) - cpu_start) if server else 0.0
-        stop.set()
+        split_end = proc_cpu_split(server.pid) if server else (0.0, 0.0)
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
         await asyncio.gather(*tasks, return_exceptions=True)
 
     latencies = [value for c in clients for value in c.latencies]
@@ -228,6 +235,8 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
         "duplicated": sum(c.duplicates for c in clients),
         "out_of_order": sum(1 for c in clients for a, b in zip(c.seqs, c.seqs[1:], strict=False) if b < a),
         "server_cpu_s": round(cpu_used, 3),
+        "server_cpu_user_s": round(split_end[0] - split_start[0], 3),
+        "server_cpu_system_s": round(split_end[1] - split_start[1], 3),
         "server_cpu_us_per_delivery": round(cpu_used / deliveries * 1e6, 2) if deliveries else None,
         "server_rss_mib": round(rss_open, 1),
         "rss_mib_per_1000_connections": round((rss_open - rss_before) / len(clients) * 1000, 1) if server else None,

@@ -105,6 +105,10 @@ def test_two_hundred_clients_get_every_card_once_in_order(server: LiveServer) ->
 
         listeners = [asyncio.create_task(listen(i)) for i in range(len(tokens))]
         await asyncio.wait_for(ready.wait(), timeout=60)
+        hub = server.server.config.app.state.hub  # type: ignore[attr-defined]
+        connections = hub.channels[workshop["id"]].connections
+        # Served by uvicorn as runde serve does: the pump writes the pre-built frames itself.
+        assert len(connections) == 200 and all(c.direct is not None for c in connections)
         await post_cards(server, topic, poster, 40, rate=20)
         await asyncio.wait_for(asyncio.gather(*listeners), timeout=60)
         return seqs

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from app.domain.eventlog import event_list_after
 from app.domain.workshops import group_list
 from app.i18n import use_locale
 from app.models import Workshop
+from app.realtime.direct import DirectWrite, text_frame
 from app.realtime.render import EventRenderer, Target, json_message
 from app.security import no_csrf
 
@@ -37,7 +39,14 @@ SWEEP_SECONDS = 2.0
 
 @dataclass(eq=False)
 class Connection:
-    """One subscribed WebSocket. ``sent_seq`` is the last seq this client has received."""
+    """One subscribed WebSocket. ``sent_seq`` is the last seq this client has received.
+
+    Two ways out: while the connection is ``live`` (its replay is done), idle (its writer holds
+    nothing) and writable, the pump writes the pre-built frame straight to its socket
+    (``direct``, :mod:`app.realtime.direct`); otherwise the message goes into the bounded
+    queue that the connection's writer task drains. The queue keeps the order: nothing is
+    written directly while anything is queued or being sent.
+    """
 
     workshop_id: str
     target: Target
@@ -46,12 +55,31 @@ class Connection:
     group_key: str | None = None
     display_name: str | None = None
     on_overflow: Callable[[Connection], None] | None = None
+    direct: DirectWrite | None = None
     sent_seq: int = 0
     queue: asyncio.Queue[tuple[int | None, str]] = field(init=False)
     dropped: bool = False
+    live: bool = False  # replay done: events may bypass the queue
+    busy: bool = False  # the writer task holds a message it has not finished sending
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(maxsize=self.queue_size)
+
+    def deliver(self, seq: int | None, message: str, frames: Frames) -> None:
+        """Send now if the socket takes it, else queue; ``frames`` builds the shared bytes once."""
+        if (
+            self.direct is not None
+            and self.live
+            and not self.busy
+            and not self.dropped
+            and self.queue.empty()
+            and (seq is None or seq > self.sent_seq)
+            and self.direct(frames.of(message))
+        ):
+            if seq is not None:
+                self.sent_seq = seq
+            return
+        self.offer(seq, message)
 
     def offer(self, seq: int | None, message: str) -> None:
         if self.dropped:
@@ -62,6 +90,22 @@ class Connection:
             self.dropped = True
             if self.on_overflow is not None:
                 self.on_overflow(self)
+
+
+class Frames:
+    """The frame bytes of each rendered message, built on first use and shared by everyone
+    who gets that message (keyed by the message itself: a str caches its hash)."""
+
+    __slots__ = ("_built",)
+
+    def __init__(self) -> None:
+        self._built: dict[str, bytes] = {}
+
+    def of(self, message: str) -> bytes:
+        frame = self._built.get(message)
+        if frame is None:
+            frame = self._built[message] = text_frame(message)
+        return frame
 
 
 @dataclass(eq=False)
@@ -86,6 +130,7 @@ class Hub:
         self.db = db
         self.renderer = renderer
         self.channels: dict[str, Channel] = {}
+        self.last_fanout = 0.0  # time.monotonic() of the last event fanned out
         self._signal: Callable[[str, int], None] = self.on_signal
         self.sweep_seconds = sweep_seconds
         self._sweeper: asyncio.Task[None] | None = None
@@ -165,12 +210,15 @@ class Hub:
                         rendered = await self.renderer.render(
                             session=session, workshop=workshop, row=row, targets=set(targets)
                         )
-                        # A plain loop of non-blocking puts: render once, the same str for all.
+                        # A plain loop, nothing awaited: render once, frame once, the same
+                        # bytes written to every idle socket (or queued for a busy one).
+                        frames = Frames()
                         for conn, target in zip(connections, targets, strict=True):
                             message = rendered.get(target)
                             if message is not None:
-                                conn.offer(row.seq, message)
+                                conn.deliver(row.seq, message, frames)
                         channel.delivered = row.seq
+                        self.last_fanout = time.monotonic()
         except Exception:  # the pump must survive a bad event; clients resync via replay
             log.exception("pump failed for workshop %s", channel.workshop_id)
         finally:
@@ -267,10 +315,11 @@ class Hub:
                         moderators=moderators,
                         audience=audience,
                     )
+        frames = Frames()
         for conn in list(channel.connections):
             message = rendered.get(conn.target)
             if message is not None:
-                conn.offer(None, message)
+                conn.deliver(None, message, frames)
 
     async def close(self) -> None:
         if self._sweeper is not None:

@@ -27,6 +27,7 @@ from app.domain.errors import DomainError
 from app.domain.eventlog import event_list_after, event_replayable
 from app.i18n import current_locale
 from app.models import Workshop
+from app.realtime.direct import RAW_SEND, direct_writer
 from app.realtime.hub import Connection, Hub, target_for
 from app.realtime.render import Format, Target
 from app.routes.deps import credentials_from
@@ -54,9 +55,11 @@ async def _authorize(websocket: WebSocket, session: AsyncSession, workshop_id: s
         return None
 
 
-async def _last_seq(session: AsyncSession, workshop_id: str) -> int:
+async def _last_seq(session: AsyncSession, workshop_id: str) -> int | None:
+    """The workshop's last seq; None once it was deleted (after the handshake was authorised)."""
     result = await session.execute(select(col(Workshop.last_seq)).where(col(Workshop.id) == workshop_id))
-    return int(result.scalar_one())
+    last_seq = result.scalar_one_or_none()
+    return None if last_seq is None else int(last_seq)
 
 
 async def _replay(
@@ -94,6 +97,7 @@ async def _write(websocket: WebSocket, conn: Connection) -> None:
     """Send what the hub queued; after one wake-up, drain whatever else is waiting."""
     while True:
         item = await conn.queue.get()
+        conn.busy = True  # until the queue is drained, nothing may overtake it directly
         while True:
             seq, message = item
             if seq is None or seq > conn.sent_seq:  # else: already sent by the replay
@@ -103,6 +107,7 @@ async def _write(websocket: WebSocket, conn: Connection) -> None:
             if conn.queue.empty():
                 break
             item = conn.queue.get_nowait()
+        conn.busy = False
 
 
 @router.websocket("/ws/workshops/{workshop_id}")
@@ -140,6 +145,7 @@ async def workshop_events(
             topic_id=None if format == "json" else topic,
         ),
         queue_size=settings.ws_queue_size,
+        direct=direct_writer(websocket.scope.get(RAW_SEND)),
         participant_id=participant.id if participant else None,
         group_key=participant.group_key if participant else None,
         display_name=participant.display_name if participant else None,
@@ -150,6 +156,9 @@ async def workshop_events(
     try:
         async with db.session() as session:
             last_seq = await _last_seq(session, workshop_id)
+            if last_seq is None:
+                await websocket.close(code=POLICY_VIOLATION)
+                return
             hub.start(conn, last_seq=last_seq)
             if after is not None and after != last_seq:
                 if await event_replayable(
@@ -165,6 +174,7 @@ async def workshop_events(
                 else:
                     await websocket.send_text(RESYNC)
             conn.sent_seq = last_seq
+        conn.live = True  # what the pump queued meanwhile goes first: deliver() sees the queue
         reader = asyncio.create_task(_read(websocket))
         writer = asyncio.create_task(_write(websocket, conn))
 

@@ -1,0 +1,56 @@
+"""Write pre-built WebSocket frames straight to a connection's transport.
+
+An event is rendered once per audience; with this, it is also *framed* once: the hub builds
+the text frame's bytes (an unmasked server frame, no compression: permessage-deflate is
+off) and writes the same bytes to every idle, writable connection. That skips, per
+recipient, the ASGI message, Starlette's and uvicorn's send layers, UTF-8 encoding and frame
+serialisation, which together cost more than the write itself (docs/performance.md).
+
+Only uvicorn's ``websockets-sansio`` protocol is supported (the one ``runde serve`` uses):
+its ASGI ``send`` is a bound method of the protocol, which holds the transport, the
+websockets state machine and uvicorn's own flow-control flag. Anything else — another
+server, the test client, a protocol that changed shape — gets ``None`` and the connection
+uses its queue and writer task, which is always correct, only slower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+
+#: Where :class:`app.security.ProtectMiddleware` leaves the server's own ``send`` for WebSockets.
+RAW_SEND = "runde.raw_send"
+
+DirectWrite = Callable[[bytes], bool]
+
+
+def text_frame(message: str) -> bytes:
+    """One final, unmasked text frame (a server never masks, RFC 6455 5.1)."""
+    return Frame(Opcode.TEXT, message.encode()).serialize(mask=False)
+
+
+def direct_writer(send: Any) -> DirectWrite | None:
+    """A function that writes a frame now and returns True, or returns False when it cannot
+    (socket paused by flow control, closing, closed): the caller then queues the message."""
+    protocol = getattr(send, "__self__", None)
+    if protocol is None or type(protocol).__name__ != "WebSocketsSansIOProtocol":
+        return None
+    if not all(hasattr(protocol, name) for name in ("transport", "conn", "writable", "close_sent", "disconnected")):
+        return None
+
+    def write(frame: bytes) -> bool:
+        if (
+            protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()  # paused: the transport's buffer is full
+            or protocol.conn.state is not State.OPEN
+            or protocol.transport.is_closing()
+        ):
+            return False
+        protocol.transport.write(frame)
+        return True
+
+    return write
