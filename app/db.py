@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -24,6 +24,12 @@ from app.config import Settings
 PENDING_EVENTS = "runde_pending_events"
 CARDS_PER_MINUTE = "runde_cards_per_minute"
 REPLAY_WINDOW = "runde_replay_window"
+#: Present in read-only sessions that see one snapshot of the database (the hub's pump, the
+#: WebSocket replay): there the same query gives the same answer, so a few lookups that every
+#: audience's render repeats are asked once (see ``read_memo``).
+READ_MEMO = "runde_read_memo"
+
+T = TypeVar("T")
 
 Publisher = Callable[[str, int], None]
 
@@ -96,3 +102,24 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def read_memo(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+    """``load()``, asked once per key in a snapshot session marked with ``READ_MEMO``; in any
+    other session (writers, requests) every call loads afresh."""
+    memo: dict[Hashable, Any] | None = session.info.get(READ_MEMO)
+    if memo is None:
+        return await load()
+    if key not in memo:
+        memo[key] = await load()
+    value: T = memo[key]
+    return value
+
+
+def read_keep(session: AsyncSession, *rows: object) -> None:
+    """Keep ``rows`` alive for the rest of a ``READ_MEMO`` session: the identity map holds its
+    objects weakly, so without this the next ``session.get()`` of the same row would ask the
+    database again."""
+    memo: dict[Hashable, Any] | None = session.info.get(READ_MEMO)
+    if memo is not None:
+        memo.setdefault("kept", []).extend(rows)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from app.domain.cards import KINDS, card_list
@@ -205,10 +206,18 @@ def card_view(
 
 async def participants_by_id(*, session: AsyncSession, ids: Iterable[str | None]) -> dict[str, Participant]:
     wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    result = await session.execute(select(Participant).where(col(Participant.id).in_(wanted)))
-    return {p.id: p for p in result.scalars().all()}
+    # Rows the session already holds come back as those very objects from a query too, so
+    # asking only for the others changes nothing but the number of round trips.
+    known: dict[str, Participant] = {}
+    for participant_id in wanted:
+        held = session.identity_map.get(identity_key(Participant, participant_id))
+        if isinstance(held, Participant) and not inspect(held).expired_attributes:
+            known[participant_id] = held
+    missing = wanted - known.keys()
+    if missing:
+        result = await session.execute(select(Participant).where(col(Participant.id).in_(missing)))
+        known.update({p.id: p for p in result.scalars().all()})
+    return known
 
 
 async def card_views(

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.db import read_memo
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.eventlog import event_append
@@ -198,13 +199,17 @@ async def refund_votes(session: AsyncSession, card: Card) -> None:
 async def merged_cards(*, session: AsyncSession, into_ids: list[str]) -> dict[str, list[Card]]:
     if not into_ids:
         return {}
-    result = await session.execute(
-        select(Card).where(col(Card.merged_into_id).in_(into_ids)).order_by(col(Card.created_at))
-    )
-    out: dict[str, list[Card]] = {}
-    for card in result.scalars().all():
-        out.setdefault(card.merged_into_id or "", []).append(card)
-    return out
+
+    async def load() -> dict[str, list[Card]]:
+        result = await session.execute(
+            select(Card).where(col(Card.merged_into_id).in_(into_ids)).order_by(col(Card.created_at))
+        )
+        out: dict[str, list[Card]] = {}
+        for card in result.scalars().all():
+            out.setdefault(card.merged_into_id or "", []).append(card)
+        return out
+
+    return await read_memo(session, ("merged", tuple(into_ids)), load)
 
 
 async def participant_set_locked(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.db import read_memo
 from app.domain.actors import ModeratorActor
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.eventlog import event_append
@@ -237,12 +238,15 @@ async def workshop_list_for_moderator(*, session: AsyncSession, moderator: Moder
 
 
 async def group_list(*, session: AsyncSession, workshop_id: str) -> Sequence[StakeholderGroup]:
-    result = await session.execute(
-        select(StakeholderGroup)
-        .where(col(StakeholderGroup.workshop_id) == workshop_id)
-        .order_by(col(StakeholderGroup.position))
-    )
-    return result.scalars().all()
+    async def load() -> Sequence[StakeholderGroup]:
+        result = await session.execute(
+            select(StakeholderGroup)
+            .where(col(StakeholderGroup.workshop_id) == workshop_id)
+            .order_by(col(StakeholderGroup.position))
+        )
+        return result.scalars().all()
+
+    return await read_memo(session, ("groups", workshop_id), load)
 
 
 async def participant_count(*, session: AsyncSession, workshop_id: str) -> int:

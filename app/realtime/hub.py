@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlmodel import col
 
-from app.db import Database
+from app.db import READ_MEMO, Database
 from app.domain.board import Audience, group_views
 from app.domain.eventlog import event_list_after
 from app.domain.workshops import group_list
@@ -192,6 +192,7 @@ class Hub:
         try:
             while channel.delivered is not None and channel.delivered < channel.target and channel.connections:
                 async with self.db.session() as session:
+                    session.info[READ_MEMO] = {}  # one snapshot: what every render asks is asked once
                     workshop = await session.get(Workshop, channel.workshop_id)
                     rows = await event_list_after(
                         session=session,

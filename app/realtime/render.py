@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.db import read_keep
 from app.domain.board import (
     Audience,
     CardContext,
@@ -145,6 +146,7 @@ class EventRenderer:
         card = await session.get(Card, event.card_id)
         if topic is None or card is None:
             return None
+        read_keep(session, topic, card)  # the render asks for both again
         if is_concealed(topic) or (isinstance(event, CardHidden) and event.hidden):
             return card.participant_id
         return None

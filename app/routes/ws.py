@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.config import Settings
-from app.db import Database
+from app.db import READ_MEMO, Database
 from app.domain.access import Access, access_workshop
 from app.domain.actors import ParticipantActor
 from app.domain.board import Audience
@@ -170,6 +170,7 @@ async def workshop_events(
                 ):
                     workshop = await session.get(Workshop, workshop_id)
                     assert workshop is not None
+                    session.info[READ_MEMO] = {}  # a read-only snapshot from here on
                     await _replay(websocket, hub, session, workshop, conn, after, last_seq)
                 else:
                     await websocket.send_text(RESYNC)
