@@ -7,6 +7,8 @@ also a ratio to that baseline.
     python -m bench.fanout --clients 50 --rate 20 --seconds 5
     python -m bench.fanout --clients 500 --rate 20 --seconds 10 --format html
     python -m bench.fanout --url http://127.0.0.1:8000 ...   # against a running Runde
+    python -m bench.fanout --clients 1000 --instances 2 \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test --broadcast-url redis://127.0.0.1:6379/0
 
 Prints one JSON object. Everything runs on 127.0.0.1 only.
 """
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,24 +82,28 @@ class Client:
     duplicates: int = 0
 
 
-async def start_runde(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+async def start_runde(
+    port: int, data_dir: Path, extra_env: dict[str, str] | None = None, *, create_moderator: bool = True
+) -> subprocess.Popen[bytes]:
     # One poster plays a whole room: lift the per-participant flooding limit for the bench.
     env = {
         **os.environ,
         "RUNDE_DATA_DIR": str(data_dir),
         "RUNDE_LOG_LEVEL": "warning",
         "RUNDE_CARDS_PER_MINUTE": "1000000",
+        **(extra_env or {}),
     }
     runde = shutil.which("runde") or str(Path(sys.executable).parent / "runde")
-    subprocess.run(
-        [runde, "create-moderator", "--email", "bench@runde.invalid", "--password", PASSWORD],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    if create_moderator:
+        subprocess.run(
+            [runde, "create-moderator", "--email", "bench@runde.invalid", "--password", PASSWORD],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     server = subprocess.Popen([runde, "serve", "--no-demo", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
     async with httpx.AsyncClient() as http:
-        for _ in range(200):
+        for _ in range(400):
             with contextlib.suppress(httpx.HTTPError):
                 if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
                     return server
@@ -104,24 +111,65 @@ async def start_runde(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError("Runde did not start")
 
 
-async def runde_run(args: argparse.Namespace) -> dict[str, Any]:
-    own_server = args.url is None
-    port = free_port()
-    base = args.url or f"http://127.0.0.1:{port}"
-    data_dir = Path(tempfile.mkdtemp(prefix="runde-bench-"))
-    server = await start_runde(port, data_dir) if own_server else None
+@contextlib.contextmanager
+def scratch_postgres(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one run (dropped afterwards); yields its URL."""
+    import psycopg
+
+    name = f"runde_bench_{os.getpid()}_{int(time.time())}"
+    server, _, _ = admin_url.rpartition("/")
+    dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        return await _measure(args, base, server)
+        yield f"{server}/{name}"
     finally:
-        if server is not None:
-            server.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                server.wait(timeout=10)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def runde_run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.url is not None:
+        return await _measure(args, [args.url], [])
+    data_dir = Path(tempfile.mkdtemp(prefix="runde-bench-"))
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        with contextlib.ExitStack() as stack:
+            extra: dict[str, str] = {}
+            if args.database_url:
+                extra["RUNDE_DATABASE_URL"] = stack.enter_context(scratch_postgres(args.database_url))
+            if args.broadcast_url:
+                extra["RUNDE_BROADCAST_URL"] = args.broadcast_url
+            ports = [free_port() for _ in range(args.instances)]
+            for n, port in enumerate(ports):
+                servers.append(await start_runde(port, data_dir / str(n), extra, create_moderator=n == 0))
+            try:
+                return await _measure(args, [f"http://127.0.0.1:{port}" for port in ports], servers)
+            finally:
+                for server in servers:
+                    server.terminate()
+                for server in servers:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        server.wait(timeout=10)
+    finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen[bytes] | None) -> dict[str, Any]:
+def servers_rss(servers: list[subprocess.Popen[bytes]]) -> float:
+    return sum(proc_rss_mib(server.pid) for server in servers)
+
+
+def servers_cpu(servers: list[subprocess.Popen[bytes]]) -> tuple[float, float]:
+    splits = [proc_cpu_split(server.pid) for server in servers]
+    return sum(user for user, _ in splits), sum(system for _, system in splits)
+
+
+async def _measure(
+    args: argparse.Namespace, bases: list[str], servers: list[subprocess.Popen[bytes]]
+) -> dict[str, Any]:
+    """Clients are spread over ``bases`` (one per instance); posts go to them in turn."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    base = bases[0]
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
         token = (
             await http.post("/api/v1/auth/token", data={"username": "bench@runde.invalid", "password": PASSWORD})
@@ -141,16 +189,16 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
         for start in range(0, args.clients + 1, 100):
             tokens += await asyncio.gather(*(join(i) for i in range(start, min(start + 100, args.clients + 1))))
         poster = tokens.pop()
-        rss_before = proc_rss_mib(server.pid) if server else 0.0
+        rss_before = servers_rss(servers)
         clients = [Client() for _ in tokens]
         sent: dict[int, float] = {}
-        ws_base = base.replace("http://", "ws://") + f"/ws/workshops/{workshop['id']}"
+        ws_bases = [b.replace("http://", "ws://") + f"/ws/workshops/{workshop['id']}" for b in bases]
         query = "?format=json" if args.format == "json" else f"?view=board&topic={topic}"
         sockets: list[Any] = []
         opened = 0
         all_open = asyncio.Event()
 
-        async def listen(client: Client, participant_token: str) -> None:
+        async def listen(client: Client, participant_token: str, ws_base: str) -> None:
             nonlocal opened
             headers = {"Authorization": f"Bearer {participant_token}"}
             async with connect(ws_base + query, additional_headers=headers, compression=None, max_size=2**22) as ws:
@@ -179,15 +227,14 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
         tasks = []
         for start in range(0, len(clients), 200):
             tasks += [
-                asyncio.create_task(listen(c, t))
-                for c, t in zip(clients[start : start + 200], tokens[start : start + 200], strict=True)
+                asyncio.create_task(listen(c, t, ws_bases[(start + n) % len(ws_bases)]))
+                for n, (c, t) in enumerate(zip(clients[start : start + 200], tokens[start : start + 200], strict=True))
             ]
             await asyncio.sleep(0.2)
         await asyncio.wait_for(all_open.wait(), timeout=120)
         await asyncio.sleep(1.0)
-        rss_open = proc_rss_mib(server.pid) if server else 0.0
-        cpu_start = proc_cpu_seconds(server.pid) if server else 0.0
-        split_start = proc_cpu_split(server.pid) if server else (0.0, 0.0)
+        rss_open = servers_rss(servers)
+        split_start = servers_cpu(servers)
         post_latencies: list[float] = []
         count = int(args.rate * args.seconds)
         padding = "x" * max(0, args.size - 20)
@@ -197,7 +244,7 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
             t0 = time.perf_counter()
             sent[i] = t0
             response = await http.post(
-                f"/api/v1/topics/{topic}/cards",
+                f"{bases[i % len(bases)]}/api/v1/topics/{topic}/cards",
                 json={"kind": "idea", "text": f"bench-{i}-{padding}"},
                 headers={"Authorization": f"Bearer {poster}"},
             )
@@ -215,8 +262,8 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
         while time.perf_counter() < deadline and any(len(c.seen) < count for c in clients):
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
-        cpu_used = (proc_cpu_seconds(server.pid) - cpu_start) if server else 0.0
-        split_end = proc_cpu_split(server.pid) if server else (0.0, 0.0)
+        split_end = servers_cpu(servers)
+        cpu_used = sum(split_end) - sum(split_start)
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
         await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -225,6 +272,7 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
     expected = count * len(clients)
     return {
         "clients": len(clients),
+        "instances": len(bases),
         "format": args.format,
         "posts": count,
         "post_ms": percentiles(post_latencies),
@@ -234,12 +282,15 @@ async def _measure(args: argparse.Namespace, base: str, server: subprocess.Popen
         "lost": expected - deliveries,
         "duplicated": sum(c.duplicates for c in clients),
         "out_of_order": sum(1 for c in clients for a, b in zip(c.seqs, c.seqs[1:], strict=False) if b < a),
+        # With several instances, cards posted to both may commit in either order; what
+        # matters is that every client sees the one order of the log.
+        "distinct_orders": len({tuple(c.seqs) for c in clients}),
         "server_cpu_s": round(cpu_used, 3),
         "server_cpu_user_s": round(split_end[0] - split_start[0], 3),
         "server_cpu_system_s": round(split_end[1] - split_start[1], 3),
         "server_cpu_us_per_delivery": round(cpu_used / deliveries * 1e6, 2) if deliveries else None,
         "server_rss_mib": round(rss_open, 1),
-        "rss_mib_per_1000_connections": round((rss_open - rss_before) / len(clients) * 1000, 1) if server else None,
+        "rss_mib_per_1000_connections": round((rss_open - rss_before) / len(clients) * 1000, 1) if servers else None,
     }
 
 
@@ -300,7 +351,14 @@ async def main() -> None:
     parser.add_argument("--format", choices=["json", "html"], default="json")
     parser.add_argument("--url", default=None, help="target a running Runde (default: start one on SQLite)")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--instances", type=int, default=1, help="Runde processes sharing the load (needs PostgreSQL)")
+    parser.add_argument(
+        "--database-url", default="", help="PostgreSQL server URL; the run uses a new database on it (default SQLite)"
+    )
+    parser.add_argument("--broadcast-url", default="", help="e.g. redis://127.0.0.1:6379/0 or postgres")
     args = parser.parse_args()
+    if args.instances > 1 and not (args.database_url and args.broadcast_url):
+        parser.error("several instances need --database-url (PostgreSQL) and --broadcast-url")
     result: dict[str, Any] = {"runde": await runde_run(args)}
     if not args.no_baseline:
         result["baseline"] = await baseline_run(args)
