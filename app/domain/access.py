@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.board import Audience, card_visible
@@ -86,9 +88,15 @@ async def access_workshop_moderated(*, session: AsyncSession, credentials: Crede
 async def access_topic(
     *, session: AsyncSession, credentials: Credentials, topic_id: str, moderated: bool = False
 ) -> tuple[Access, Topic]:
-    topic = await topic_get(session=session, topic_id=topic_id)
+    # The topic and its workshop in one round trip; ``workshop`` stays referenced so that the
+    # access check's ``session.get`` finds it in the identity map instead of asking again.
+    query = select(Topic, Workshop).join(Workshop, col(Workshop.id) == col(Topic.workshop_id))
+    row = (await session.execute(query.where(col(Topic.id) == topic_id))).first()
+    if row is None:
+        raise NotFound(N_("This topic does not exist."))
+    topic, workshop = row
     check = access_workshop_moderated if moderated else access_workshop
-    access = await check(session=session, credentials=credentials, workshop_id=topic.workshop_id)
+    access = await check(session=session, credentials=credentials, workshop_id=workshop.id)
     return access, topic
 
 
