@@ -221,12 +221,20 @@ async def participants_by_id(*, session: AsyncSession, ids: Iterable[str | None]
 
 
 async def card_views(
-    *, session: AsyncSession, cards: Sequence[Card], workshop: Workshop, audience: Audience
+    *,
+    session: AsyncSession,
+    cards: Sequence[Card],
+    workshop: Workshop,
+    audience: Audience,
+    merged: dict[str, list[Card]] | None = None,
 ) -> list[CardView]:
+    """``merged``: the duplicates merged into ``cards`` when the caller knows them (``{}``
+    for cards it has just created); otherwise they are looked up."""
     groups = {
         g.key: g for g in group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
     }
-    merged = await merged_cards(session=session, into_ids=[c.id for c in cards])
+    if merged is None:
+        merged = await merged_cards(session=session, into_ids=[c.id for c in cards])
     everyone = list(cards) + [m for ms in merged.values() for m in ms]
     authors = await participants_by_id(session=session, ids=(c.participant_id for c in everyone))
     return [

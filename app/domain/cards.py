@@ -104,6 +104,12 @@ async def card_create(
         actor_key=actor.key,
         idempotency_key=idempotency_key,
     )
+    # The seq first, so the card is inserted with it (one statement fewer than an update
+    # after the insert). If the insert then fails, the rollback takes the seq back too: the
+    # counter, the log row and the pending publish all belong to this transaction.
+    card.seq = await event_append(
+        session=session, workshop_id=topic.workshop_id, event=CardCreated(card_id=card.id, topic_id=topic.id)
+    )
     session.add(card)
     try:
         await session.flush()
@@ -114,9 +120,6 @@ async def card_create(
         if earlier is None:
             raise
         return earlier, False
-    card.seq = await event_append(
-        session=session, workshop_id=topic.workshop_id, event=CardCreated(card_id=card.id, topic_id=topic.id)
-    )
     await session.commit()
     return card, True
 

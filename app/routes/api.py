@@ -49,9 +49,13 @@ ERRORS[422] = {
 }
 
 
-async def _card_out(session: AsyncSession, access: Access, card: Card) -> dict[str, Any]:
+async def _card_out(session: AsyncSession, access: Access, card: Card, *, created: bool = False) -> dict[str, Any]:
+    """The card as the API shows it to the caller; a card ``created`` just now has no duplicates yet."""
     audience = audience_of(access)
-    view = (await card_views(session=session, cards=[card], workshop=access.workshop, audience=audience))[0]
+    merged: dict[str, list[Card]] | None = {} if created else None
+    view = (
+        await card_views(session=session, cards=[card], workshop=access.workshop, audience=audience, merged=merged)
+    )[0]
     return card_public(view)
 
 
@@ -240,7 +244,7 @@ async def create_card(
     )
     if not created:
         response.status_code = 200
-    return await _card_out(session, access, card)
+    return await _card_out(session, access, card, created=created)
 
 
 @router.get("/topics/{topic_id}/cards", response_model=list[schemas.CardOut], responses=ERRORS)
