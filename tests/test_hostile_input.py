@@ -10,7 +10,7 @@ there is no WebSocket input channel; the WebSocket is an *output* here.
 Outputs: the participant board, the moderator board, the console, the projector, the logic
 exchange, the statement and merge pages, the moderator's workshop list, the join and start
 pages (reflected join codes), every htmx fragment answer, the WebSocket pushes rendered as the
-hub renders them (``EventRenderer.render`` for six audiences × views), the JSON API and, when
+hub renders them (``EventRenderer.render`` for seven audiences × views), the JSON API and, when
 the app serves them, the exports (md, html, csv, json, docx, odt, pdf).
 
 Assertions:
