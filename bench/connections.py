@@ -35,7 +35,7 @@ import httpx2 as httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from bench.fanout import PASSWORD, free_port, proc_rss_mib
+from bench.fanout import PASSWORD, free_port, proc_cpu_seconds, proc_rss_mib
 
 
 def runde_binary() -> str:
@@ -144,12 +144,16 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             url = base.replace("http://", "ws://") + f"/ws/workshops/{workshop['id']}"
             clients = [Client(url, t) for t in tokens]
             started = time.perf_counter()
+            cpu_before = proc_cpu_seconds(server.pid)
             for first in range(0, len(clients), 250):
                 tasks += [asyncio.create_task(c.run(stop)) for c in clients[first : first + 250]]
                 await asyncio.wait_for(
                     asyncio.gather(*(c.connected.wait() for c in clients[first : first + 250])), timeout=120
                 )
             result["open_s"] = round(time.perf_counter() - started, 1)
+            result["server_cpu_ms_per_open"] = round(
+                (proc_cpu_seconds(server.pid) - cpu_before) / len(clients) * 1000, 2
+            )
             await asyncio.sleep(3.0)
             rss_open = proc_rss_mib(server.pid)
             result["server_rss_mib"] = round(rss_open, 1)
@@ -170,10 +174,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.to_thread(server.wait, 60)
                 result["shutdown_s"] = round(time.perf_counter() - stopping, 2)
                 server, ready = await serve(port, data_dir)
+                cpu_before = proc_cpu_seconds(server.pid)
                 deadline = time.perf_counter() + 120
                 while time.perf_counter() < deadline and not all(c.connected.is_set() for c in clients):
                     await asyncio.sleep(0.05)
                 back = [c.reconnected_at for c in clients if c.reconnected_at is not None]
+                result["server_cpu_s_until_all_back"] = round(proc_cpu_seconds(server.pid) - cpu_before, 2)
                 result["reconnected"] = len(back)
                 result["connected_now"] = sum(1 for c in clients if c.connected.is_set())
                 result["all_back_after_ready_s"] = round(max(back) - ready, 2) if back else None
