@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 
 from fastapi import Request
 
@@ -20,6 +20,7 @@ from app.i18n import N_
 from app.security import CSRF_COOKIE, DEVICE_COOKIE
 
 WINDOW = 60.0
+MAX_KEYS = 100_000  # buckets kept at most (two per client); the stalest go first
 
 
 # An address as a whole may fail this many times more than one browser: a room behind one
@@ -37,7 +38,8 @@ class FailureLimiter:
     def __init__(self, *, per_minute: int, secret: str) -> None:
         self.per_minute = per_minute
         self.secret = secret.encode()
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        # Least recently failed first, so the bound below drops the stalest key in O(1).
+        self.failures: OrderedDict[str, deque[float]] = OrderedDict()
 
     def _hash(self, value: str) -> str:
         return hmac.new(self.secret, value.encode(), hashlib.sha256).hexdigest()[:32]
@@ -50,9 +52,14 @@ class FailureLimiter:
         return buckets
 
     def _recent(self, key: str, now: float) -> deque[float]:
-        times = self.failures[key]
+        """The key's failures within the window (an empty key is forgotten)."""
+        times = self.failures.get(key)
+        if times is None:
+            return deque()
         while times and times[0] <= now - WINDOW:
             times.popleft()
+        if not times:
+            del self.failures[key]
         return times
 
     def check(self, request: Request) -> None:
@@ -60,16 +67,16 @@ class FailureLimiter:
         for key, limit in self.keys(request):
             if len(self._recent(key, now)) >= limit:
                 raise RateLimited(N_("Too many wrong join codes. Please wait a minute and try again."))
-            if not self.failures[key]:
-                del self.failures[key]
 
     def failed(self, request: Request) -> None:
         now = time.monotonic()
         for key, _limit in self.keys(request):
-            self._recent(key, now).append(now)
-        if len(self.failures) > 100_000:  # bound memory under a spray of addresses
-            oldest = min(self.failures, key=lambda k: self.failures[k][-1] if self.failures[k] else 0)
-            del self.failures[oldest]
+            times = self._recent(key, now)
+            times.append(now)
+            self.failures[key] = times
+            self.failures.move_to_end(key)
+        while len(self.failures) > MAX_KEYS:  # bound memory under a spray of addresses
+            self.failures.popitem(last=False)
 
 
 def join_limiter(request: Request) -> FailureLimiter:
