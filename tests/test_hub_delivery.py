@@ -154,3 +154,14 @@ async def test_a_room_that_never_pauses_still_gets_collected(monkeypatch: pytest
         await until(lambda: collector.collections >= 2)
     finally:
         await collector.close()
+
+
+async def test_apps_that_stop_out_of_order_give_the_thresholds_back() -> None:
+    before = gc.get_threshold()
+    first, second = QuietCollector(lambda: 0.0), QuietCollector(lambda: 0.0)
+    first.start()
+    second.start()
+    await first.close()  # the first to start stops first, as two test servers do
+    assert gc.get_threshold()[2] == quiet_gc.NO_AUTOMATIC_FULL, "the second app still runs"
+    await second.close()
+    assert gc.get_threshold() == before

@@ -25,17 +25,38 @@ LONGEST = 600.0  # a full collection at the latest after ten minutes, pause or n
 NO_AUTOMATIC_FULL = 1_000_000  # generation-1 collections before an automatic full one
 
 
+class _Thresholds:
+    """The interpreter's thresholds are global: several apps in one process (tests) switch
+    automatic full collections off once and back on when the last of them stops."""
+
+    active = 0
+    saved: tuple[int, int, int] = (700, 10, 10)
+
+    @classmethod
+    def hold(cls) -> None:
+        if cls.active == 0:
+            cls.saved = gc.get_threshold()
+            gen0, gen1, _ = cls.saved
+            gc.set_threshold(gen0, gen1, NO_AUTOMATIC_FULL)
+        cls.active += 1
+
+    @classmethod
+    def release(cls) -> None:
+        cls.active -= 1
+        if cls.active == 0:
+            gc.set_threshold(*cls.saved)
+
+
 class QuietCollector:
     def __init__(self, last_activity: Callable[[], float]) -> None:
         self.last_activity = last_activity
         self.collections = 0
         self._task: asyncio.Task[None] | None = None
-        self._thresholds: tuple[int, int, int] | None = None
+        self._holding = False
 
     def start(self) -> None:
-        self._thresholds = gc.get_threshold()
-        gen0, gen1, _ = self._thresholds
-        gc.set_threshold(gen0, gen1, NO_AUTOMATIC_FULL)
+        _Thresholds.hold()
+        self._holding = True
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -54,5 +75,6 @@ class QuietCollector:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._thresholds is not None:
-            gc.set_threshold(*self._thresholds)
+        if self._holding:
+            self._holding = False
+            _Thresholds.release()
