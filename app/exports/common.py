@@ -14,7 +14,15 @@ from babel.dates import format_date
 from babel.numbers import format_percent
 
 from app.domain.consensus import LEVELS
-from app.domain.report import SECTION_LABELS, GroupSupport, Report, ReportCard, ReportStatement
+from app.domain.report import (
+    SECTION_LABELS,
+    EarlierRevision,
+    GroupSupport,
+    Report,
+    ReportCard,
+    ReportStatement,
+    ReportTopic,
+)
 from app.exports.charts import Segment, segments
 from app.exports.text import isolate
 from app.i18n import current_locale, gettext, ngettext
@@ -107,6 +115,12 @@ class Labels:
     def ratings(n: int) -> str:
         return ngettext("%(num)d rating", "%(num)d ratings", n)
 
+    def revision_note(self, e: EarlierRevision) -> str:
+        """What follows an earlier version of a statement: "version 1, 12 ratings; revised to: …"."""
+        return f"{gettext('version %(revision)d', revision=e.revision)}, {self.ratings(e.ratings_count)}; " + gettext(
+            "revised to: %(text)s", text=e.current_text
+        )
+
     @staticmethod
     def dots(n: int) -> str:
         return ngettext("%(num)d dot", "%(num)d dots", n)
@@ -169,3 +183,26 @@ def content_disposition(ascii_name: str, title: str, suffix: str) -> str:
     (RFC 6266 / RFC 5987)."""
     readable = re.sub(r'[\s\x00-\x1f\x7f/\\:*?"<>|]+', " ", title).strip()[:100].strip() or "runde"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(readable + suffix, safe='')}"
+
+
+class SectionWriter:
+    """The walk every document layout shares: the head, then the sections in the moderator's
+    order, each topic in turn where "topics" stands. A layout names its methods after the
+    sections (``introduction``, ``participation``, …) and writes ``head`` and ``topic``."""
+
+    r: Report
+
+    def head(self) -> None:
+        raise NotImplementedError
+
+    def topic(self, t: ReportTopic) -> None:
+        raise NotImplementedError
+
+    def sections(self) -> None:
+        self.head()
+        for section in self.r.sections:
+            if section == "topics":
+                for t in self.r.topics:
+                    self.topic(t)
+            else:
+                getattr(self, section)()

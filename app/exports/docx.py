@@ -32,7 +32,7 @@ from docx.text.paragraph import Paragraph
 
 from app.domain.report import Report, ReportCard, ReportStatement, ReportTopic
 from app.exports.charts import LEVEL_COLORS, bar_png, swatch_png
-from app.exports.common import Labels
+from app.exports.common import Labels, SectionWriter
 from app.exports.text import isolate, xml_safe
 from app.i18n import gettext
 
@@ -121,7 +121,7 @@ def _cell_text(cell: _Cell, text: str, *, bold: bool = False, size: float | None
     return paragraph
 
 
-class _Writer:
+class _Writer(SectionWriter):
     def __init__(self, report: Report) -> None:
         self.r = report
         self.x = Labels(report)
@@ -421,20 +421,10 @@ class _Writer:
                 _run(paragraph, "\n" + _t(meta), italic=True, size=8.5)
             if t.earlier_revisions:
                 self.para(gettext("Earlier versions of statements"), bold=True)
-                self.bullets(
-                    f"{e.text} ({gettext('version %(revision)d', revision=e.revision)}, "
-                    f"{x.ratings(e.ratings_count)}; {gettext('revised to: %(text)s', text=e.current_text)})"
-                    for e in t.earlier_revisions
-                )
+                self.bullets(f"{e.text} ({x.revision_note(e)})" for e in t.earlier_revisions)
 
     def write(self) -> bytes:
-        self.head()
-        for section in self.r.sections:
-            if section == "topics":
-                for t in self.r.topics:
-                    self.topic(t)
-            else:
-                getattr(self, section)()
+        self.sections()
         _run(self.paragraph(), gettext("Created with Runde."), italic=True, size=8)
         out = io.BytesIO()
         self.doc.save(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from app.domain.report import Report, ReportCard, ReportStatement, ReportTopic
-from app.exports.common import Labels
+from app.exports.common import Labels, SectionWriter
 from app.exports.text import md_lines
 from app.i18n import gettext
 
@@ -28,7 +28,7 @@ def _table(head: list[str], rows: list[list[str]], *, numeric_from: int = 99) ->
     return [_row(head), _row(align), *(_row(r) for r in rows), ""]
 
 
-class _Writer:
+class _Writer(SectionWriter):
     def __init__(self, report: Report) -> None:
         self.r = report
         self.x = Labels(report)
@@ -253,25 +253,12 @@ class _Writer:
                 self.line(f"**{md_lines(gettext('Earlier versions of statements'), inline=True)}**")
                 self.line()
                 self.bullets(
-                    md_lines(e.text, indent="  ")
-                    + " *("
-                    + md_lines(
-                        f"{gettext('version %(revision)d', revision=e.revision)}, {x.ratings(e.ratings_count)}; "
-                        + gettext("revised to: %(text)s", text=e.current_text),
-                        inline=True,
-                    )
-                    + ")*"
+                    md_lines(e.text, indent="  ") + " *(" + md_lines(x.revision_note(e), inline=True) + ")*"
                     for e in t.earlier_revisions
                 )
 
     def write(self) -> str:
-        self.head()
-        for section in self.r.sections:
-            if section == "topics":
-                for t in self.r.topics:
-                    self.topic(t)
-            else:
-                getattr(self, section)()
+        self.sections()
         self.out.append("---")
         self.out.append("")
         self.out.append("*" + md_lines(gettext("Created with Runde."), inline=True) + "*")

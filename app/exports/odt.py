@@ -25,7 +25,7 @@ from odfdo.container import Container
 
 from app.domain.report import Report, ReportCard, ReportStatement, ReportTopic
 from app.exports.charts import LEVEL_COLORS, bar_png, swatch_png
-from app.exports.common import Labels
+from app.exports.common import Labels, SectionWriter
 from app.exports.text import isolate, xml_safe
 from app.i18n import gettext
 
@@ -102,7 +102,7 @@ def _container(doc: Document) -> Container:
     return doc.container
 
 
-class _Writer:
+class _Writer(SectionWriter):
     def __init__(self, report: Report) -> None:
         self.r = report
         self.x = Labels(report)
@@ -438,22 +438,10 @@ class _Writer:
                 )
             if t.earlier_revisions:
                 self.para(gettext("Earlier versions of statements"), bold=True)
-                self.bullets(
-                    self.item(
-                        f"{e.text} ({gettext('version %(revision)d', revision=e.revision)}, "
-                        f"{x.ratings(e.ratings_count)}; {gettext('revised to: %(text)s', text=e.current_text)})"
-                    )
-                    for e in t.earlier_revisions
-                )
+                self.bullets(self.item(f"{e.text} ({x.revision_note(e)})") for e in t.earlier_revisions)
 
     def write(self) -> bytes:
-        self.head()
-        for section in self.r.sections:
-            if section == "topics":
-                for t in self.r.topics:
-                    self.topic(t)
-            else:
-                getattr(self, section)()
+        self.sections()
         self.para(gettext("Created with Runde."), style="Runde_20_Small")
         out = io.BytesIO()
         self.doc.save(out)
