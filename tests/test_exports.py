@@ -577,6 +577,19 @@ def test_bidi_isolation_closes_what_the_text_opens() -> None:
     assert isolate("x\u2069y\u202cz") == "\u2068xyz\u2069"  # closers it never opened are dropped
 
 
+def test_css_strings_cannot_leave_the_string_or_the_style_element() -> None:
+    """The report's title goes into the PDF's running footer as a CSS string inside <style>,
+    marked safe for Jinja (HTML escaping would garble CSS): css_string must do the escaping."""
+    from app.exports.common import css_string
+
+    hostile = 'Titel"; } body { display: none } </style><script>alert(1)</script> \\ & \n\x00 ä'
+    literal = css_string(hostile)
+    inner = literal[1:-1]
+    assert literal[0] == literal[-1] == '"'
+    assert not re.search(r'["<>&\x00-\x1f\x7f]', inner), "nothing that ends the string or the element"
+    assert re.sub(r"\\([0-9a-f]{1,6}) ", lambda m: chr(int(m.group(1), 16)), inner) == hostile, "nothing lost"
+
+
 def test_csv_cells_that_look_like_formulas_become_text() -> None:
     from app.exports.text import csv_cell
 
