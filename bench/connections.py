@@ -35,7 +35,7 @@ import httpx2 as httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from bench.fanout import PASSWORD, free_port, proc_cpu_seconds, proc_rss_mib
+from bench.fanout import PASSWORD, bench_room, free_port, proc_cpu_seconds, proc_rss_mib
 
 
 def runde_binary() -> str:
@@ -118,26 +118,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     try:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
-            token = (
-                await http.post("/api/v1/auth/token", data={"username": "bench@runde.invalid", "password": PASSWORD})
-            ).json()["access_token"]
-            auth = {"Authorization": f"Bearer {token}"}
-            workshop = (
-                await http.post(
-                    "/api/v1/workshops", json={"title": "Bench", "topics": [{"title": "Last"}]}, headers=auth
-                )
-            ).json()
-            topic = workshop["topics"][0]["id"]
-            groups = ["science", "business", "civil_society", "administration"]
-
-            async def join(i: int) -> str:
-                body = {"join_code": workshop["join_code"], "display_name": f"P{i}", "group": groups[i % 4]}
-                return str((await http.post("/api/v1/workshops/join", json=body)).json()["token"])
-
             started = time.perf_counter()
-            tokens: list[str] = []
-            for first in range(0, args.clients, 100):
-                tokens += await asyncio.gather(*(join(i) for i in range(first, min(first + 100, args.clients))))
+            workshop, auth, tokens = await bench_room(http, args.clients)
+            topic = workshop["topics"][0]["id"]
             result["join_s"] = round(time.perf_counter() - started, 1)
             await asyncio.sleep(1.0)
             rss_before = proc_rss_mib(server.pid)

@@ -164,6 +164,29 @@ def servers_cpu(servers: list[subprocess.Popen[bytes]]) -> tuple[float, float]:
     return sum(user for user, _ in splits), sum(system for _, system in splits)
 
 
+async def bench_room(http: httpx.AsyncClient, people: int) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """Log in as the bench moderator, create a workshop with one topic and join ``people``
+    participants (spread over the four groups, 100 at a time): the workshop, the moderator's
+    auth header and the participants' tokens."""
+    token = (
+        await http.post("/api/v1/auth/token", data={"username": "bench@runde.invalid", "password": PASSWORD})
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    workshop: dict[str, Any] = (
+        await http.post("/api/v1/workshops", json={"title": "Bench", "topics": [{"title": "Last"}]}, headers=auth)
+    ).json()
+    groups = ["science", "business", "civil_society", "administration"]
+
+    async def join(i: int) -> str:
+        body = {"join_code": workshop["join_code"], "display_name": f"P{i}", "group": groups[i % 4]}
+        return str((await http.post("/api/v1/workshops/join", json=body)).json()["token"])
+
+    tokens: list[str] = []
+    for first in range(0, people, 100):
+        tokens += await asyncio.gather(*(join(i) for i in range(first, min(first + 100, people))))
+    return workshop, auth, tokens
+
+
 async def _measure(
     args: argparse.Namespace, bases: list[str], servers: list[subprocess.Popen[bytes]]
 ) -> dict[str, Any]:
@@ -171,23 +194,8 @@ async def _measure(
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     base = bases[0]
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
-        token = (
-            await http.post("/api/v1/auth/token", data={"username": "bench@runde.invalid", "password": PASSWORD})
-        ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        workshop = (
-            await http.post("/api/v1/workshops", json={"title": "Bench", "topics": [{"title": "Last"}]}, headers=auth)
-        ).json()
+        workshop, _auth, tokens = await bench_room(http, args.clients + 1)
         topic = workshop["topics"][0]["id"]
-        groups = ["science", "business", "civil_society", "administration"]
-
-        async def join(i: int) -> str:
-            body = {"join_code": workshop["join_code"], "display_name": f"P{i}", "group": groups[i % 4]}
-            return str((await http.post("/api/v1/workshops/join", json=body)).json()["token"])
-
-        tokens = []
-        for start in range(0, args.clients + 1, 100):
-            tokens += await asyncio.gather(*(join(i) for i in range(start, min(start + 100, args.clients + 1))))
         poster = tokens.pop()
         rss_before = servers_rss(servers)
         clients = [Client() for _ in tokens]
