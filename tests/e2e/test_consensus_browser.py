@@ -96,6 +96,53 @@ def test_keyboard_only_clustering_voting_and_rating(
     browsing.assert_clean()
 
 
+def test_live_re_render_keeps_an_unsaved_rating_and_the_focus(
+    browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo
+) -> None:
+    """A push that re-renders the board while someone is choosing (here: the moderator reveals
+    the tallies) must not drop the chosen answer, the typed reason or the keyboard focus:
+    saving afterwards saves what the person chose, not an empty rating."""
+    workshop = workshop_with_topics(http, moderator)
+    topic = workshop["topics"][0]["id"]
+    api(http, moderator, "PATCH", f"/api/v1/topics/{topic}", {"phase": "consent"})
+    statement = api(
+        http,
+        moderator,
+        "POST",
+        f"/api/v1/topics/{topic}/statements",
+        {"text": "Sitzungen auch online.", "card_ids": []},
+    )["id"]
+    p = browsing.page(locale="de-DE", phone=True)
+    join(browsing, p, workshop, name="Jonas", group="business", org="IHK")
+    form = f"#rate-{statement}"
+    p.fill(f"{form} textarea[name=reason]", "Nur mit Barrierefreiheit.")
+    tab_to(p, f"{form} input[name=level]")
+    p.keyboard.press("ArrowDown")
+    expect(p.locator(f"{form} input[value=reservations]")).to_be_checked()
+
+    def replaced_by_a_push(toggle: dict[str, bool]) -> None:
+        p.evaluate("s => { document.querySelector(s).dataset.before = '1'; }", form)
+        api(http, moderator, "POST", f"/api/v1/topics/{topic}/options", toggle)
+        expect(p.locator(f"{form}:not([data-before])")).to_have_count(1, timeout=LIVE)
+
+    replaced_by_a_push({"tallies_revealed": True})
+    expect(p.locator(f"{form} input[value=reservations]")).to_be_checked()
+    expect(p.locator(f"{form} textarea[name=reason]")).to_have_value("Nur mit Barrierefreiheit.")
+    assert p.evaluate("() => document.activeElement.matches('input[name=level][value=reservations]')")
+
+    tab_to(p, f"{form} button[type=submit]")
+    p.keyboard.press("Enter")
+    expect(p.locator(f"{form} .status")).not_to_be_empty(timeout=LIVE)
+    rated = api(http, moderator, "GET", f"/api/v1/topics/{topic}/statements")
+    mine = next(s for s in rated if s["id"] == statement)
+    assert mine["ratings_count"] == 1 and mine["by_group"]["business"]["reservations"] == 1, mine
+    # The "saved" note survives the next re-render, too.
+    replaced_by_a_push({"tallies_revealed": False})
+    expect(p.locator(f"{form} .status")).not_to_be_empty()
+    expect(p.locator(f"{form} input[value=reservations]")).to_be_checked()
+    browsing.assert_clean()
+
+
 @pytest.mark.parametrize("locale", ["de-DE", "en-US"])
 def test_axe_clean_in_every_phase(
     browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo, locale: str

@@ -7,7 +7,7 @@
  * - show the connection state, reveal the author's own edit controls on pushed cards,
  *   mark the current topic in re-rendered tabs, count characters while typing;
  * - paint the participant's own dots and ratings (#my-state) into shared fragments;
- * - keep keyboard focus on the same element when a live swap replaces it;
+ * - keep keyboard focus, and a rating chosen but not saved yet, when a live swap replaces them;
  * - count the phase timer down between server updates;
  * - drag cards between clusters (sortable.js) for pointer users: the same request as the
  *   keyboard "Move to" menu;
@@ -123,17 +123,56 @@
     });
   }
 
-  var focusedId = null;
+  // What a live swap may replace under the person's hands: the focused element (found again by
+  // id, or a radio button by its form, name and value) and every rating form's unsaved choice,
+  // reason and "saved" note, so that a push arriving mid-choice neither moves focus nor
+  // silently submits an empty rating.
+  var focused = null;
+  var drafts = [];
   document.addEventListener("htmx:wsBeforeMessage", function () {
     var active = document.activeElement;
-    focusedId = active && active !== document.body ? active.id || null : null;
+    focused = null;
+    if (active && active !== document.body) {
+      focused = { id: active.id || null, form: active.form ? active.form.id : null,
+                  name: active.name || null, value: active.value };
+    }
+    drafts = [];
+    document.querySelectorAll("form.rate[id]").forEach(function (form) {
+      var checked = form.querySelector('input[name="level"]:checked');
+      var reason = form.querySelector('textarea[name="reason"]');
+      var status = form.querySelector(".status");
+      drafts.push({ form: form, level: checked ? checked.value : null, reason: reason ? reason.value : null,
+                    status: status ? status.textContent : "" });
+    });
   });
 
+  function restoreDrafts() {
+    drafts.forEach(function (draft) {
+      var form = document.getElementById(draft.form.id);
+      if (!form || form === draft.form) return;  // gone, or not replaced
+      if (draft.level) {
+        var radio = form.querySelector('input[name="level"][value="' + draft.level + '"]');
+        if (radio) radio.checked = true;
+      }
+      var reason = form.querySelector('textarea[name="reason"]');
+      if (reason && draft.reason !== null) reason.value = draft.reason;
+      var status = form.querySelector(".status");
+      if (status && !status.textContent.trim() && draft.status.trim()) status.textContent = draft.status;
+    });
+    drafts = [];
+  }
+
   function restoreFocus() {
-    if (!focusedId) return;
+    if (!focused) return;
     var active = document.activeElement;
     if (active && active !== document.body && document.contains(active)) return;
-    var again = document.getElementById(focusedId);
+    var again = focused.id ? document.getElementById(focused.id) : null;
+    if (!again && focused.form && focused.name) {
+      var form = document.getElementById(focused.form);
+      again = form && Array.prototype.find.call(form.elements, function (el) {
+        return el.name === focused.name && el.value === focused.value;
+      });
+    }
     if (again) again.focus({ preventScroll: true });
   }
 
@@ -189,6 +228,7 @@
   }
 
   function afterLiveChange() {
+    restoreDrafts();
     revealOwn(document);
     markCurrentTopic();
     paintState();
