@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     join_failures_per_minute: int = Field(
         10, ge=1, description="Wrong join codes one client may try per minute before a 429."
     )
+    joins_per_workshop_per_minute: int = Field(
+        1200,
+        ge=0,
+        description="New participants one workshop admits per minute before a 429 (bots with a leaked code); "
+        "0 turns the limit off.",
+    )
     cards_per_minute: int = Field(
         20, ge=1, description="Cards one participant may post in any minute before a 429 (flooding)."
     )

@@ -33,7 +33,7 @@ from app.routes import (
     pages_participant,
     ws,
 )
-from app.routes.limits import FailureLimiter
+from app.routes.limits import FailureLimiter, WorkshopJoinRate
 from app.security import ProtectMiddleware
 from app.templating import make_env, make_templates
 
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.join_limiter = FailureLimiter(
             per_minute=settings.join_failures_per_minute, secret=app.state.secret_key
         )
+        app.state.join_rate = WorkshopJoinRate(per_minute=settings.joins_per_workshop_per_minute)
         try:
             yield
         finally:

@@ -85,12 +85,14 @@ class Client:
 async def start_runde(
     port: int, data_dir: Path, extra_env: dict[str, str] | None = None, *, create_moderator: bool = True
 ) -> subprocess.Popen[bytes]:
-    # One poster plays a whole room: lift the per-participant flooding limit for the bench.
+    # One poster plays a whole room, and the whole room joins within seconds: lift the
+    # per-participant flooding limit and the per-workshop join rate for the bench.
     env = {
         **os.environ,
         "RUNDE_DATA_DIR": str(data_dir),
         "RUNDE_LOG_LEVEL": "warning",
         "RUNDE_CARDS_PER_MINUTE": "1000000",
+        "RUNDE_JOINS_PER_WORKSHOP_PER_MINUTE": "0",
         **(extra_env or {}),
     }
     runde = shutil.which("runde") or str(Path(sys.executable).parent / "runde")

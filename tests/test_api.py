@@ -15,12 +15,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.domain.tokens import JOIN_CODE_ALPHABET
+from app.domain.tokens import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH
+from app.routes.limits import WorkshopJoinRate
 from tests.factories import (
     ModeratorInfo,
     bearer,
     card_list,
     create_workshop,
+    csrf,
     get_workshop,
     issue_moderator_token,
     join_api,
@@ -144,8 +146,10 @@ def test_create_workshop_defaults(app: FastAPI, api: TestClient) -> None:
     assert data["topics"] == []
     code = data["join_code"]
     assert isinstance(code, str)
-    assert len(code) == 8
+    assert len(code) == JOIN_CODE_LENGTH
     assert set(code) <= set(JOIN_CODE_ALPHABET)
+    # The code space a guesser faces before any rate limit: at least 2^40 codes.
+    assert len(set(JOIN_CODE_ALPHABET)) ** JOIN_CODE_LENGTH >= 2**40
     assert not set(code) & set("01ILOU")
     # Reading it back as the moderator gives the same workshop.
     assert get_workshop(api, moderator.token, data["id"]) == data
@@ -829,6 +833,38 @@ def test_correct_joins_are_never_limited(world: World, api: TestClient) -> None:
     for i in range(10):
         assert _join(api, join_code=f"WRONG{i:03d}", display_name="Eve", group="science").status_code == 404
     assert _join(api, join_code="WRONG999", display_name="Eve", group="science").status_code == 429
+
+
+def test_new_participants_per_workshop_are_capped_per_minute(
+    app: FastAPI, world: World, api: TestClient, client: TestClient
+) -> None:
+    """A leaked code must not let a script fill one room with bots: past the per-workshop
+    ceiling (here 3 a minute) joins get a 429 with a readable reason and nothing is stored;
+    another workshop, and a browser that joined before, are not affected."""
+    app.state.join_rate = WorkshopJoinRate(per_minute=3)
+    code = world.workshop["join_code"]
+    before = set(participant_ids(api, world.moderator, world.workshop["id"]))
+    admitted = [_join(api, join_code=code, display_name=f"Bot {i}", group="science") for i in range(3)]
+    assert [r.status_code for r in admitted] == [201, 201, 201]
+    refused = _join(api, join_code=code, display_name="Bot 3", group="science")
+    assert refused.status_code == 429
+    assert "Gerade treten sehr viele Personen diesem Workshop bei" in assert_detail_text(refused)
+    # The join form answers the same, keeps what was typed and stores nobody.
+    client.get(f"/j/{code}")
+    page = client.post(
+        f"/j/{code}",
+        data={"display_name": "Bot 4", "organization": "Botnet", "group": "science", "csrf_token": csrf(client)},
+        headers={"Accept-Language": "de"},
+        follow_redirects=False,
+    )
+    assert page.status_code == 429
+    assert "Gerade treten sehr viele Personen diesem Workshop bei" in page.text
+    assert 'value="Bot 4"' in page.text and 'value="Botnet"' in page.text
+    after = set(participant_ids(api, world.moderator, world.workshop["id"]))
+    assert after - before == {r.json()["participant_id"] for r in admitted}
+    # Another workshop still admits people.
+    other = create_workshop(api, world.moderator, title="Zweite Runde")
+    assert _join(api, join_code=other["join_code"], display_name="Ada", group="science").status_code == 201
 
 
 # --- OpenAPI ----------------------------------------------------------------------------------

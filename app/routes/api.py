@@ -28,7 +28,7 @@ from app.i18n import N_
 from app.models import Card
 from app.routes import schemas
 from app.routes.deps import CredentialsDep, ModeratorDep, SessionDep
-from app.routes.limits import join_limiter
+from app.routes.limits import join_limiter, join_rate
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -148,7 +148,11 @@ async def remove_group(workshop_id: str, key: str, session: SessionDep, credenti
     responses={
         **ERRORS,
         422: {**ERRORS[422], "description": "Unknown group or invalid name"},
-        429: {"model": schemas.ErrorOut, "description": "Too many wrong codes from this client"},
+        429: {
+            "model": schemas.ErrorOut,
+            "description": "Too many wrong codes from this client, or too many new participants in this workshop "
+            "within a minute",
+        },
     },
 )
 async def join(body: schemas.JoinIn, request: Request, session: SessionDep) -> dict[str, Any]:
@@ -160,7 +164,10 @@ async def join(body: schemas.JoinIn, request: Request, session: SessionDep) -> d
         limiter.failed(request)
         raise NotFound(N_("There is no workshop with this code."))
     join_input = JoinInput(display_name=body.display_name, organization=body.organization or "", group=body.group)
+    rate = join_rate(request)
+    rate.check(workshop.id)
     participant, token = await participant_join(session=session, workshop=workshop, join=join_input)
+    rate.joined(workshop.id)
     return {"participant_id": participant.id, "workshop_id": workshop.id, "token": token}
 
 

@@ -1,4 +1,5 @@
-"""Throttling of failed join attempts (wrong codes), in memory only.
+"""Throttling of joins, in memory only: failed attempts (wrong codes) per client, and new
+participants per workshop.
 
 A whole room often shares one address, so the limit is kept per browser (address + its own
 cookie) with a much higher ceiling for the address as a whole: one person's typos never lock
@@ -79,6 +80,45 @@ class FailureLimiter:
             self.failures.popitem(last=False)
 
 
+class WorkshopJoinRate:
+    """New participants one workshop admits per minute: a code that leaked or was guessed must
+    not let a script fill the room with bots faster than a moderator can lock joining. The
+    ceiling sits far above a real room (a 2,000-person assembly scanning the QR code in one go
+    is admitted within two minutes); past it, joins get a 429 and a "try again in a moment"
+    and nothing is stored. Per process, like the failure limits; 0 turns it off.
+    """
+
+    def __init__(self, *, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.joins: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def check(self, workshop_id: str) -> None:
+        if not self.per_minute:
+            return
+        times = self.joins.get(workshop_id)
+        if times is None:
+            return
+        now = time.monotonic()
+        while times and times[0] <= now - WINDOW:
+            times.popleft()
+        if len(times) >= self.per_minute:
+            raise RateLimited(N_("Very many people are joining this workshop right now. Please try again in a minute."))
+
+    def joined(self, workshop_id: str) -> None:
+        if not self.per_minute:
+            return
+        times = self.joins.setdefault(workshop_id, deque())
+        times.append(time.monotonic())
+        self.joins.move_to_end(workshop_id)
+        while len(self.joins) > MAX_KEYS:
+            self.joins.popitem(last=False)
+
+
 def join_limiter(request: Request) -> FailureLimiter:
     limiter: FailureLimiter = request.app.state.join_limiter
     return limiter
+
+
+def join_rate(request: Request) -> WorkshopJoinRate:
+    rate: WorkshopJoinRate = request.app.state.join_rate
+    return rate

@@ -22,7 +22,7 @@ from app.domain.board import (
     my_state,
 )
 from app.domain.cards import card_create, card_delete, card_update
-from app.domain.errors import DomainError, Invalid, NotFound
+from app.domain.errors import DomainError, Invalid, NotFound, RateLimited
 from app.domain.participants import JoinInput, participant_join
 from app.domain.participation import balance_view
 from app.domain.tokens import token_new
@@ -32,7 +32,7 @@ from app.i18n import LANG_COOKIE, LOCALES, N_, current_locale, gettext
 from app.models import Card, Topic, Workshop
 from app.routes.auth import safe_next
 from app.routes.deps import CredentialsDep, SessionDep, SettingsDep, is_htmx, redirect, render
-from app.routes.limits import join_limiter
+from app.routes.limits import join_limiter, join_rate
 from app.security import DEVICE_COOKIE
 
 router = APIRouter(include_in_schema=False)
@@ -103,14 +103,25 @@ async def join_submit(
     workshop, groups = await _joinable(request, session, code)
     device = request.cookies.get(DEVICE_COOKIE) or token_new()
     join = JoinInput(display_name=display_name, organization=organization, group=group)
+    rate = join_rate(request)
     try:
-        participant, _token = await participant_join(session=session, workshop=workshop, join=join, device_token=device)
-    except Invalid as exc:
+        rate.check(workshop.id)
+        participant, token = await participant_join(session=session, workshop=workshop, join=join, device_token=device)
+    except (Invalid, RateLimited) as exc:
+        # The form comes back as typed, with the reason next to the field (or above the form).
         form = {"display_name": display_name, "organization": organization, "group": group}
         errors = {exc.field or "form": gettext(exc.message, **exc.params)}
         return render(
-            request, "pages/join.html", status_code=422, workshop=workshop, groups=groups, form=form, errors=errors
+            request,
+            "pages/join.html",
+            status_code=exc.status_code,
+            workshop=workshop,
+            groups=groups,
+            form=form,
+            errors=errors,
         )
+    if token is not None:
+        rate.joined(workshop.id)
     response = redirect(f"/w/{participant.workshop_id}")
     response.set_cookie(
         DEVICE_COOKIE,
