@@ -15,7 +15,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.domain.tokens import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH
+from app.domain.tokens import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, PARTICIPANT_TOKEN_PREFIX, token_hash, token_new
+from app.models import Participant
 from app.routes.limits import WorkshopJoinRate
 from tests.factories import (
     ModeratorInfo,
@@ -23,6 +24,7 @@ from tests.factories import (
     card_list,
     create_workshop,
     csrf,
+    db_run,
     get_workshop,
     issue_moderator_token,
     join_api,
@@ -676,6 +678,33 @@ def test_forged_and_expired_tokens_get_401(app: FastAPI, world: World, api: Test
             assert_detail_text(response)
             assert response.headers["www-authenticate"].lower().startswith("bearer")
     assert card_list(api, world.mod_token, world.topic_id) == []
+
+
+def test_participant_tokens_are_marked_and_earlier_unmarked_ones_still_work(
+    app: FastAPI, world: World, api: TestClient
+) -> None:
+    """Participant tokens start with "p." so a request is looked up in one table; a token
+    issued before the mark existed (no prefix) still authenticates, a moderator's token never
+    passes as a participant's, and a marked token that matches nobody is a 401."""
+    assert world.p_token.startswith(PARTICIPANT_TOKEN_PREFIX)
+    assert post_card(api, world.p_token, world.topic_id, "Markiert").status_code == 201
+    legacy = token_new()
+
+    async def unmark(session: Any) -> None:
+        participant = await session.get(Participant, world.participant["participant_id"])
+        participant.token_hash = token_hash(legacy)
+        await session.commit()
+
+    db_run(app, unmark)
+    assert post_card(api, world.p_token, world.topic_id, "Alt").status_code == 401
+    assert post_card(api, legacy, world.topic_id, "Ohne Markierung").status_code == 201
+    as_participant = post_card(api, PARTICIPANT_TOKEN_PREFIX + world.mod_token, world.topic_id, "Verkleidet")
+    assert as_participant.status_code == 401
+    assert_detail_text(as_participant)
+    texts = [c["text"] for c in card_list(api, world.mod_token, world.topic_id)]
+    assert sorted(texts) == ["Markiert", "Ohne Markierung"]
+    mine = [c for c in card_list(api, world.mod_token, world.topic_id) if c["text"] == "Ohne Markierung"]
+    assert mine[0]["author"]["participant_id"] == world.participant["participant_id"]
 
 
 def test_moderator_of_another_workshop_gets_403_everywhere(app: FastAPI, world: World, api: TestClient) -> None:

@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from app.domain.errors import Forbidden, Invalid
 from app.domain.eventlog import event_append
-from app.domain.tokens import token_hash, token_new
+from app.domain.tokens import participant_token_new, token_hash
 from app.domain.validate import clean_text
 from app.domain.workshops import group_list
 from app.events import ParticipantJoined
@@ -71,7 +71,7 @@ async def participant_join(
     else:
         name = clean_text(join.display_name, field="display_name", max_len=NAME_MAX, multiline=False)
     organization = clean_text(join.organization, field="organization", max_len=NAME_MAX, min_len=0, multiline=False)
-    token = token_new()
+    token = participant_token_new()
     participant = Participant(
         workshop_id=workshop.id,
         display_name=name,

@@ -18,6 +18,7 @@ from app.domain.actors import ModeratorActor
 from app.domain.errors import Unauthorized
 from app.domain.moderators import auth_session_moderator
 from app.domain.participants import participant_for_token
+from app.domain.tokens import PARTICIPANT_TOKEN_PREFIX
 from app.i18n import N_, current_locale
 from app.security import DEVICE_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, cookies_of
 
@@ -47,9 +48,10 @@ async def credentials_from(session: AsyncSession, headers: Headers) -> Credentia
     authorization = headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
-        moderator = await auth_session_moderator(session=session, token=token, kind="bearer")
-        if moderator is not None:
-            return Credentials(moderator=moderator)
+        if not token.startswith(PARTICIPANT_TOKEN_PREFIX):
+            moderator = await auth_session_moderator(session=session, token=token, kind="bearer")
+            if moderator is not None:
+                return Credentials(moderator=moderator)
         participant = await participant_for_token(session=session, token=token)
         if participant is not None:
             return Credentials(participant=participant)
