@@ -372,6 +372,33 @@ async def test_reconnect_with_after_replays_exactly_what_was_missed(
         assert_gap_free(await witness.take(6), last_seen + 1)
 
 
+async def test_replay_across_a_merge_ends_with_the_merged_authors(
+    live: LiveServer, rest: Api, moderator: ModeratorInfo
+) -> None:
+    """card.created is rendered without looking up duplicates merged into the card (a new card
+    has none); a client that replays a creation *after* the merge still ends with the merged
+    card as the API shows it, because the merge is an event of its own later in the log."""
+    workshop = await rest.workshop(moderator)
+    topic_id = workshop["topics"][0]["id"]
+    ada, bea = await rest.join(workshop, "science", "Ada"), await rest.join(workshop, "civil_society", "Bea")
+    a = await rest.card(ada["token"], topic_id, "Verlässliche Ansprechpersonen")
+    after = a["seq"] - 1
+    b = await rest.card(bea["token"], topic_id, "Ansprechpersonen, verlässlich")
+    merge = await rest.client.post(
+        f"/api/v1/cards/{b['id']}/merge", json={"into": a["id"]}, headers=bearer(moderator.token)
+    )
+    assert merge.status_code == 200, merge.text
+    final = next(c for c in await rest.cards(moderator.token, topic_id) if c["id"] == a["id"])
+    assert [(m["group"], m["display_name"]) for m in final["merged"]] == [("civil_society", "Bea")], final
+
+    async with feed(live, workshop["id"], token=moderator.token, after=after) as back:
+        events = [json.loads(m) for m in back.pending]
+        assert_gap_free(events, after + 1)
+        assert [e["type"] for e in events] == ["card.created", "card.created", "card.merged"]
+        assert events[0]["data"]["id"] == a["id"] and events[0]["data"]["merged"] == []
+        assert events[2]["data"] == final
+
+
 async def test_reconnecting_while_events_stream_loses_and_repeats_nothing(
     live: LiveServer, rest: Api, moderator: ModeratorInfo
 ) -> None:

@@ -290,7 +290,11 @@ class EventRenderer:
             if isinstance(event, CardHidden) and audience.viewer is not None and audience.viewer == card.participant_id:
                 html += self.fragment("hidden_notice", card=card)
             return ({**gone, "hidden": True} if isinstance(event, CardHidden) else None), html
-        view = (await card_views(session=session, cards=[card], workshop=workshop, audience=audience))[0]
+        # A card.created needs no look-up of duplicates merged into the card: a merge is an
+        # event of its own, later in the log, and its render carries the merged authors.
+        merged: dict[str, list[Card]] | None = {} if isinstance(event, CardCreated) else None
+        views = await card_views(session=session, cards=[card], workshop=workshop, audience=audience, merged=merged)
+        view = views[0]
         if not here:
             return card_public(view), html
         ctx = await card_context(session=session, workshop=workshop, topic=topic, audience=audience)
