@@ -8,7 +8,8 @@ from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Access, access_card, access_topic, access_workshop, access_workshop_moderated, audience_of
-from app.domain.board import card_public, card_views, topic_public, visible_cards, workshop_public_data
+from app.domain.actors import ParticipantActor
+from app.domain.board import card_public, card_view, card_views, topic_public, visible_cards, workshop_public_data
 from app.domain.cards import card_create, card_delete, card_update
 from app.domain.errors import NotFound
 from app.domain.participants import JoinInput, participant_join
@@ -50,12 +51,18 @@ ERRORS[422] = {
 
 
 async def _card_out(session: AsyncSession, access: Access, card: Card, *, created: bool = False) -> dict[str, Any]:
-    """The card as the API shows it to the caller; a card ``created`` just now has no duplicates yet."""
+    """The card as the API shows it to the caller.
+
+    A card ``created`` just now needs no query at all: it has no duplicates merged into it
+    yet, its author is the caller, and the JSON names its group by key only (the labels the
+    group look-up would add are for pages)."""
     audience = audience_of(access)
-    merged: dict[str, list[Card]] | None = {} if created else None
-    view = (
-        await card_views(session=session, cards=[card], workshop=access.workshop, audience=audience, merged=merged)
-    )[0]
+    if created:
+        actor = access.actor
+        author = actor.participant if isinstance(actor, ParticipantActor) else None
+        view = card_view(card, author=author, groups={}, workshop=access.workshop, audience=audience)
+        return card_public(view)
+    view = (await card_views(session=session, cards=[card], workshop=access.workshop, audience=audience))[0]
     return card_public(view)
 
 
