@@ -399,6 +399,50 @@ async def test_replay_across_a_merge_ends_with_the_merged_authors(
         assert events[2]["data"] == final
 
 
+async def test_pushes_follow_changes_to_the_workshop_and_its_groups(
+    live: LiveServer, rest: Api, moderator: ModeratorInfo
+) -> None:
+    """The pump keeps the workshop row and its groups between events and reads them again when
+    it meets a workshop.updated: a card posted after the workshop turned anonymous reaches
+    the room without its author, and one posted after a group was renamed carries the new
+    label, with no card in between rendered from the old state."""
+    workshop = await rest.workshop(moderator)
+    topic_id = workshop["topics"][0]["id"]
+    ada = await rest.join(workshop, "science", "Ada")
+    bo = await rest.join(workshop, "business", "Bo")
+    mod = bearer(moderator.token)
+    async with (
+        feed(live, workshop["id"], token=bo["token"]) as room,
+        feed(live, workshop["id"], token=bo["token"], fmt="html", topic=topic_id) as board,
+    ):
+        named = await rest.card(ada["token"], topic_id, "Mit Namen")
+        assert (await room.next_json())["data"]["author"]["display_name"] == "Ada"
+        assert "Wissenschaft" in await board.next()
+        # A burst: several cards on either side of each change, posted without waiting.
+        for i in range(3):
+            await rest.card(ada["token"], topic_id, f"vorher {i}")
+        response = await rest.client.patch(f"/api/v1/workshops/{workshop['id']}", json={"anonymous": True}, headers=mod)
+        assert response.status_code == 200, response.text
+        response = await rest.client.patch(
+            f"/api/v1/workshops/{workshop['id']}/groups/science",
+            json={"label": "Forschungsverbund", "label_en": "Research network"},
+            headers=mod,
+        )
+        assert response.status_code == 200, response.text
+        after = [await rest.card(ada["token"], topic_id, f"nachher {i}") for i in range(3)]
+
+        events = await room.take(8)
+        assert_gap_free(events, named["seq"] + 1)
+        assert [e["type"] for e in events] == ["card.created"] * 3 + ["workshop.updated"] * 2 + ["card.created"] * 3
+        for event in events[5:]:
+            assert event["data"]["author"] is None, event
+            assert "Ada" not in json.dumps(event)
+        assert [e["data"]["id"] for e in events[5:]] == [c["id"] for c in after]
+        pushes = [await board.next() for _ in range(8)]
+        for push in pushes[5:]:
+            assert "Forschungsverbund" in push and "Wissenschaft" not in push and "Ada" not in push, push
+
+
 async def test_reconnecting_while_events_stream_loses_and_repeats_nothing(
     live: LiveServer, rest: Api, moderator: ModeratorInfo
 ) -> None:
