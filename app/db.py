@@ -28,6 +28,8 @@ REPLAY_WINDOW = "runde_replay_window"
 #: WebSocket replay): there the same query gives the same answer, so a few lookups that every
 #: audience's render repeats are asked once (see ``read_memo``).
 READ_MEMO = "runde_read_memo"
+#: The READ_MEMO entry with the participants read so far (id → row), for card authors.
+AUTHORS = "authors"
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ anonymous workshop they never get other people's names (``docs/events.md``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
+from app.db import AUTHORS, READ_MEMO
 from app.domain.cards import KINDS, card_list
 from app.domain.clusters import cluster_list
 from app.domain.moderation import TimerState, merged_cards, timer_state
@@ -206,17 +207,23 @@ def card_view(
 
 async def participants_by_id(*, session: AsyncSession, ids: Iterable[str | None]) -> dict[str, Participant]:
     wanted = {i for i in ids if i}
+    # A snapshot session (READ_MEMO) remembers every author it read; the hub's pump hands the
+    # same dict from batch to batch until a participant.updated (see Hub._pump).
+    memo: dict[Hashable, Any] | None = session.info.get(READ_MEMO)
+    remembered: dict[str, Participant] = memo.setdefault(AUTHORS, {}) if memo is not None else {}
     # Rows the session already holds come back as those very objects from a query too, so
     # asking only for the others changes nothing but the number of round trips.
     known: dict[str, Participant] = {}
     for participant_id in wanted:
-        held = session.identity_map.get(identity_key(Participant, participant_id))
+        held = remembered.get(participant_id) or session.identity_map.get(identity_key(Participant, participant_id))
         if isinstance(held, Participant) and not inspect(held).expired_attributes:
             known[participant_id] = held
     missing = wanted - known.keys()
     if missing:
         result = await session.execute(select(Participant).where(col(Participant.id).in_(missing)))
-        known.update({p.id: p for p in result.scalars().all()})
+        loaded = {p.id: p for p in result.scalars().all()}
+        known.update(loaded)
+        remembered.update(loaded)
     return known
 
 

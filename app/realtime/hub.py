@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlmodel import col
 
-from app.db import READ_MEMO, Database
+from app.db import AUTHORS, READ_MEMO, Database
 from app.domain.board import Audience, group_views
 from app.domain.eventlog import event_list_after
 from app.domain.workshops import group_list
-from app.events import WorkshopUpdated
+from app.events import ParticipantUpdated, WorkshopUpdated
 from app.i18n import use_locale
 from app.models import Workshop
 from app.realtime.direct import DirectWrite, text_frame
@@ -34,6 +34,7 @@ from app.security import no_csrf
 log = logging.getLogger("runde.hub")
 
 WORKSHOP_UPDATED = WorkshopUpdated.model_fields["type"].default
+PARTICIPANT_UPDATED = ParticipantUpdated.model_fields["type"].default
 PRESENCE_DELAY = 0.2  # coalesce a burst of joins into one presence message
 PUMP_BATCH = 200
 SWEEP_SECONDS = 2.0
@@ -122,6 +123,9 @@ class Channel:
     # either is a workshop.updated event, and the pump reads events in log order, so until
     # it meets one, these are still what the database holds (see _pump).
     steady: Steady | None = None
+    # Card authors read so far (participant id → row); participants change only with a
+    # participant.updated event, so the same reasoning holds.
+    authors: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,9 @@ class Hub:
                         upto=channel.target,
                         limit=PUMP_BATCH,
                     )
+                    if any(row.type == PARTICIPANT_UPDATED for row in rows):
+                        channel.authors = {}
+                    memo[AUTHORS] = channel.authors
                     groups_key = ("groups", channel.workshop_id)
                     steady = channel.steady
                     if steady is not None and not any(row.type == WORKSHOP_UPDATED for row in rows):
@@ -225,6 +232,7 @@ class Hub:
                     if workshop is None or not rows:
                         channel.delivered = channel.target
                         channel.steady = None
+                        channel.authors = {}
                         break
                     for row in rows:
                         viewer = await self.renderer.personal_viewer(session=session, row=row)
