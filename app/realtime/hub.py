@@ -228,6 +228,9 @@ class Hub:
                         workshop: Workshop | None = steady.workshop
                         memo[groups_key] = steady.groups
                     else:
+                        # Forget the old state before anything else: if no render of this batch
+                        # asks for the groups, nothing must be kept from before the change.
+                        channel.steady = None
                         workshop = await session.get(Workshop, channel.workshop_id)
                     if workshop is None or not rows:
                         channel.delivered = channel.target
