@@ -38,6 +38,7 @@ from app.domain.votes import vote_cast
 from app.domain.workshops import DEFAULT_GROUPS, WorkshopSettings, workshop_create
 from app.exports import FORMATS, export_render
 from app.migrate import migrate
+from app.models import Card
 
 WORDS = [
     "Daten",
@@ -87,13 +88,13 @@ async def build(db: Database, *, cards: int, statements: int, participants: int,
         from app.domain.topics import topic_list
 
         topic_rows = list(await topic_list(session=s, workshop_id=workshop.id))
-        people = []
+        people: list[ParticipantActor] = []
         for i in range(participants):
             group = DEFAULT_GROUPS[i % len(DEFAULT_GROUPS)][0]
             join = JoinInput(display_name=f"Person {i + 1}", organization=f"Organisation {i % 30 + 1}", group=group)
             person, _token = await participant_join(session=s, workshop=workshop, join=join)
             people.append(ParticipantActor(person))
-        card_rows = {t.id: [] for t in topic_rows}
+        card_rows: dict[str, list[Card]] = {t.id: [] for t in topic_rows}
         for i in range(cards):
             topic = topic_rows[i % len(topic_rows)]
             card, _ = await card_create(
@@ -107,9 +108,9 @@ async def build(db: Database, *, cards: int, statements: int, participants: int,
                 for card in card_rows[topic.id][c * 10 : c * 10 + 10]:
                     await card_move(session=s, moderator=actor, topic=topic, card=card, cluster=cluster)
             await topic_update(session=s, topic=topic, changes=TopicChanges(phase="vote"))
-            for person in people:
+            for voter in people:
                 for card in rng.sample(card_rows[topic.id], 2):
-                    await vote_cast(session=s, actor=person, workshop=workshop, topic=topic, dots=2, card=card)
+                    await vote_cast(session=s, actor=voter, workshop=workshop, topic=topic, dots=2, card=card)
             await topic_update(session=s, topic=topic, changes=TopicChanges(phase="consent"))
         made = []
         for i in range(statements):
@@ -118,11 +119,11 @@ async def build(db: Database, *, cards: int, statements: int, participants: int,
                 (topic, await statement_create(session=s, moderator=actor, topic=topic, text=sentence(rng, 10, 25)))
             )
         for topic, statement in made:
-            for person in people:
+            for rater in people:
                 level = rng.choices(LEVELS, weights=(6, 3, 1, 1, 0.3))[0]
                 reason = sentence(rng, 5, 15) if level in ("concerns", "block") else ""
                 await statement_rate(
-                    session=s, actor=person, topic=topic, statement=statement, level=level, reason=reason
+                    session=s, actor=rater, topic=topic, statement=statement, level=level, reason=reason
                 )
         await report_settings_update(
             session=s,
