@@ -29,6 +29,35 @@ MAX_KEYS = 100_000  # buckets kept at most (two per client); the stalest go firs
 ADDRESS_FACTOR = 10
 
 
+class Windows:
+    """Event times per key within the last ``WINDOW`` seconds, for at most ``MAX_KEYS`` keys:
+    least recently used first, so the bound drops the stalest key in O(1)."""
+
+    def __init__(self) -> None:
+        self.times: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def count(self, key: str, now: float) -> int:
+        """How many times ``key`` was added within the window (an empty key is forgotten)."""
+        times = self.times.get(key)
+        if times is None:
+            return 0
+        while times and times[0] <= now - WINDOW:
+            times.popleft()
+        if not times:
+            del self.times[key]
+        return len(times)
+
+    def add(self, key: str, now: float) -> None:
+        self.count(key, now)
+        self.times.setdefault(key, deque()).append(now)
+        self.times.move_to_end(key)
+        while len(self.times) > MAX_KEYS:  # bound memory under a spray of addresses
+            self.times.popitem(last=False)
+
+
 class FailureLimiter:
     """Two buckets per request: the browser (address + its own cookie) and the address.
 
@@ -39,8 +68,7 @@ class FailureLimiter:
     def __init__(self, *, per_minute: int, secret: str) -> None:
         self.per_minute = per_minute
         self.secret = secret.encode()
-        # Least recently failed first, so the bound below drops the stalest key in O(1).
-        self.failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self.failures = Windows()
 
     def _hash(self, value: str) -> str:
         return hmac.new(self.secret, value.encode(), hashlib.sha256).hexdigest()[:32]
@@ -52,32 +80,16 @@ class FailureLimiter:
         buckets.append(("b:" + self._hash(f"{host} {browser}"), self.per_minute))
         return buckets
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        """The key's failures within the window (an empty key is forgotten)."""
-        times = self.failures.get(key)
-        if times is None:
-            return deque()
-        while times and times[0] <= now - WINDOW:
-            times.popleft()
-        if not times:
-            del self.failures[key]
-        return times
-
     def check(self, request: Request) -> None:
         now = time.monotonic()
         for key, limit in self.keys(request):
-            if len(self._recent(key, now)) >= limit:
+            if self.failures.count(key, now) >= limit:
                 raise RateLimited(N_("Too many wrong join codes. Please wait a minute and try again."))
 
     def failed(self, request: Request) -> None:
         now = time.monotonic()
         for key, _limit in self.keys(request):
-            times = self._recent(key, now)
-            times.append(now)
-            self.failures[key] = times
-            self.failures.move_to_end(key)
-        while len(self.failures) > MAX_KEYS:  # bound memory under a spray of addresses
-            self.failures.popitem(last=False)
+            self.failures.add(key, now)
 
 
 class WorkshopJoinRate:
@@ -90,28 +102,15 @@ class WorkshopJoinRate:
 
     def __init__(self, *, per_minute: int) -> None:
         self.per_minute = per_minute
-        self.joins: OrderedDict[str, deque[float]] = OrderedDict()
+        self.joins = Windows()
 
     def check(self, workshop_id: str) -> None:
-        if not self.per_minute:
-            return
-        times = self.joins.get(workshop_id)
-        if times is None:
-            return
-        now = time.monotonic()
-        while times and times[0] <= now - WINDOW:
-            times.popleft()
-        if len(times) >= self.per_minute:
+        if self.per_minute and self.joins.count(workshop_id, time.monotonic()) >= self.per_minute:
             raise RateLimited(N_("Very many people are joining this workshop right now. Please try again in a minute."))
 
     def joined(self, workshop_id: str) -> None:
-        if not self.per_minute:
-            return
-        times = self.joins.setdefault(workshop_id, deque())
-        times.append(time.monotonic())
-        self.joins.move_to_end(workshop_id)
-        while len(self.joins) > MAX_KEYS:
-            self.joins.popitem(last=False)
+        if self.per_minute:
+            self.joins.add(workshop_id, time.monotonic())
 
 
 def join_limiter(request: Request) -> FailureLimiter:
