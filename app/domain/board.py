@@ -208,7 +208,7 @@ def card_view(
 async def participants_by_id(*, session: AsyncSession, ids: Iterable[str | None]) -> dict[str, Participant]:
     wanted = {i for i in ids if i}
     # A snapshot session (READ_MEMO) remembers every author it read; the hub's pump hands the
-    # same dict from batch to batch until a participant.updated (see Hub._pump).
+    # same dict from batch to batch until a participant.updated (hub._keys_to_keep).
     memo: dict[Hashable, Any] | None = session.info.get(READ_MEMO)
     remembered: dict[str, Participant] = memo.setdefault(AUTHORS, {}) if memo is not None else {}
     # Rows the session already holds come back as those very objects from a query too, so

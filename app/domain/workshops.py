@@ -237,6 +237,11 @@ async def workshop_list_for_moderator(*, session: AsyncSession, moderator: Moder
     return result.scalars().all()
 
 
+def groups_memo_key(workshop_id: str) -> tuple[str, str]:
+    """The READ_MEMO key of a workshop's groups (the hub's pump carries it between batches)."""
+    return ("groups", workshop_id)
+
+
 async def group_list(*, session: AsyncSession, workshop_id: str) -> Sequence[StakeholderGroup]:
     async def load() -> Sequence[StakeholderGroup]:
         result = await session.execute(
@@ -246,7 +251,7 @@ async def group_list(*, session: AsyncSession, workshop_id: str) -> Sequence[Sta
         )
         return result.scalars().all()
 
-    return await read_memo(session, ("groups", workshop_id), load)
+    return await read_memo(session, groups_memo_key(workshop_id), load)
 
 
 async def participant_count(*, session: AsyncSession, workshop_id: str) -> int:

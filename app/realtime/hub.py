@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -23,10 +23,10 @@ from sqlmodel import col
 from app.db import AUTHORS, READ_MEMO, Database
 from app.domain.board import Audience, group_views
 from app.domain.eventlog import event_list_after
-from app.domain.workshops import group_list
+from app.domain.workshops import group_list, groups_memo_key
 from app.events import ParticipantUpdated, WorkshopUpdated
 from app.i18n import use_locale
-from app.models import Workshop
+from app.models import EventLog, Workshop
 from app.realtime.direct import DirectWrite, text_frame
 from app.realtime.render import EventRenderer, Target, json_message
 from app.security import no_csrf
@@ -119,19 +119,29 @@ class Channel:
     target: int = 0
     pump: asyncio.Task[None] | None = None
     presence_task: asyncio.Task[None] | None = None
-    # The workshop row and its groups as the last pump session read them. Every change to
-    # either is a workshop.updated event, and the pump reads events in log order, so until
-    # it meets one, these are still what the database holds (see _pump).
-    steady: Steady | None = None
-    # Card authors read so far (participant id → row); participants change only with a
-    # participant.updated event, so the same reasoning holds.
-    authors: dict[str, object] = field(default_factory=dict)
+    # READ_MEMO entries the pump carries from one batch to the next (_keys_to_keep).
+    kept: dict[Hashable, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Steady:
-    workshop: Workshop
-    groups: object  # the READ_MEMO entry of group_list
+WORKSHOP = "workshop"
+
+
+def _keys_to_keep(workshop_id: str) -> dict[Hashable, str]:
+    """What the pump may carry between batches, and the event that makes it stale.
+
+    An event is rendered from a state at least as new as the event. The pump reads the log in
+    order, so a row that only ever changes together with an event of its own stays valid until
+    the pump meets that event: the workshop row and its groups (workshop.updated) and the card
+    authors read so far (participant.updated). docs/architecture.md says why nothing else is kept.
+    """
+    return {WORKSHOP: WORKSHOP_UPDATED, groups_memo_key(workshop_id): WORKSHOP_UPDATED, AUTHORS: PARTICIPANT_UPDATED}
+
+
+def _still_valid(kept: dict[Hashable, object], rows: Sequence[EventLog], workshop_id: str) -> dict[Hashable, object]:
+    """The kept entries that no event among ``rows`` makes stale."""
+    types = {row.type for row in rows}
+    stale_when = _keys_to_keep(workshop_id)
+    return {key: value for key, value in kept.items() if stale_when.get(key) not in types}
 
 
 def target_for(conn: Connection, viewer: str | None) -> Target:
@@ -208,8 +218,6 @@ class Hub:
         try:
             while channel.delivered is not None and channel.delivered < channel.target and channel.connections:
                 async with self.db.session() as session:
-                    memo: dict[Hashable, object] = {}
-                    session.info[READ_MEMO] = memo  # one snapshot: what every render asks is asked once
                     rows = await event_list_after(
                         session=session,
                         workshop_id=channel.workshop_id,
@@ -217,25 +225,20 @@ class Hub:
                         upto=channel.target,
                         limit=PUMP_BATCH,
                     )
-                    if any(row.type == PARTICIPANT_UPDATED for row in rows):
-                        channel.authors = {}
-                    memo[AUTHORS] = channel.authors
-                    groups_key = ("groups", channel.workshop_id)
-                    steady = channel.steady
-                    if steady is not None and not any(row.type == WORKSHOP_UPDATED for row in rows):
-                        # Nothing in this batch changes the workshop or its groups: two
-                        # statements per batch saved (a batch is one event at 20 posts/s).
-                        workshop: Workshop | None = steady.workshop
-                        memo[groups_key] = steady.groups
-                    else:
-                        # Forget the old state before anything else: if no render of this batch
-                        # asks for the groups, nothing must be kept from before the change.
-                        channel.steady = None
-                        workshop = await session.get(Workshop, channel.workshop_id)
+                    # One snapshot: what every render asks is asked once. It starts from what
+                    # earlier batches read and no event of this batch changes (_still_valid).
+                    memo = _still_valid(channel.kept, rows, channel.workshop_id)
+                    session.info[READ_MEMO] = memo
+                    kept_workshop = memo.get(WORKSHOP)
+                    workshop = (
+                        kept_workshop
+                        if isinstance(kept_workshop, Workshop)
+                        else await session.get(Workshop, channel.workshop_id)
+                    )
+                    memo[WORKSHOP] = workshop
                     if workshop is None or not rows:
                         channel.delivered = channel.target
-                        channel.steady = None
-                        channel.authors = {}
+                        channel.kept = {}
                         break
                     for row in rows:
                         viewer = await self.renderer.personal_viewer(session=session, row=row)
@@ -253,8 +256,7 @@ class Hub:
                                 conn.deliver(row.seq, message, frames)
                         channel.delivered = row.seq
                         self.last_fanout = time.monotonic()
-                    if groups_key in memo:
-                        channel.steady = Steady(workshop=workshop, groups=memo[groups_key])
+                    channel.kept = {key: memo[key] for key in _keys_to_keep(channel.workshop_id) if key in memo}
         except Exception:  # the pump must survive a bad event; clients resync via replay
             log.exception("pump failed for workshop %s", channel.workshop_id)
         finally:
