@@ -14,6 +14,7 @@ from app.db import CARDS_PER_MINUTE
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid, RateLimited
 from app.domain.eventlog import event_append
+from app.domain.locks import participant_lock
 from app.domain.moderation import check_not_locked, record, refund_votes
 from app.domain.validate import clean_text
 from app.domain.workshops import group_list
@@ -74,9 +75,13 @@ async def card_create(
     Participants post while the topic collects, moderators in every phase but ``closed``
     (cards from a paper flipchart, labelled with ``group``).
     """
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
+        raise Invalid(N_("The Idempotency-Key must be 1 to 100 characters."), field="idempotency_key")
+    if isinstance(actor, ParticipantActor):
+        # The key lookup and the rate count see every card of this participant that committed
+        # before (app/domain/locks.py); a moderator's key race ends at the unique constraint.
+        await participant_lock(session=session, participant_id=actor.participant.id)
     if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
-            raise Invalid(N_("The Idempotency-Key must be 1 to 100 characters."), field="idempotency_key")
         earlier = await _by_idempotency_key(session, actor, idempotency_key)
         if earlier is not None:
             return earlier, False

@@ -20,6 +20,7 @@ from app.domain.actors import ModeratorActor, ParticipantActor
 from app.domain.consensus import LEVELS, REASON_REQUIRED, Outcome, outcome
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.eventlog import event_append
+from app.domain.locks import participant_lock
 from app.domain.moderation import check_not_locked, record
 from app.domain.validate import clean_text
 from app.domain.workshops import group_list
@@ -144,6 +145,8 @@ async def statement_rate(
         raise Conflict(N_("Ratings are taken while the topic is in the consent phase."))
     if statement.superseded_by_id is not None:
         raise Conflict(N_("This statement has been revised; please rate the new version."))
+    # One rating per person and statement: a second one racing in waits here and updates.
+    await participant_lock(session=session, participant_id=actor.participant.id)
     result = await session.execute(
         select(Rating).where(
             col(Rating.statement_id) == statement.id, col(Rating.participant_id) == actor.participant.id

@@ -16,6 +16,7 @@ from sqlmodel import col
 from app.domain.actors import ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.eventlog import event_append
+from app.domain.locks import participant_lock
 from app.domain.moderation import check_not_locked
 from app.events import VoteChanged
 from app.i18n import N_
@@ -68,6 +69,8 @@ async def vote_cast(
         raise Invalid(N_("Give at least one dot."), field="dots")
     if card is not None and (card.hidden or card.merged_into_id is not None):
         raise Conflict(N_("This card cannot receive dots."))
+    # The budget is read, checked and spent under the participant's row lock (app/domain/locks.py).
+    await participant_lock(session=session, participant_id=actor.participant.id)
     mine = await _my_votes(session, actor.participant.id, topic.id)
     spent = sum(v.dots for v in mine)
     field_name, item_id = _target_filter(card, cluster)
@@ -110,6 +113,7 @@ async def vote_retract(
         raise Conflict(N_("Dot voting is not open on this topic."))
     if dots is not None and dots < 1:
         raise Invalid(N_("Give at least one dot."), field="dots")
+    await participant_lock(session=session, participant_id=actor.participant.id)
     mine = await _my_votes(session, actor.participant.id, topic.id)
     field_name, item_id = _target_filter(card, cluster)
     vote = next((v for v in mine if getattr(v, field_name) == item_id), None)

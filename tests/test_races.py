@@ -1,0 +1,139 @@
+"""Rules that read, check and write hold under concurrent requests of one participant.
+
+SQLite serialises writers in one process, so these tests matter most on PostgreSQL, where
+requests run truly side by side: without the participant's row lock (``app/domain/locks.py``)
+twenty votes fired at once all read "nothing spent yet" and overspend the budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from tests.conftest import LiveServer
+from tests.factories import bearer, quick_moderator
+
+CARDS_PER_MINUTE = 5
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The real flood limit, low enough that a burst crosses it.
+    return settings.model_copy(update={"cards_per_minute": CARDS_PER_MINUTE})
+
+
+class Room:
+    """A workshop on the live server with one participant and a moderator, over plain HTTP."""
+
+    def __init__(self, app: FastAPI, server: LiveServer, **workshop: Any) -> None:
+        self.url = server.url
+        self.mod = bearer(quick_moderator(app).token)
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            created = http.post(
+                "/api/v1/workshops",
+                json={"title": "Rennen", "topics": [{"title": "Thema"}], **workshop},
+                headers=self.mod,
+            )
+            assert created.status_code == 201, created.text
+            self.workshop = created.json()
+            self.topic = self.workshop["topics"][0]["id"]
+            joined = http.post(
+                "/api/v1/workshops/join",
+                json={"join_code": self.workshop["join_code"], "display_name": "Eva", "group": "science"},
+            )
+            assert joined.status_code == 201, joined.text
+            self.me = bearer(joined.json()["token"])
+
+    def call(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> httpx.Response:
+        with httpx.Client(base_url=self.url, timeout=30) as http:
+            return http.request(method, path, headers=headers, **kwargs)
+
+    def moderator_cards(self, count: int) -> list[str]:
+        return [
+            self.call(
+                "POST",
+                f"/api/v1/topics/{self.topic}/cards",
+                self.mod,
+                json={"kind": "need", "text": f"Karte {n}", "group": "business"},
+            ).json()["id"]
+            for n in range(count)
+        ]
+
+    def phase(self, phase: str) -> None:
+        answer = self.call("PATCH", f"/api/v1/topics/{self.topic}", self.mod, json={"phase": phase})
+        assert answer.status_code == 200, answer.text
+
+    def at_once(self, requests: list[tuple[str, str, dict[str, Any]]], headers: dict[str, str]) -> list[httpx.Response]:
+        """Send every request at the same moment, each on its own connection."""
+
+        async def fire() -> list[httpx.Response]:
+            limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
+            async with httpx.AsyncClient(base_url=self.url, timeout=60, limits=limits) as http:
+                return list(
+                    await asyncio.gather(
+                        *(http.request(method, path, headers=headers, **kw) for method, path, kw in requests)
+                    )
+                )
+
+        return asyncio.run(fire())
+
+
+def test_twenty_votes_at_once_stay_within_the_dot_budget(app: FastAPI, live_server: LiveServer) -> None:
+    room = Room(app, live_server, dot_budget=5, max_dots_per_card=3)
+    cards = room.moderator_cards(20)
+    room.phase("vote")
+    answers = room.at_once([("POST", f"/api/v1/cards/{c}/votes", {"json": {"dots": 1}}) for c in cards], room.me)
+    assert Counter(a.status_code for a in answers) == {200: 5, 409: 15}, [a.text for a in answers]
+    tallies = room.call("GET", f"/api/v1/topics/{room.topic}/votes", room.mod).json()
+    assert sum(t["total"] for t in tallies.values()) == 5
+    assert sorted(a.json()["dots_left"] for a in answers if a.status_code == 200) == [0, 1, 2, 3, 4]
+
+
+def test_votes_at_once_on_one_card_keep_the_per_card_maximum(app: FastAPI, live_server: LiveServer) -> None:
+    room = Room(app, live_server, dot_budget=10, max_dots_per_card=3)
+    [card] = room.moderator_cards(1)
+    room.phase("vote")
+    answers = room.at_once([("POST", f"/api/v1/cards/{card}/votes", {"json": {"dots": 1}})] * 10, room.me)
+    assert Counter(a.status_code for a in answers) == {200: 3, 409: 7}, [a.text for a in answers]
+    assert room.call("GET", f"/api/v1/topics/{room.topic}/votes", room.mod).json()[card]["total"] == 3
+
+
+def test_a_burst_of_cards_stops_at_the_flood_limit(app: FastAPI, live_server: LiveServer) -> None:
+    room = Room(app, live_server)
+    post = ("POST", f"/api/v1/topics/{room.topic}/cards", {"json": {"kind": "need", "text": "Schnell"}})
+    answers = room.at_once([post] * 20, room.me)
+    assert Counter(a.status_code for a in answers) == {201: CARDS_PER_MINUTE, 429: 20 - CARDS_PER_MINUTE}
+    cards = room.call("GET", f"/api/v1/topics/{room.topic}/cards", room.mod).json()
+    assert len(cards) == CARDS_PER_MINUTE
+
+
+def test_one_idempotency_key_sent_ten_times_at_once_makes_one_card(app: FastAPI, live_server: LiveServer) -> None:
+    room = Room(app, live_server)
+    post = ("POST", f"/api/v1/topics/{room.topic}/cards", {"json": {"kind": "idea", "text": "Einmal"}})
+    answers = room.at_once([post] * 10, {**room.me, "Idempotency-Key": "k-1"})
+    assert Counter(a.status_code for a in answers) == {201: 1, 200: 9}, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    cards = room.call("GET", f"/api/v1/topics/{room.topic}/cards", room.mod).json()
+    assert [c["text"] for c in cards] == ["Einmal"]
+
+
+def test_ten_ratings_at_once_leave_one_rating(app: FastAPI, live_server: LiveServer) -> None:
+    room = Room(app, live_server)
+    [card] = room.moderator_cards(1)
+    statement = room.call(
+        "POST", f"/api/v1/topics/{room.topic}/statements", room.mod, json={"text": "Wir teilen Daten.", "card_ids": [card]}
+    ).json()
+    room.phase("consent")
+    levels = ["full", "reservations"] * 5
+    answers = room.at_once(
+        [("PUT", f"/api/v1/statements/{statement['id']}/rating", {"json": {"level": lv}}) for lv in levels], room.me
+    )
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+    ratings = room.call("GET", f"/api/v1/statements/{statement['id']}", room.mod).json()
+    assert ratings["ratings_count"] == 1, ratings
