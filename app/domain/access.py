@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.board import Audience, card_visible
-from app.domain.errors import Forbidden, NotFound
+from app.domain.errors import Forbidden, Invalid, NotFound
 from app.domain.participants import participant_for_device
 from app.domain.topics import topic_get
 from app.domain.workshops import is_workshop_moderator, workshop_get
@@ -121,6 +121,17 @@ async def access_cluster(
     access = await check(session=session, credentials=credentials, workshop_id=cluster.workshop_id)
     topic = await topic_get(session=session, topic_id=cluster.topic_id)
     return access, cluster, topic
+
+
+async def access_cluster_in(*, session: AsyncSession, topic: Topic, cluster_id: str, field: str) -> Cluster:
+    """A cluster named in a request body, for an action on ``topic`` the caller was already
+    checked for: only a cluster of that same topic is accepted. Another topic's or another
+    workshop's cluster gets the same 422 as an unknown id, so the answer tells nothing about
+    other workshops."""
+    cluster = await session.get(Cluster, cluster_id)
+    if cluster is None or cluster.topic_id != topic.id:
+        raise Invalid(N_("Please choose a cluster of this topic."), field=field)
+    return cluster
 
 
 async def access_participant(

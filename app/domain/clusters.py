@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.actors import ModeratorActor
-from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.errors import Conflict, Invalid
 from app.domain.eventlog import event_append
 from app.domain.moderation import record
 from app.domain.validate import clean_text
@@ -30,13 +30,6 @@ async def cluster_list(*, session: AsyncSession, topic_id: str) -> Sequence[Clus
         .order_by(col(Cluster.position), col(Cluster.created_at))
     )
     return result.scalars().all()
-
-
-async def cluster_get(*, session: AsyncSession, cluster_id: str) -> Cluster:
-    cluster = await session.get(Cluster, cluster_id)
-    if cluster is None:
-        raise NotFound(N_("This cluster does not exist."))
-    return cluster
 
 
 async def cluster_create(*, session: AsyncSession, moderator: ModeratorActor, topic: Topic, title: str) -> Cluster:

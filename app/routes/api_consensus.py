@@ -12,6 +12,7 @@ from app.domain.access import (
     Access,
     access_card,
     access_cluster,
+    access_cluster_in,
     access_participant,
     access_statement,
     access_topic,
@@ -23,7 +24,6 @@ from app.domain.clusters import (
     card_move,
     cluster_create,
     cluster_dissolve,
-    cluster_get,
     cluster_list,
     cluster_merge,
     cluster_rename,
@@ -164,9 +164,7 @@ async def create_statement(
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
     cluster = None
     if body.cluster_id:
-        _access, cluster, _topic = await access_cluster(
-            session=session, credentials=credentials, cluster_id=body.cluster_id, moderated=True
-        )
+        cluster = await access_cluster_in(session=session, topic=topic, cluster_id=body.cluster_id, field="cluster_id")
     statement = await statement_create(
         session=session,
         moderator=_moderator(access),
@@ -288,7 +286,7 @@ async def merge_cluster(
     access, cluster, topic = await access_cluster(
         session=session, credentials=credentials, cluster_id=cluster_id, moderated=True
     )
-    into = await cluster_get(session=session, cluster_id=body.into)
+    into = await access_cluster_in(session=session, topic=topic, cluster_id=body.into, field="into")
     await cluster_merge(session=session, moderator=_moderator(access), topic=topic, cluster=cluster, into=into)
     return await _cluster_out(session, access, topic, into)
 
@@ -304,7 +302,9 @@ async def place_card(
 ) -> dict[str, Any]:
     """Put the card into a cluster (``null``: back among the unclustered) at ``position``."""
     access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
-    cluster = await cluster_get(session=session, cluster_id=body.cluster_id) if body.cluster_id else None
+    cluster = None
+    if body.cluster_id:
+        cluster = await access_cluster_in(session=session, topic=topic, cluster_id=body.cluster_id, field="cluster_id")
     await card_move(
         session=session, moderator=_moderator(access), topic=topic, card=card, cluster=cluster, position=body.position
     )

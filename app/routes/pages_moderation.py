@@ -14,6 +14,7 @@ from app.domain.access import (
     Access,
     access_card,
     access_cluster,
+    access_cluster_in,
     access_participant,
     access_statement,
     access_topic,
@@ -22,7 +23,7 @@ from app.domain.access import (
 )
 from app.domain.actors import ModeratorActor
 from app.domain.board import Audience, board_view_data, card_views, visible_cards
-from app.domain.clusters import card_move, cluster_create, cluster_dissolve, cluster_get, cluster_merge, cluster_rename
+from app.domain.clusters import card_move, cluster_create, cluster_dissolve, cluster_merge, cluster_rename
 from app.domain.errors import Forbidden, NotFound
 from app.domain.moderation import (
     TopicOptions,
@@ -144,7 +145,7 @@ async def merge_cluster(
     access, cluster, topic = await access_cluster(
         session=session, credentials=credentials, cluster_id=cluster_id, moderated=True
     )
-    target = await cluster_get(session=session, cluster_id=into)
+    target = await access_cluster_in(session=session, topic=topic, cluster_id=into, field="into")
     await cluster_merge(session=session, moderator=moderator_of(access), topic=topic, cluster=cluster, into=target)
     return back_to(request, topic)
 
@@ -191,7 +192,9 @@ async def new_statement(
     card_ids: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
-    cluster = await cluster_get(session=session, cluster_id=cluster_id) if cluster_id else None
+    cluster = None
+    if cluster_id:
+        cluster = await access_cluster_in(session=session, topic=topic, cluster_id=cluster_id, field="cluster_id")
     await statement_create(
         session=session,
         moderator=moderator_of(access),
@@ -226,7 +229,9 @@ async def move_card(
     """The keyboard path ("Move to" menu) and the drag-and-drop path (with ``position``)."""
     access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
     moderator = moderator_of(access)
-    cluster = await cluster_get(session=session, cluster_id=cluster_id) if cluster_id else None
+    cluster = None
+    if cluster_id:
+        cluster = await access_cluster_in(session=session, topic=topic, cluster_id=cluster_id, field="cluster_id")
     await card_move(session=session, moderator=moderator, topic=topic, card=card, cluster=cluster, position=position)
     return back_to(request, topic)
 
