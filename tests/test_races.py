@@ -127,7 +127,10 @@ def test_ten_ratings_at_once_leave_one_rating(app: FastAPI, live_server: LiveSer
     room = Room(app, live_server)
     [card] = room.moderator_cards(1)
     statement = room.call(
-        "POST", f"/api/v1/topics/{room.topic}/statements", room.mod, json={"text": "Wir teilen Daten.", "card_ids": [card]}
+        "POST",
+        f"/api/v1/topics/{room.topic}/statements",
+        room.mod,
+        json={"text": "Wir teilen Daten.", "card_ids": [card]},
     ).json()
     room.phase("consent")
     levels = ["full", "reservations"] * 5
