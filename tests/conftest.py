@@ -23,9 +23,16 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hypothesis import settings as hypothesis_settings
+
 from app.config import Settings
 from app.main import create_app
 from app.migrate import migrate
+
+# No Hypothesis deadline anywhere: the properties are about results, and on a loaded 2-core
+# machine a 200 ms deadline turned a correct example into a DeadlineExceeded failure.
+hypothesis_settings.register_profile("runde", deadline=None)
+hypothesis_settings.load_profile("runde")
 
 SECRET = "test-secret-" + "x" * 40
 PG_URL = os.environ.get("RUNDE_TEST_DATABASE_URL", "")
@@ -39,6 +46,19 @@ def _pg_admin_dsn() -> str:
 def _pg_url_for(database: str) -> str:
     base, _, _old = PG_URL.rpartition("/")
     return f"{base}/{database}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked ``rendering`` proves what a page, a push or an export shows, which does not
+    depend on the database: its PostgreSQL twin runs in the ``slow`` step, its SQLite one in the
+    default run. Rules, access and concurrency stay on both databases in the default run
+    (docs/testing.md). Runs before ``-m`` selects, so ``-m slow`` sees the added mark."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if params.get("database_url") == "postgresql" and item.get_closest_marker("rendering"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -135,6 +135,7 @@ def world(app: FastAPI, api: TestClient) -> World:
 # --- content, per format ---------------------------------------------------------------------
 
 
+@pytest.mark.rendering
 def test_documents_hold_the_consensus_the_dissent_and_the_cards(world: World, tmp_path: Path) -> None:
     for fmt in DOCUMENTS:
         response = world.export(fmt)
@@ -178,6 +179,7 @@ def check_documented_content(fmt: str, text: str, world: World) -> None:
         assert "Seite 1 von" in text
 
 
+@pytest.mark.rendering
 def test_html_is_standalone_print_ready_and_script_free(world: World) -> None:
     html = world.export("html").content.decode()
     soup = BeautifulSoup(html, "html.parser")
@@ -194,6 +196,7 @@ def test_html_is_standalone_print_ready_and_script_free(world: World) -> None:
     assert len(tables) == 4 and all(len(t.select("tbody tr")) == 4 for t in tables)
 
 
+@pytest.mark.rendering
 def test_pdf_is_a4_with_page_numbers_and_embedded_fonts(world: World, tmp_path: Path) -> None:
     content = world.export("pdf").content
     assert content.startswith(b"%PDF-")
@@ -209,6 +212,7 @@ def test_pdf_is_a4_with_page_numbers_and_embedded_fonts(world: World, tmp_path: 
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]), fonts  # embedded
 
 
+@pytest.mark.rendering
 def test_docx_uses_real_headings_lists_tables_and_chart_images(world: World) -> None:
     document = docx.Document(io.BytesIO(world.export("docx").content))
     styles = {p.style.name for p in document.paragraphs if p.style is not None}
@@ -230,6 +234,7 @@ def test_docx_uses_real_headings_lists_tables_and_chart_images(world: World) -> 
     assert document.core_properties.title == "Austauschrunde: Beteiligung & Stadtlabore"
 
 
+@pytest.mark.rendering
 def test_odt_uses_real_headings_lists_tables_and_images(world: World) -> None:
     content = world.export("odt").content
     root = odt_root(content)
@@ -250,6 +255,7 @@ def test_odt_uses_real_headings_lists_tables_and_images(world: World) -> None:
         assert "text:page-number" in styles and "text:page-count" in styles and "Seite" in styles
 
 
+@pytest.mark.rendering
 def test_csv_zip_is_rfc4180_with_bom_and_every_table(world: World) -> None:
     response = world.export("csv")
     tables = csv_tables(response.content)
@@ -323,6 +329,7 @@ def test_csv_zip_is_rfc4180_with_bom_and_every_table(world: World) -> None:
     assert world.export("md", table="ratings").status_code == 422
 
 
+@pytest.mark.rendering
 def test_json_validates_against_the_documented_schema(world: World) -> None:
     document = world.export("json").json()
     schema = json.loads((DOCS / "export-schema.json").read_text(encoding="utf-8"))
@@ -350,6 +357,7 @@ def test_json_validates_against_the_documented_schema(world: World) -> None:
 # --- HTTP: headers, who may export, errors --------------------------------------------------
 
 
+@pytest.mark.rendering
 def test_headers(world: World) -> None:
     for fmt in FORMATS:
         response = world.export(fmt)
@@ -396,6 +404,7 @@ def test_participants_and_strangers_get_nothing_and_errors_are_readable(
 # --- anonymity ------------------------------------------------------------------------------
 
 
+@pytest.mark.rendering
 def test_anonymous_workshops_name_nobody(app: FastAPI, api: TestClient, tmp_path: Path) -> None:
     world = build_world(app, api, anonymous=True)
     for fmt in FORMATS:
@@ -427,6 +436,7 @@ def hostile(app: FastAPI, api: TestClient) -> World:
 HOSTILE_ALL = [*HOSTILE_TEXTS.values(), HOSTILE_REASON, HOSTILE_ORG, HOSTILE_CLUSTER]
 
 
+@pytest.mark.rendering
 def test_hostile_text_stays_text_in_every_format(hostile: World, tmp_path: Path) -> None:
     check_hostile_html(hostile)
     check_hostile_markdown(hostile)
@@ -501,6 +511,7 @@ def check_hostile_office_and_json(hostile: World, tmp_path: Path) -> None:
         assert json.dumps(hostile_text, ensure_ascii=False)[1:-1] in document, hostile_text
 
 
+@pytest.mark.rendering
 def test_hostile_text_in_pdf_is_kept_and_inside_the_page(hostile: World, tmp_path: Path) -> None:
     content = hostile.export("pdf").content
     text = pdf_text(content, tmp_path)
@@ -527,6 +538,7 @@ def test_hostile_text_in_pdf_is_kept_and_inside_the_page(hostile: World, tmp_pat
 # --- the command line ---------------------------------------------------------------------------
 
 
+@pytest.mark.rendering
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
 def test_cli_export_writes_the_file(
     world: World, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -1,5 +1,5 @@
 """Schemathesis over the OpenAPI schema the app serves (``/openapi.json``): every operation gets
-at least 100 generated requests, in-process against the ASGI app on a migrated database,
+at least 25 generated requests in the default run and 100 in the deep run of the slow step, in-process against the ASGI app on a migrated database,
 authenticated with a bearer token — once as the workshop's moderator, once as a participant.
 
 Checks on every answer: ``not_a_server_error`` (no 5xx), ``response_schema_conformance`` (the
@@ -38,18 +38,22 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from app.config import Settings
 from tests.factories import quick_moderator
 
-EXAMPLES = 100
+#: Examples per operation: the default run's quick pass, the slow step's deep one.
+EXAMPLES = {"quick": 25, "deep": 100}
 INPUTLESS: set[str] = set()  # operations that take no input at all
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
-FUZZ_SETTINGS = hypothesis_settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=list(HealthCheck),
-    report_multiple_bugs=False,
-)
+
+
+def fuzz_settings(examples: int) -> hypothesis_settings:
+    return hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
 
 
 @pytest.fixture
@@ -120,7 +124,9 @@ def make_world(app: FastAPI, client: asgi.ASGIClient) -> dict[str, Any]:
     }
 
 
-def fuzz(app: FastAPI, client: asgi.ASGIClient, token: str, ids: dict[str, str]) -> tuple[dict[str, int], list[str]]:
+def fuzz(
+    app: FastAPI, client: asgi.ASGIClient, token: str, ids: dict[str, str], examples: int
+) -> tuple[dict[str, int], list[str]]:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     operations.sort(key=lambda op: (op.method.upper() == "DELETE", op.path))
@@ -140,7 +146,7 @@ def fuzz(app: FastAPI, client: asgi.ASGIClient, token: str, ids: dict[str, str])
         )
         counts[label] = 0
 
-        @FUZZ_SETTINGS
+        @fuzz_settings(examples)
         @seed(0)
         @given(case=strategy)
         def check(case: Any) -> None:
@@ -155,11 +161,15 @@ def fuzz(app: FastAPI, client: asgi.ASGIClient, token: str, ids: dict[str, str])
     return counts, failures
 
 
+@pytest.mark.parametrize("depth", ["quick", pytest.param("deep", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("role", ["moderator", "participant"])
-def test_openapi_fuzz(app: FastAPI, running: asgi.ASGIClient, role: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_openapi_fuzz(
+    app: FastAPI, running: asgi.ASGIClient, role: str, depth: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    examples = EXAMPLES[depth]
     world = make_world(app, running)
     started = time.monotonic()
-    counts, failures = fuzz(app, running, world[role], world["ids"])
+    counts, failures = fuzz(app, running, world[role], world["ids"], examples)
     took = time.monotonic() - started
     with capsys.disabled():
         print(
@@ -169,5 +179,5 @@ def test_openapi_fuzz(app: FastAPI, running: asgi.ASGIClient, role: str, capsys:
     assert not failures, "\n\n".join(failures)
     # An operation without any input (GET /api/v1/workshops) has only a couple of distinct
     # requests to make; every other one gets the full number.
-    short = {k: v for k, v in counts.items() if v < EXAMPLES and k not in INPUTLESS}
+    short = {k: v for k, v in counts.items() if v < examples and k not in INPUTLESS}
     assert not short, short

@@ -64,6 +64,7 @@ def workshop(api: TestClient, moderator: ModeratorInfo) -> dict[str, Any]:
 # --- the participant's journey ------------------------------------------------------------------
 
 
+@pytest.mark.rendering
 def test_join_link_preselects_the_group(workshop: dict[str, Any], client_factory: ClientFactory) -> None:
     phone = english(client_factory)
     page = phone.get(f"/j/{workshop['join_code']}?group=business")
@@ -79,6 +80,7 @@ def test_join_link_preselects_the_group(workshop: dict[str, Any], client_factory
         assert not [r for r in soup(phone.get(url)).select('input[name="group"]') if r.has_attr("checked")]
 
 
+@pytest.mark.rendering
 def test_join_code_typed_loosely_and_unknown_code(workshop: dict[str, Any], client_factory: ClientFactory) -> None:
     phone = english(client_factory)
     loose = phone.get(
@@ -96,6 +98,7 @@ def test_join_code_typed_loosely_and_unknown_code(workshop: dict[str, Any], clie
     assert one(doc, "#code")["value"] == "ZZZZ-ZZZZ"
 
 
+@pytest.mark.rendering
 def test_blank_name_shows_the_error_next_to_the_field(
     api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
 ) -> None:
@@ -121,6 +124,7 @@ def test_blank_name_shows_the_error_next_to_the_field(
     assert "runde_device" not in phone.cookies
 
 
+@pytest.mark.rendering
 def test_too_long_name_and_missing_group_are_shown(
     api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
 ) -> None:
@@ -207,6 +211,7 @@ def test_participant_journey(
     assert one(doc, "body")["data-me"] == cards[0]["author"]["participant_id"]
 
 
+@pytest.mark.rendering
 def test_board_without_topics_shows_a_waiting_page(
     api: TestClient, moderator: ModeratorInfo, client_factory: ClientFactory
 ) -> None:
@@ -233,6 +238,7 @@ def test_board_of_another_workshop_is_refused(
 # --- posting with htmx --------------------------------------------------------------------------
 
 
+@pytest.mark.rendering
 def test_htmx_post_answers_the_compose_fragment(
     api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
 ) -> None:
@@ -267,6 +273,7 @@ def test_htmx_post_answers_the_compose_fragment(
     assert [c["id"] for c in card_list(api, moderator.token, topic_id)] == [cards[0]["id"]]
 
 
+@pytest.mark.rendering
 def test_form_post_without_htmx_redirects(
     api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
 ) -> None:
@@ -293,6 +300,7 @@ def test_form_post_without_htmx_redirects(
     assert [c["text"] for c in card_list(api, moderator.token, topic_id)] == ["Ohne htmx"]
 
 
+@pytest.mark.rendering
 def test_htmx_posting_outside_collect_is_explained(
     api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
 ) -> None:
@@ -316,6 +324,7 @@ def test_htmx_posting_outside_collect_is_explained(
 # --- language ------------------------------------------------------------------------------------
 
 
+@pytest.mark.rendering
 def test_language_from_accept_language(client_factory: ClientFactory) -> None:
     browser = client_factory()
     en = browser.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
@@ -329,6 +338,7 @@ def test_language_from_accept_language(client_factory: ClientFactory) -> None:
     assert one(soup(weighted), "html")["lang"] == "en"
 
 
+@pytest.mark.rendering
 def test_language_link_sets_a_cookie_that_wins(client_factory: ClientFactory) -> None:
     browser = client_factory()
     browser.headers["Accept-Language"] = "de"
@@ -361,6 +371,7 @@ def test_language_link_sets_a_cookie_that_wins(client_factory: ClientFactory) ->
         "/%2F/evil.example",
     ],
 )
+@pytest.mark.rendering
 def test_language_switch_is_no_open_redirect(client_factory: ClientFactory, target: str) -> None:
     browser = client_factory()
     response = browser.get("/lang/en", params={"next": target}, follow_redirects=False)
@@ -570,6 +581,7 @@ def test_console_is_only_for_its_moderators(
 # --- error pages ----------------------------------------------------------------------------------
 
 
+@pytest.mark.rendering
 def test_unknown_paths(client_factory: ClientFactory) -> None:
     browser = english(client_factory)
     page = browser.get("/no/such/page")

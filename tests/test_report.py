@@ -65,6 +65,7 @@ def topic_one(report: Report) -> ReportTopic:
 # --- the model --------------------------------------------------------------------------------
 
 
+@pytest.mark.rendering
 def test_statements_are_sorted_into_consensus_and_dissent(world: World) -> None:
     topic = topic_one(report_of(world))
     # Consensus: highest bridging score first; equal scores (reservations count as support) by age.
@@ -82,6 +83,7 @@ def test_statements_are_sorted_into_consensus_and_dissent(world: World) -> None:
     assert topic.open_disagreements == (disagreement,)
 
 
+@pytest.mark.rendering
 def test_support_per_group(world: World) -> None:
     topic = topic_one(report_of(world))
     blocked = next(s for s in topic.without_consensus if s.blocked)
@@ -95,6 +97,7 @@ def test_support_per_group(world: World) -> None:
     assert consensus.card_numbers == (1, 3)
 
 
+@pytest.mark.rendering
 def test_dissent_has_reasons_and_names_unless_anonymous(app: FastAPI, api: TestClient) -> None:
     world = build_world(app, api)
     blocked = next(s for s in topic_one(report_of(world)).without_consensus if s.blocked)
@@ -106,6 +109,7 @@ def test_dissent_has_reasons_and_names_unless_anonymous(app: FastAPI, api: TestC
     assert all(d.level == "concerns" and d.reason.startswith("Abhängigkeit") for d in disagreement.dissent)
 
 
+@pytest.mark.rendering
 def test_anonymous_report_keeps_groups_and_drops_names(app: FastAPI, api: TestClient) -> None:
     world = build_world(app, api, anonymous=True)
     report = report_of(world)
@@ -118,6 +122,7 @@ def test_anonymous_report_keeps_groups_and_drops_names(app: FastAPI, api: TestCl
     assert all(p.display_name is None and p.organization is None for p in report.data.participants)
 
 
+@pytest.mark.rendering
 def test_cards_perspectives_examples_questions_clusters(world: World) -> None:
     report = report_of(world)
     topic = topic_one(report)
@@ -148,6 +153,7 @@ def test_cards_perspectives_examples_questions_clusters(world: World) -> None:
     )
 
 
+@pytest.mark.rendering
 def test_participation_and_organisations(world: World) -> None:
     report = report_of(world)
     rows = {p.group.key: p for p in report.participation}
@@ -158,6 +164,7 @@ def test_participation_and_organisations(world: World) -> None:
     assert report.participants_total == 8
 
 
+@pytest.mark.rendering
 def test_settings_choose_and_order_topics_and_sections(world: World) -> None:
     t1, t2, t3 = (t["id"] for t in world.topics)
 
@@ -221,6 +228,7 @@ def test_invalid_settings_are_refused_and_change_nothing(
     assert refused_field == field and place == "Rathaus Musterstadt"
 
 
+@pytest.mark.rendering
 def test_logo_is_checked_by_magic_bytes_and_size(world: World) -> None:
     from PIL import Image
 
@@ -311,6 +319,7 @@ def as_form(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
     return form
 
 
+@pytest.mark.rendering
 def test_page_shows_the_form_the_downloads_and_the_preview(browser: TestClient, world: World) -> None:
     soup = page(browser, world)
     links = {a["href"] for a in soup.select(".download-list a")}
@@ -331,6 +340,7 @@ def test_page_shows_the_form_the_downloads_and_the_preview(browser: TestClient, 
     assert first_up.has_attr("disabled") and first_up.get_text(strip=True).startswith("↑")
 
 
+@pytest.mark.rendering
 def test_saving_updates_the_preview_and_the_exports(browser: TestClient, world: World) -> None:
     fields = [(k, v) for k, v in form_fields(page(browser, world)) if k not in ("introduction", "place")]
     fields += [("introduction", "Neue Einleitung\n\nZweiter Absatz"), ("place", "Stadtbibliothek")]
@@ -346,6 +356,7 @@ def test_saving_updates_the_preview_and_the_exports(browser: TestClient, world: 
     assert "Stadtbibliothek" in markdown and "§ 4 Beteiligung" not in markdown
 
 
+@pytest.mark.rendering
 def test_move_buttons_work_without_a_script(browser: TestClient, world: World) -> None:
     fields = form_fields(page(browser, world))
     t3 = world.topics[2]["id"]
@@ -367,6 +378,7 @@ def test_move_buttons_work_without_a_script(browser: TestClient, world: World) -
     assert sections[-2:] == ["appendix", "references"]
 
 
+@pytest.mark.rendering
 def test_refused_form_keeps_what_was_typed(browser: TestClient, world: World) -> None:
     fields = [(k, v) for k, v in form_fields(page(browser, world)) if k not in ("accent_color", "introduction")]
     fields += [("accent_color", "rot"), ("introduction", "Mein langer Text, der nicht verloren gehen darf")]
@@ -381,6 +393,7 @@ def test_refused_form_keeps_what_was_typed(browser: TestClient, world: World) ->
     assert response.status_code == 422 and "mindestens ein Thema" in response.text
 
 
+@pytest.mark.rendering
 def test_logo_upload_from_the_page(browser: TestClient, world: World) -> None:
     url = f"/m/workshops/{world.id}/report/logo"
     token = csrf(browser)
@@ -411,11 +424,13 @@ def test_participants_cannot_open_the_report_page(world: World, client_factory: 
     assert phone.get(f"/api/v1/workshops/{world.id}/export", params={"format": "md"}).status_code == 403
 
 
+@pytest.mark.rendering
 def test_console_links_to_the_report(browser: TestClient, world: World) -> None:
     response = browser.get(f"/m/workshops/{world.id}")
     assert f'href="/m/workshops/{world.id}/report"' in response.text
 
 
+@pytest.mark.rendering
 def test_english_workshop_report_is_in_english(app: FastAPI, api: TestClient) -> None:
     world = build_world(app, api, locale="en")
     markdown = world.export("md").content.decode()
@@ -511,6 +526,7 @@ def normalise(markdown: str) -> str:
     return re.sub(r"\b[a-km-z2-9]{16}\b", "<id>", markdown)
 
 
+@pytest.mark.rendering
 def test_golden_markdown_report_of_the_demo(app: FastAPI, api: TestClient) -> None:
     markdown = normalise(db_run(app, _demo_report))
     golden = GOLDEN / "demo-report.de.md"

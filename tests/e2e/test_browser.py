@@ -417,6 +417,7 @@ def test_pushes_only_target_what_the_page_has(browsing: Browsing, http: httpx.Cl
     browsing.assert_clean()
 
 
+@pytest.mark.rendering
 @pytest.mark.parametrize("locale", ["de-DE", "en-US"])
 def test_axe_finds_no_wcag_violations(
     browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo, locale: str
@@ -463,6 +464,7 @@ def test_axe_finds_no_wcag_violations(
     browsing.assert_clean()
 
 
+@pytest.mark.rendering
 @pytest.mark.parametrize("locale", ["de-DE", "en-US"])
 def test_screenshots(
     browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo, screenshot_dir: Path | None, locale: str

@@ -143,6 +143,7 @@ def test_live_re_render_keeps_an_unsaved_rating_and_the_focus(
     browsing.assert_clean()
 
 
+@pytest.mark.rendering
 @pytest.mark.parametrize("locale", ["de-DE", "en-US"])
 def test_axe_clean_in_every_phase(
     browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo, locale: str
