@@ -22,7 +22,6 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
 from hypothesis import settings as hypothesis_settings
 
 from app.config import Settings
