@@ -41,6 +41,14 @@ class Access:
         return isinstance(self.actor, ModeratorActor)
 
 
+@dataclass(frozen=True)
+class ModeratedAccess(Access):
+    """Access whose actor the loader checked to be one of the workshop's moderators: routes pass
+    ``access.actor`` on as a ``ModeratorActor`` without checking again."""
+
+    actor: ModeratorActor
+
+
 async def actor_for(*, session: AsyncSession, credentials: Credentials, workshop_id: str) -> Actor | None:
     """The actor these credentials make in ``workshop_id``.
 
@@ -78,16 +86,21 @@ async def access_workshop(*, session: AsyncSession, credentials: Credentials, wo
     raise Forbidden(N_("You do not take part in this workshop."))
 
 
-async def access_workshop_moderated(*, session: AsyncSession, credentials: Credentials, workshop_id: str) -> Access:
+async def access_workshop_moderated(
+    *, session: AsyncSession, credentials: Credentials, workshop_id: str
+) -> ModeratedAccess:
     access = await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
-    if not access.is_moderator:
+    return moderated(access)
+
+
+def moderated(access: Access) -> ModeratedAccess:
+    """The one place that turns an access into a moderator's, or refuses."""
+    if not isinstance(access.actor, ModeratorActor):
         raise Forbidden(N_("Only the workshop's moderators may do this."))
-    return access
+    return ModeratedAccess(workshop=access.workshop, actor=access.actor)
 
 
-async def access_topic(
-    *, session: AsyncSession, credentials: Credentials, topic_id: str, moderated: bool = False
-) -> tuple[Access, Topic]:
+async def access_topic(*, session: AsyncSession, credentials: Credentials, topic_id: str) -> tuple[Access, Topic]:
     # The topic and its workshop in one round trip; ``workshop`` stays referenced so that the
     # access check's ``session.get`` finds it in the identity map instead of asking again.
     query = select(Topic, Workshop).join(Workshop, col(Workshop.id) == col(Topic.workshop_id))
@@ -95,9 +108,15 @@ async def access_topic(
     if row is None:
         raise NotFound(N_("This topic does not exist."))
     topic, workshop = row
-    check = access_workshop_moderated if moderated else access_workshop
-    access = await check(session=session, credentials=credentials, workshop_id=workshop.id)
+    access = await access_workshop(session=session, credentials=credentials, workshop_id=workshop.id)
     return access, topic
+
+
+async def access_topic_moderated(
+    *, session: AsyncSession, credentials: Credentials, topic_id: str
+) -> tuple[ModeratedAccess, Topic]:
+    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
+    return moderated(access), topic
 
 
 async def access_statement(
@@ -111,16 +130,31 @@ async def access_statement(
     return access, statement, topic
 
 
+async def access_statement_moderated(
+    *, session: AsyncSession, credentials: Credentials, statement_id: str
+) -> tuple[ModeratedAccess, Statement, Topic]:
+    access, statement, topic = await access_statement(
+        session=session, credentials=credentials, statement_id=statement_id
+    )
+    return moderated(access), statement, topic
+
+
 async def access_cluster(
-    *, session: AsyncSession, credentials: Credentials, cluster_id: str, moderated: bool = False
+    *, session: AsyncSession, credentials: Credentials, cluster_id: str
 ) -> tuple[Access, Cluster, Topic]:
     cluster = await session.get(Cluster, cluster_id)
     if cluster is None:
         raise NotFound(N_("This cluster does not exist."))
-    check = access_workshop_moderated if moderated else access_workshop
-    access = await check(session=session, credentials=credentials, workshop_id=cluster.workshop_id)
+    access = await access_workshop(session=session, credentials=credentials, workshop_id=cluster.workshop_id)
     topic = await topic_get(session=session, topic_id=cluster.topic_id)
     return access, cluster, topic
+
+
+async def access_cluster_moderated(
+    *, session: AsyncSession, credentials: Credentials, cluster_id: str
+) -> tuple[ModeratedAccess, Cluster, Topic]:
+    access, cluster, topic = await access_cluster(session=session, credentials=credentials, cluster_id=cluster_id)
+    return moderated(access), cluster, topic
 
 
 async def access_cluster_in(*, session: AsyncSession, topic: Topic, cluster_id: str, field: str) -> Cluster:
@@ -136,7 +170,7 @@ async def access_cluster_in(*, session: AsyncSession, topic: Topic, cluster_id: 
 
 async def access_participant(
     *, session: AsyncSession, credentials: Credentials, participant_id: str
-) -> tuple[Access, Participant]:
+) -> tuple[ModeratedAccess, Participant]:
     """A participant of a workshop the caller moderates."""
     participant = await session.get(Participant, participant_id)
     if participant is None:
@@ -157,6 +191,13 @@ async def access_card(*, session: AsyncSession, credentials: Credentials, card_i
     if topic is None or not card_visible(card, topic, audience_of(access)):
         raise NotFound(N_("This card does not exist."))
     return access, card, topic
+
+
+async def access_card_moderated(
+    *, session: AsyncSession, credentials: Credentials, card_id: str
+) -> tuple[ModeratedAccess, Card, Topic]:
+    access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
+    return moderated(access), card, topic
 
 
 def audience_of(access: Access, locale: str | None = None) -> Audience:

@@ -146,6 +146,13 @@ async def vote_tallies(*, session: AsyncSession, topic_id: str) -> dict[str, Tal
     return tallies
 
 
+async def vote_tallies_seen(*, session: AsyncSession, topic: Topic, is_moderator: bool) -> dict[str, Tally]:
+    """The tallies as the caller may see them: moderators always, participants once revealed."""
+    if not (is_moderator or topic.tallies_revealed):
+        raise Forbidden(N_("The dot tallies have not been revealed yet."))
+    return await vote_tallies(session=session, topic_id=topic.id)
+
+
 async def my_dots(*, session: AsyncSession, participant_id: str, topic_id: str) -> dict[str, int]:
     return {(v.card_id or v.cluster_id or ""): v.dots for v in await _my_votes(session, participant_id, topic_id)}
 

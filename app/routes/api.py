@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.access import Access, access_card, access_topic, access_workshop, access_workshop_moderated, audience_of
+from app.domain.access import (
+    Access,
+    access_card,
+    access_topic,
+    access_topic_moderated,
+    access_workshop,
+    access_workshop_moderated,
+    audience_of,
+)
 from app.domain.actors import ParticipantActor
 from app.domain.board import card_public, card_view, card_views, topic_public, visible_cards, workshop_public_data
 from app.domain.cards import card_create, card_delete, card_update
@@ -204,7 +212,7 @@ async def patch_topic(
     topic_id: str, body: schemas.TopicPatch, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
     """Edit a topic, set its phase (any phase, any order) or move it on the agenda."""
-    _access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     changes = TopicChanges(
         title=body.title,
         prompt=body.prompt,
@@ -222,7 +230,7 @@ async def patch_topic(
 @router.delete("/topics/{topic_id}", status_code=204, responses=ERRORS)
 async def remove_topic(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> Response:
     """Delete a topic with all its cards."""
-    _access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     await topic_delete(session=session, topic=topic)
     return Response(status_code=204)
 

@@ -11,14 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.access import (
     Access,
     access_card,
+    access_card_moderated,
     access_cluster,
     access_cluster_in,
+    access_cluster_moderated,
     access_participant,
     access_statement,
+    access_statement_moderated,
     access_topic,
+    access_topic_moderated,
     audience_of,
 )
-from app.domain.actors import ModeratorActor
 from app.domain.board import card_public, card_views, topic_public, visible_cards
 from app.domain.clusters import (
     card_move,
@@ -28,7 +31,6 @@ from app.domain.clusters import (
     cluster_merge,
     cluster_rename,
 )
-from app.domain.errors import Forbidden
 from app.domain.moderation import (
     TopicOptions,
     card_merge,
@@ -38,20 +40,14 @@ from app.domain.moderation import (
 )
 from app.domain.participation import balance_view
 from app.domain.statements import statement_create, statement_list, statement_rate, statement_revise, statement_views
-from app.domain.votes import ensure_participant, vote_cast, vote_retract, vote_tallies
-from app.i18n import N_, current_locale
+from app.domain.votes import ensure_participant, vote_cast, vote_retract, vote_tallies_seen
+from app.i18n import current_locale
 from app.models import Card, Cluster, Participant, Statement, Topic
 from app.routes import schemas
 from app.routes.api import ERRORS
 from app.routes.deps import CredentialsDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["consensus"])
-
-
-def _moderator(access: Access) -> ModeratorActor:
-    if not isinstance(access.actor, ModeratorActor):
-        raise Forbidden(N_("Only the workshop's moderators may do this."))
-    return access.actor
 
 
 async def _statement_out(session: AsyncSession, access: Access, topic: Topic, statement: Statement) -> dict[str, Any]:
@@ -146,12 +142,8 @@ async def take_back_cluster_votes(cluster_id: str, session: SessionDep, credenti
 async def tallies(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
     """Dots per card and cluster id, in total and per group (participants: once revealed)."""
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
-    if not (access.is_moderator or topic.tallies_revealed):
-        raise Forbidden(N_("The dot tallies have not been revealed yet."))
-    return {
-        item: {"total": t.total, "by_group": dict(t.by_group)}
-        for item, t in (await vote_tallies(session=session, topic_id=topic.id)).items()
-    }
+    seen = await vote_tallies_seen(session=session, topic=topic, is_moderator=access.is_moderator)
+    return {item: {"total": t.total, "by_group": dict(t.by_group)} for item, t in seen.items()}
 
 
 # --- statements and ratings --------------------------------------------------------------------
@@ -161,13 +153,13 @@ async def tallies(topic_id: str, session: SessionDep, credentials: CredentialsDe
 async def create_statement(
     topic_id: str, body: schemas.StatementIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     cluster = None
     if body.cluster_id:
         cluster = await access_cluster_in(session=session, topic=topic, cluster_id=body.cluster_id, field="cluster_id")
     statement = await statement_create(
         session=session,
-        moderator=_moderator(access),
+        moderator=access.actor,
         topic=topic,
         text=body.text,
         card_ids=body.card_ids or [],
@@ -223,12 +215,12 @@ async def revise_statement(
     statement_id: str, body: schemas.RevisionIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
     """A new version with a fresh rating round; the old one is kept, superseded, with its ratings."""
-    access, statement, topic = await access_statement(
+    access, statement, topic = await access_statement_moderated(
         session=session, credentials=credentials, statement_id=statement_id
     )
     revision = await statement_revise(
         session=session,
-        moderator=_moderator(access),
+        moderator=access.actor,
         topic=topic,
         statement=statement,
         text=body.text,
@@ -244,8 +236,8 @@ async def revise_statement(
 async def create_cluster(
     topic_id: str, body: schemas.ClusterIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
-    cluster = await cluster_create(session=session, moderator=_moderator(access), topic=topic, title=body.title)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    cluster = await cluster_create(session=session, moderator=access.actor, topic=topic, title=body.title)
     return await _cluster_out(session, access, topic, cluster)
 
 
@@ -261,20 +253,20 @@ async def list_clusters(topic_id: str, session: SessionDep, credentials: Credent
 async def rename_cluster(
     cluster_id: str, body: schemas.ClusterIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
-    access, cluster, topic = await access_cluster(
-        session=session, credentials=credentials, cluster_id=cluster_id, moderated=True
+    access, cluster, topic = await access_cluster_moderated(
+        session=session, credentials=credentials, cluster_id=cluster_id
     )
-    await cluster_rename(session=session, moderator=_moderator(access), topic=topic, cluster=cluster, title=body.title)
+    await cluster_rename(session=session, moderator=access.actor, topic=topic, cluster=cluster, title=body.title)
     return await _cluster_out(session, access, topic, cluster)
 
 
 @router.delete("/clusters/{cluster_id}", status_code=204, responses=ERRORS)
 async def dissolve_cluster(cluster_id: str, session: SessionDep, credentials: CredentialsDep) -> Response:
     """Dissolve the cluster; its cards stay on the topic, unclustered."""
-    access, cluster, topic = await access_cluster(
-        session=session, credentials=credentials, cluster_id=cluster_id, moderated=True
+    access, cluster, topic = await access_cluster_moderated(
+        session=session, credentials=credentials, cluster_id=cluster_id
     )
-    await cluster_dissolve(session=session, moderator=_moderator(access), topic=topic, cluster=cluster)
+    await cluster_dissolve(session=session, moderator=access.actor, topic=topic, cluster=cluster)
     return Response(status_code=204)
 
 
@@ -283,11 +275,11 @@ async def merge_cluster(
     cluster_id: str, body: schemas.MergeIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
     """Move every card of this cluster into ``into`` and remove this one."""
-    access, cluster, topic = await access_cluster(
-        session=session, credentials=credentials, cluster_id=cluster_id, moderated=True
+    access, cluster, topic = await access_cluster_moderated(
+        session=session, credentials=credentials, cluster_id=cluster_id
     )
     into = await access_cluster_in(session=session, topic=topic, cluster_id=body.into, field="into")
-    await cluster_merge(session=session, moderator=_moderator(access), topic=topic, cluster=cluster, into=into)
+    await cluster_merge(session=session, moderator=access.actor, topic=topic, cluster=cluster, into=into)
     return await _cluster_out(session, access, topic, into)
 
 
@@ -301,12 +293,12 @@ async def place_card(
     card_id: str, body: schemas.CardPlaceIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
     """Put the card into a cluster (``null``: back among the unclustered) at ``position``."""
-    access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
+    access, card, topic = await access_card_moderated(session=session, credentials=credentials, card_id=card_id)
     cluster = None
     if body.cluster_id:
         cluster = await access_cluster_in(session=session, topic=topic, cluster_id=body.cluster_id, field="cluster_id")
     await card_move(
-        session=session, moderator=_moderator(access), topic=topic, card=card, cluster=cluster, position=body.position
+        session=session, moderator=access.actor, topic=topic, card=card, cluster=cluster, position=body.position
     )
     return await _card_out(session, access, card)
 
@@ -316,8 +308,8 @@ async def merge_card(
     card_id: str, body: schemas.MergeIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
     """Merge this duplicate into ``into`` (authorship and group kept); answers the card merged into."""
-    access, card, _topic = await access_card(session=session, credentials=credentials, card_id=card_id)
-    moderator = _moderator(access)
+    access, card, _topic = await access_card_moderated(session=session, credentials=credentials, card_id=card_id)
+    moderator = access.actor
     _access, into, _into_topic = await access_card(session=session, credentials=credentials, card_id=body.into)
     merged = await card_merge(session=session, moderator=moderator, card=card, into=into)
     return await _card_out(session, access, merged)
@@ -331,7 +323,7 @@ async def topic_options(
     topic_id: str, body: schemas.TopicOptionsIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
     """Hide cards until reveal, reveal cards, dot tallies or support, spotlight a card."""
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     options = TopicOptions(
         hide_until_reveal=body.hide_until_reveal,
         cards_revealed=body.cards_revealed,
@@ -340,7 +332,7 @@ async def topic_options(
         spotlight_card_id=body.spotlight_card_id or None,
         clear_spotlight=body.spotlight_card_id == "",
     )
-    topic = await topic_set_options(session=session, moderator=_moderator(access), topic=topic, options=options)
+    topic = await topic_set_options(session=session, moderator=access.actor, topic=topic, options=options)
     return topic_public(topic)
 
 
@@ -349,9 +341,9 @@ async def topic_timer(
     topic_id: str, body: schemas.TimerIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
     """``start`` (with ``minutes`` when no time is set), ``pause``, ``add`` minutes, ``stop``."""
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     state = await timer_control(
-        session=session, moderator=_moderator(access), topic=topic, action=body.action, minutes=body.minutes
+        session=session, moderator=access.actor, topic=topic, action=body.action, minutes=body.minutes
     )
     return state.public(topic.id)
 
@@ -364,16 +356,14 @@ async def patch_participant(
     access, participant = await access_participant(
         session=session, credentials=credentials, participant_id=participant_id
     )
-    await participant_set_locked(
-        session=session, moderator=_moderator(access), participant=participant, locked=body.locked
-    )
+    await participant_set_locked(session=session, moderator=access.actor, participant=participant, locked=body.locked)
     return _participant_out(participant)
 
 
 @router.get("/topics/{topic_id}/balance", response_model=schemas.BalanceOut, responses=ERRORS)
 async def balance(topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
     """Participation per group on this topic (moderators)."""
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     online, _names, _moderators = request.app.state.hub.presence(access.workshop.id)
     view = await balance_view(
         session=session,

@@ -13,18 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.access import (
     Access,
     access_card,
-    access_cluster,
+    access_card_moderated,
     access_cluster_in,
+    access_cluster_moderated,
     access_participant,
-    access_statement,
+    access_statement_moderated,
     access_topic,
+    access_topic_moderated,
     access_workshop_moderated,
     audience_of,
 )
-from app.domain.actors import ModeratorActor
 from app.domain.board import Audience, board_view_data, card_views, visible_cards
 from app.domain.clusters import card_move, cluster_create, cluster_dissolve, cluster_merge, cluster_rename
-from app.domain.errors import Forbidden, NotFound
+from app.domain.errors import NotFound
 from app.domain.moderation import (
     TopicOptions,
     card_merge,
@@ -44,12 +45,6 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form()]
 OptionalText = Annotated[str | None, Form()]
-
-
-def moderator_of(access: Access) -> ModeratorActor:
-    if not isinstance(access.actor, ModeratorActor):
-        raise Forbidden(N_("Only the workshop's moderators may do this."))
-    return access.actor
 
 
 def back_to(request: Request, topic: Topic) -> Response:
@@ -74,14 +69,14 @@ async def set_options(
     tallies_revealed: OptionalText = None,
     ratings_revealed: OptionalText = None,
 ) -> Response:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     options = TopicOptions(
         hide_until_reveal=flag(hide_until_reveal),
         cards_revealed=flag(cards_revealed),
         tallies_revealed=flag(tallies_revealed),
         ratings_revealed=flag(ratings_revealed),
     )
-    await topic_set_options(session=session, moderator=moderator_of(access), topic=topic, options=options)
+    await topic_set_options(session=session, moderator=access.actor, topic=topic, options=options)
     return back_to(request, topic)
 
 
@@ -89,18 +84,16 @@ async def set_options(
 async def spotlight(
     topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, card_id: Text = ""
 ) -> Response:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     options = TopicOptions(spotlight_card_id=card_id or None, clear_spotlight=not card_id)
-    await topic_set_options(session=session, moderator=moderator_of(access), topic=topic, options=options)
+    await topic_set_options(session=session, moderator=access.actor, topic=topic, options=options)
     return back_to(request, topic)
 
 
 @router.post("/m/topics/{topic_id}/project")
 async def project(topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep) -> Response:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
-    await workshop_set_current_topic(
-        session=session, moderator=moderator_of(access), workshop=access.workshop, topic=topic
-    )
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    await workshop_set_current_topic(session=session, moderator=access.actor, workshop=access.workshop, topic=topic)
     return back_to(request, topic)
 
 
@@ -113,8 +106,8 @@ async def timer(
     action: Text = "",
     minutes: Annotated[int, Form()] = 0,
 ) -> Response:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
-    await timer_control(session=session, moderator=moderator_of(access), topic=topic, action=action, minutes=minutes)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    await timer_control(session=session, moderator=access.actor, topic=topic, action=action, minutes=minutes)
     return back_to(request, topic)
 
 
@@ -122,8 +115,8 @@ async def timer(
 async def new_cluster(
     topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, title: Text = ""
 ) -> Response:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
-    await cluster_create(session=session, moderator=moderator_of(access), topic=topic, title=title)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    await cluster_create(session=session, moderator=access.actor, topic=topic, title=title)
     return back_to(request, topic)
 
 
@@ -131,10 +124,10 @@ async def new_cluster(
 async def rename_cluster(
     cluster_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, title: Text = ""
 ) -> Response:
-    access, cluster, topic = await access_cluster(
-        session=session, credentials=credentials, cluster_id=cluster_id, moderated=True
+    access, cluster, topic = await access_cluster_moderated(
+        session=session, credentials=credentials, cluster_id=cluster_id
     )
-    await cluster_rename(session=session, moderator=moderator_of(access), topic=topic, cluster=cluster, title=title)
+    await cluster_rename(session=session, moderator=access.actor, topic=topic, cluster=cluster, title=title)
     return back_to(request, topic)
 
 
@@ -142,11 +135,11 @@ async def rename_cluster(
 async def merge_cluster(
     cluster_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, into: Text = ""
 ) -> Response:
-    access, cluster, topic = await access_cluster(
-        session=session, credentials=credentials, cluster_id=cluster_id, moderated=True
+    access, cluster, topic = await access_cluster_moderated(
+        session=session, credentials=credentials, cluster_id=cluster_id
     )
     target = await access_cluster_in(session=session, topic=topic, cluster_id=into, field="into")
-    await cluster_merge(session=session, moderator=moderator_of(access), topic=topic, cluster=cluster, into=target)
+    await cluster_merge(session=session, moderator=access.actor, topic=topic, cluster=cluster, into=target)
     return back_to(request, topic)
 
 
@@ -154,10 +147,10 @@ async def merge_cluster(
 async def dissolve_cluster(
     cluster_id: str, request: Request, session: SessionDep, credentials: CredentialsDep
 ) -> Response:
-    access, cluster, topic = await access_cluster(
-        session=session, credentials=credentials, cluster_id=cluster_id, moderated=True
+    access, cluster, topic = await access_cluster_moderated(
+        session=session, credentials=credentials, cluster_id=cluster_id
     )
-    await cluster_dissolve(session=session, moderator=moderator_of(access), topic=topic, cluster=cluster)
+    await cluster_dissolve(session=session, moderator=access.actor, topic=topic, cluster=cluster)
     return back_to(request, topic)
 
 
@@ -171,8 +164,8 @@ async def statement_from_cluster_page(
     cluster_id: str, request: Request, session: SessionDep, credentials: CredentialsDep
 ) -> Response:
     """One click from a cluster: a statement form pre-filled with its name and its cards."""
-    access, cluster, topic = await access_cluster(
-        session=session, credentials=credentials, cluster_id=cluster_id, moderated=True
+    access, cluster, topic = await access_cluster_moderated(
+        session=session, credentials=credentials, cluster_id=cluster_id
     )
     cards = await _cluster_cards(session, access, topic, cluster)
     views = await card_views(session=session, cards=cards, workshop=access.workshop, audience=audience_of(access))
@@ -191,13 +184,13 @@ async def new_statement(
     cluster_id: Text = "",
     card_ids: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     cluster = None
     if cluster_id:
         cluster = await access_cluster_in(session=session, topic=topic, cluster_id=cluster_id, field="cluster_id")
     await statement_create(
         session=session,
-        moderator=moderator_of(access),
+        moderator=access.actor,
         topic=topic,
         text=text,
         card_ids=card_ids or [],
@@ -210,10 +203,10 @@ async def new_statement(
 async def revise_statement(
     statement_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, text: Text = ""
 ) -> Response:
-    access, statement, topic = await access_statement(
+    access, statement, topic = await access_statement_moderated(
         session=session, credentials=credentials, statement_id=statement_id
     )
-    await statement_revise(session=session, moderator=moderator_of(access), topic=topic, statement=statement, text=text)
+    await statement_revise(session=session, moderator=access.actor, topic=topic, statement=statement, text=text)
     return back_to(request, topic)
 
 
@@ -227,8 +220,8 @@ async def move_card(
     position: Annotated[int | None, Form()] = None,
 ) -> Response:
     """The keyboard path ("Move to" menu) and the drag-and-drop path (with ``position``)."""
-    access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
-    moderator = moderator_of(access)
+    access, card, topic = await access_card_moderated(session=session, credentials=credentials, card_id=card_id)
+    moderator = access.actor
     cluster = None
     if cluster_id:
         cluster = await access_cluster_in(session=session, topic=topic, cluster_id=cluster_id, field="cluster_id")
@@ -238,8 +231,7 @@ async def move_card(
 
 @router.get("/m/cards/{card_id}/merge")
 async def merge_page(card_id: str, request: Request, session: SessionDep, credentials: CredentialsDep) -> Response:
-    access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
-    moderator_of(access)
+    access, card, topic = await access_card_moderated(session=session, credentials=credentials, card_id=card_id)
     cards = [
         c for c in await visible_cards(session=session, topic=topic, audience=audience_of(access)) if c.id != card.id
     ]
@@ -253,8 +245,8 @@ async def merge_page(card_id: str, request: Request, session: SessionDep, creden
 async def merge_card(
     card_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, into: Text = ""
 ) -> Response:
-    access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
-    moderator = moderator_of(access)
+    access, card, topic = await access_card_moderated(session=session, credentials=credentials, card_id=card_id)
+    moderator = access.actor
     _access, target, _topic = await access_card(session=session, credentials=credentials, card_id=into)
     await card_merge(session=session, moderator=moderator, card=card, into=target)
     return back_to(request, topic)
@@ -267,9 +259,7 @@ async def lock_participant(
     access, participant = await access_participant(
         session=session, credentials=credentials, participant_id=participant_id
     )
-    await participant_set_locked(
-        session=session, moderator=moderator_of(access), participant=participant, locked=locked == "1"
-    )
+    await participant_set_locked(session=session, moderator=access.actor, participant=participant, locked=locked == "1")
     if is_htmx(request):
         return Response(status_code=204)
     return redirect(f"/m/workshops/{participant.workshop_id}#participants-section")
@@ -291,7 +281,7 @@ async def projector(
 ) -> Response:
     """Full screen for the wall: what the room may see (the participant view), large, no
     controls; it follows the moderator's current topic by itself."""
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     if topic.workshop_id != workshop_id:
         raise NotFound(N_("This topic does not exist."))
     room = Audience(role="participant", locale=current_locale.get())  # the wall shows what the room sees
@@ -309,7 +299,7 @@ async def exchange_page(request: Request, session: AsyncSession, access: Access,
 async def moderator_exchange(
     workshop_id: str, topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep
 ) -> Response:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     return await exchange_page(request, session, access, topic)
 
 

@@ -10,7 +10,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.access import Access, access_topic, access_workshop_moderated
+from app.domain.access import (
+    Access,
+    access_topic_moderated,
+    access_workshop_moderated,
+)
 from app.domain.board import group_views
 from app.domain.errors import DomainError, Invalid
 from app.domain.moderation import moderation_records
@@ -225,7 +229,7 @@ async def edit_topic(
     credentials: CredentialsDep,
     back: Text = "console",
 ) -> Response:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     # The raw form, not Form() parameters: FastAPI turns an empty optional field into None,
     # which would make a cleared prompt (or title) "unchanged". Absent fields stay unchanged.
     form = await request.form()
@@ -250,14 +254,14 @@ async def edit_topic(
 async def move_topic(
     topic_id: str, session: SessionDep, credentials: CredentialsDep, offset: Annotated[int, Form()] = 0
 ) -> Response:
-    _access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     await topic_move(session=session, topic=topic, offset=1 if offset > 0 else -1)
     return redirect(f"/m/workshops/{topic.workshop_id}#agenda")
 
 
 @router.post("/m/topics/{topic_id}/delete")
 async def delete_topic(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> Response:
-    _access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     await topic_delete(session=session, topic=topic)
     return redirect(f"/m/workshops/{topic.workshop_id}#agenda")
 
@@ -266,7 +270,7 @@ async def delete_topic(topic_id: str, session: SessionDep, credentials: Credenti
 async def moderator_board(
     workshop_id: str, topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep
 ) -> Response:
-    access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id, moderated=True)
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     return await board_page(request, session, access, topic)
 
 
