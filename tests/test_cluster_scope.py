@@ -1,7 +1,7 @@
-"""A cluster id in a request body is accepted only from the topic the action is on.
+"""An id in a request body is accepted only from the topic the action is on.
 
 The ids come from bodies and forms; a moderator of two workshops could otherwise pull cards or
-clusters across topics or workshops. Every refusal is a 422 that leaves both sides unchanged.
+clusters across topics or workshops. Every refusal is a 4xx that leaves both sides unchanged.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.factories import bearer, create_workshop, form_post, login_as, moderator_card, quick_moderator
+from tests.factories import DbProbe, bearer, create_workshop, form_post, login_as, moderator_card, quick_moderator
 
 
 class World:
@@ -28,6 +28,14 @@ class World:
         self.cluster = self.new_cluster(self.topic, "Verkehr")
         self.other_cluster = self.new_cluster(self.other_topic, "Netze")
         self.foreign_cluster = self.new_cluster(self.foreign_topic, "Fremd")
+        self.foreign_card = moderator_card(api, self.moderator.token, self.foreign_topic, "Fremd", group="science")[
+            "id"
+        ]
+        self.statement = api.post(
+            f"/api/v1/topics/{self.topic}/statements",
+            json={"text": "Aussage", "card_ids": [self.card]},
+            headers=self.mod,
+        ).json()["id"]
         self.put_card(self.cluster)
 
     def new_cluster(self, topic: str, title: str) -> str:
@@ -96,3 +104,30 @@ def test_the_board_forms_refuse_another_topics_cluster(world: World, client: Tes
         assert answer.status_code == 422, answer.text
         assert "Bitte wählen Sie einen Cluster dieses Themas." in answer.text
     assert world.state() == before
+
+
+def body_calls(w: World) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every API body field that names an object, filled with one of the second workshop's."""
+    return [
+        ("PUT", f"/api/v1/cards/{w.card}/cluster", {"cluster_id": w.foreign_cluster}),
+        ("POST", f"/api/v1/cards/{w.card}/merge", {"into": w.foreign_card}),
+        ("POST", f"/api/v1/clusters/{w.cluster}/merge", {"into": w.foreign_cluster}),
+        ("POST", f"/api/v1/topics/{w.topic}/statements", {"text": "X", "cluster_id": w.foreign_cluster}),
+        ("POST", f"/api/v1/topics/{w.topic}/statements", {"text": "X", "card_ids": [w.foreign_card]}),
+        ("POST", f"/api/v1/statements/{w.statement}/revisions", {"text": "Y", "card_ids": [w.foreign_card]}),
+        ("POST", f"/api/v1/topics/{w.topic}/options", {"spotlight_card_id": w.foreign_card}),
+    ]
+
+
+def test_ids_from_another_workshop_in_every_body_field(app: FastAPI, world: World) -> None:
+    """The caller moderates both workshops, so only the body's scope can refuse these."""
+    probe = DbProbe(app)
+    try:
+        for method, path, body in body_calls(world):
+            before = probe.digests()
+            answer = world.api.request(method, path, json=body, headers=world.mod)
+            assert 400 <= answer.status_code < 500, (path, body, answer.status_code, answer.text)
+            assert answer.json()["detail"], (path, answer.text)
+            assert probe.digests() == before, (path, body)
+    finally:
+        probe.close()
