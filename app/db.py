@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 
 PENDING_EVENTS = "runde_pending_events"
-CARDS_PER_MINUTE = "runde_cards_per_minute"
 REPLAY_WINDOW = "runde_replay_window"
 #: Present in read-only sessions that see one snapshot of the database (the hub's pump, the
 #: WebSocket replay): there the same query gives the same answer, so a few lookups that every
@@ -82,7 +81,7 @@ class Database:
             class_=AsyncSession,
             sync_session_class=PublishingSession,
             expire_on_commit=False,
-            info={REPLAY_WINDOW: settings.replay_window, CARDS_PER_MINUTE: settings.cards_per_minute},
+            info={REPLAY_WINDOW: settings.replay_window},
         )
 
     @contextlib.asynccontextmanager

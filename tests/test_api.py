@@ -378,11 +378,21 @@ def test_idempotency_key_returns_the_same_card(world: World, api: TestClient) ->
     assert first.status_code == 201, first.text
     assert again.status_code == 200, again.text
     assert again.json() == first.json()
-    # A retry whose body differs (a buggy client) still does not make a second card.
+    # The key promises the same request: another text, kind or topic with it is refused (422),
+    # neither answered with the first card nor made into a second one.
     third = post_card(api, world.p_token, world.topic_id, "Anders", **{"Idempotency-Key": "k-1"})
-    assert third.status_code == 200
-    assert third.json()["id"] == first.json()["id"]
+    other_kind = post_card(api, world.p_token, world.topic_id, "Einmal", kind="idea", **{"Idempotency-Key": "k-1"})
+    topic_b = api.post(
+        f"/api/v1/workshops/{world.workshop['id']}/topics",
+        json={"title": "Zweites Thema"},
+        headers=bearer(world.mod_token),
+    ).json()["id"]
+    other_topic = post_card(api, world.p_token, topic_b, "Einmal", **{"Idempotency-Key": "k-1"})
+    for refused in (third, other_kind, other_topic):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"] == "Dieser Idempotency-Key wurde schon für eine andere Karte verwendet."
     assert [c["id"] for c in card_list(api, world.mod_token, world.topic_id)] == [first.json()["id"]]
+    assert card_list(api, world.mod_token, topic_b) == []
     # A new key makes a new card.
     other = post_card(api, world.p_token, world.topic_id, "Zweimal", **{"Idempotency-Key": "k-2"})
     assert other.status_code == 201

@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import CARDS_PER_MINUTE
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid, RateLimited
 from app.domain.eventlog import event_append
@@ -24,7 +23,6 @@ from app.models import TEXT_MAX, Card, Topic, utcnow
 
 KINDS: tuple[str, ...] = ("need", "logic", "idea", "question", "example", "concern")
 IDEMPOTENCY_KEY_MAX = 100
-DEFAULT_CARDS_PER_MINUTE = 20
 
 
 def _check_kind(kind: str) -> str:
@@ -40,16 +38,17 @@ def _check_can_post(actor: Actor, topic: Topic) -> None:
         raise Conflict(N_("This topic is closed."))
 
 
-async def _check_rate(session: AsyncSession, actor: ParticipantActor) -> None:
-    """Card flooding: at most ``RUNDE_CARDS_PER_MINUTE`` cards per participant in any minute. Counted
-    in the database, so it holds across instances and restarts."""
+async def _check_rate(session: AsyncSession, actor: ParticipantActor, cards_per_minute: int) -> None:
+    """Card flooding: at most ``cards_per_minute`` cards per participant in any minute
+    (``RUNDE_CARDS_PER_MINUTE`` for requests). Counted in the database, so it holds across
+    instances and restarts."""
     since = utcnow() - timedelta(minutes=1)
     result = await session.execute(
         select(func.count())
         .select_from(Card)
         .where(col(Card.participant_id) == actor.participant.id, col(Card.created_at) > since)
     )
-    if int(result.scalar_one()) >= int(session.info.get(CARDS_PER_MINUTE, DEFAULT_CARDS_PER_MINUTE)):
+    if int(result.scalar_one()) >= cards_per_minute:
         raise RateLimited(N_("You are posting very fast. Please wait a moment before the next card."))
 
 
@@ -58,6 +57,13 @@ async def _by_idempotency_key(session: AsyncSession, actor: Actor, key: str) -> 
         select(Card).where(col(Card.actor_key) == actor.key, col(Card.idempotency_key) == key)
     )
     return result.scalars().first()
+
+
+def _same_request(earlier: Card, *, topic: Topic, kind: str, text: str) -> Card:
+    """The card an Idempotency-Key made, if this request is a retry of the one that made it."""
+    if (earlier.topic_id, earlier.kind, earlier.text) != (topic.id, kind, text):
+        raise Invalid(N_("This Idempotency-Key was already used for another card."), field="idempotency_key")
+    return earlier
 
 
 async def card_create(
@@ -69,11 +75,14 @@ async def card_create(
     text: str,
     group: str | None = None,
     idempotency_key: str | None = None,
+    cards_per_minute: int | None = None,
 ) -> tuple[Card, bool]:
-    """Post a card; returns (card, created). A retried key returns the first card unchanged.
+    """Post a card; returns (card, created). A retried key returns the first card unchanged; the
+    same key with another topic, kind or text is refused (422), not answered with that card.
 
     Participants post while the topic collects, moderators in every phase but ``closed``
-    (cards from a paper flipchart, labelled with ``group``).
+    (cards from a paper flipchart, labelled with ``group``). ``cards_per_minute`` limits a
+    participant's flood of cards (None: no limit, for the demo and benchmarks).
     """
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
         raise Invalid(N_("The Idempotency-Key must be 1 to 100 characters."), field="idempotency_key")
@@ -81,16 +90,16 @@ async def card_create(
         # The key lookup and the rate count see every card of this participant that committed
         # before (app/domain/locks.py); a moderator's key race ends at the unique constraint.
         await participant_lock(session=session, participant_id=actor.participant.id)
+    kind = _check_kind(kind)
+    clean = clean_text(text, field="text", max_len=TEXT_MAX)
     if idempotency_key is not None:
         earlier = await _by_idempotency_key(session, actor, idempotency_key)
         if earlier is not None:
-            return earlier, False
+            return _same_request(earlier, topic=topic, kind=kind, text=clean), False
     check_not_locked(actor)
     _check_can_post(actor, topic)
-    if isinstance(actor, ParticipantActor):
-        await _check_rate(session, actor)
-    kind = _check_kind(kind)
-    clean = clean_text(text, field="text", max_len=TEXT_MAX)
+    if isinstance(actor, ParticipantActor) and cards_per_minute is not None:
+        await _check_rate(session, actor, cards_per_minute)
     if isinstance(actor, ParticipantActor):
         group_key = actor.participant.group_key
     else:
@@ -124,7 +133,7 @@ async def card_create(
         earlier = await _by_idempotency_key(session, actor, idempotency_key or "")
         if earlier is None:
             raise
-        return earlier, False
+        return _same_request(earlier, topic=topic, kind=kind, text=clean), False
     await session.commit()
     return card, True
 

@@ -36,7 +36,7 @@ from app.domain.workshops import (
 from app.i18n import N_
 from app.models import Card
 from app.routes import schemas
-from app.routes.deps import CredentialsDep, ModeratorDep, SessionDep
+from app.routes.deps import CredentialsDep, ModeratorDep, SessionDep, SettingsDep
 from app.routes.limits import join_limiter, join_rate
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -250,6 +250,7 @@ async def create_card(
     body: schemas.CardCreate,
     session: SessionDep,
     credentials: CredentialsDep,
+    settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
@@ -263,6 +264,7 @@ async def create_card(
         text=body.text,
         group=body.group,
         idempotency_key=idempotency_key,
+        cards_per_minute=settings.cards_per_minute,
     )
     if not created:
         response.status_code = 200

@@ -208,6 +208,7 @@ async def post_card(
     request: Request,
     session: SessionDep,
     credentials: CredentialsDep,
+    settings: SettingsDep,
     kind: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
     group: Annotated[str, Form()] = "",
@@ -218,7 +219,13 @@ async def post_card(
     groups = group_views(await group_list(session=session, workshop_id=topic.workshop_id), audience.locale)
     try:
         card, _created = await card_create(
-            session=session, actor=access.actor, topic=topic, kind=kind, text=text, group=group or None
+            session=session,
+            actor=access.actor,
+            topic=topic,
+            kind=kind,
+            text=text,
+            group=group or None,
+            cards_per_minute=settings.cards_per_minute,
         )
     except Invalid as exc:
         draft["error"] = gettext(exc.message, **exc.params)
