@@ -55,3 +55,24 @@ def test_every_api_path_is_documented() -> None:
     }
     missing = sorted(f"{m} {p}" for m, p in paths if f"`{m} {p}`" not in text)
     assert not missing, f"undocumented API calls: {missing}"
+
+
+def test_testing_doc_names_every_marker_and_the_depths_it_states() -> None:
+    """docs/testing.md says what runs where: every marker, and the sample and example counts."""
+    import tomllib
+
+    from tests.hostile_corpus import CATEGORIES
+    from tests.test_fuzz_openapi import EXAMPLES
+    from tests.test_hostile_input import SAMPLE_PLAN
+
+    text = doc("testing.md")
+    pyproject = tomllib.loads((DOCS.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    for line in pyproject["tool"]["pytest"]["ini_options"]["markers"]:
+        assert f"@pytest.mark.{line.split(':')[0]}`" in text, line
+    assert f"{EXAMPLES['quick']} examples per operation" in text
+    assert f"{EXAMPLES['deep']} examples per operation" in text
+    others = {len(p) for name, p in SAMPLE_PLAN.items() if name not in ("card", "statement text")}
+    assert others == {24}, others
+    sizes = (len(SAMPLE_PLAN["card"]), len(SAMPLE_PLAN["statement text"]))
+    assert f"{sizes[0]} card texts, {sizes[1]} statements, 24 per other field" in text
+    assert f"all {len(CATEGORIES)} categories" in text
