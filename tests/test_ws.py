@@ -840,3 +840,26 @@ async def test_presence_settles_on_who_is_really_online_after_a_burst(
         await moderating.presence_where(lambda data: data["online"] == dict.fromkeys(GROUPS, 1))
         await asyncio.sleep(0.5)  # any presence still pending has been sent by now
         assert json.loads(moderating.presences[-1])["data"]["online"] == dict.fromkeys(GROUPS, 1)
+
+
+async def test_a_statement_push_and_its_get_are_the_same_json(
+    live: LiveServer, rest: Api, moderator: ModeratorInfo
+) -> None:
+    """One public shape: the data of statement.created / statement.updated equals what
+    GET /statements/{id} answers the same audience, key for key."""
+    workshop = await rest.workshop(moderator)
+    topic_id = workshop["topics"][0]["id"]
+    ada = await rest.join(workshop, "science", "Ada")
+    card = await rest.card(ada["token"], topic_id, "Offene Daten")
+    mod = bearer(moderator.token)
+    async with feed(live, workshop["id"], token=moderator.token, after=card["seq"]) as watch:
+        made = await rest.client.post(
+            f"/api/v1/topics/{topic_id}/statements",
+            json={"text": "Wir teilen Daten.", "card_ids": [card["id"]]},
+            headers=mod,
+        )
+        assert made.status_code == 201, made.text
+        [created] = await watch.take(1)
+        got = await rest.client.get(f"/api/v1/statements/{made.json()['id']}", headers=mod)
+        assert created["type"] == "statement.created"
+        assert created["data"] == got.json() == made.json()

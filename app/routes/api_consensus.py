@@ -49,6 +49,10 @@ from app.routes.deps import CredentialsDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["consensus"])
 
+#: A statement answers with the keys its push carries: ``my_rating`` only where the caller has
+#: rated, as in ``StatementView.public()`` (not as null, which a push never sends).
+STATEMENT_SHAPE: dict[str, Any] = {"responses": ERRORS, "response_model_exclude_unset": True}
+
 
 async def _statement_out(session: AsyncSession, access: Access, topic: Topic, statement: Statement) -> dict[str, Any]:
     viewer = audience_of(access).viewer
@@ -149,7 +153,7 @@ async def tallies(topic_id: str, session: SessionDep, credentials: CredentialsDe
 # --- statements and ratings --------------------------------------------------------------------
 
 
-@router.post("/topics/{topic_id}/statements", status_code=201, response_model=schemas.StatementOut, responses=ERRORS)
+@router.post("/topics/{topic_id}/statements", status_code=201, response_model=schemas.StatementOut, **STATEMENT_SHAPE)
 async def create_statement(
     topic_id: str, body: schemas.StatementIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
@@ -168,7 +172,7 @@ async def create_statement(
     return await _statement_out(session, access, topic, statement)
 
 
-@router.get("/topics/{topic_id}/statements", response_model=list[schemas.StatementOut], responses=ERRORS)
+@router.get("/topics/{topic_id}/statements", response_model=list[schemas.StatementOut], **STATEMENT_SHAPE)
 async def list_statements(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> list[dict[str, Any]]:
     """The topic's current statements, oldest first (revised versions are left out)."""
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
@@ -184,7 +188,7 @@ async def list_statements(topic_id: str, session: SessionDep, credentials: Crede
     return [v.public() for v in sorted(views, key=lambda v: (v.statement.created_at, v.statement.id))]
 
 
-@router.get("/statements/{statement_id}", response_model=schemas.StatementOut, responses=ERRORS)
+@router.get("/statements/{statement_id}", response_model=schemas.StatementOut, **STATEMENT_SHAPE)
 async def get_statement(statement_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
     access, statement, topic = await access_statement(
         session=session, credentials=credentials, statement_id=statement_id
@@ -192,7 +196,7 @@ async def get_statement(statement_id: str, session: SessionDep, credentials: Cre
     return await _statement_out(session, access, topic, statement)
 
 
-@router.put("/statements/{statement_id}/rating", response_model=schemas.StatementOut, responses=ERRORS)
+@router.put("/statements/{statement_id}/rating", response_model=schemas.StatementOut, **STATEMENT_SHAPE)
 async def rate_statement(
     statement_id: str, body: schemas.RatingIn, session: SessionDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
@@ -209,7 +213,7 @@ async def rate_statement(
 
 
 @router.post(
-    "/statements/{statement_id}/revisions", status_code=201, response_model=schemas.StatementOut, responses=ERRORS
+    "/statements/{statement_id}/revisions", status_code=201, response_model=schemas.StatementOut, **STATEMENT_SHAPE
 )
 async def revise_statement(
     statement_id: str, body: schemas.RevisionIn, session: SessionDep, credentials: CredentialsDep
