@@ -54,8 +54,7 @@ STATEMENT_KEYS = {
     "consensus",
     "disagreement",
     "bridging_score",
-    "my_rating",
-}
+}  # and "my_rating", only in a participant's answer once they rated (as in the push: none)
 LEVEL_KEYS = {"full", "reservations", "stand_aside", "concerns", "block", "support_share"}
 
 
