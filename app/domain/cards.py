@@ -217,10 +217,3 @@ async def card_list(*, session: AsyncSession, topic_id: str, include_hidden: boo
     if not include_hidden:
         query = query.where(col(Card.hidden) == False)  # noqa: E712
     return (await session.execute(query)).scalars().all()
-
-
-async def cards_by_ids(*, session: AsyncSession, ids: Sequence[str]) -> dict[str, Card]:
-    if not ids:
-        return {}
-    result = await session.execute(select(Card).where(col(Card.id).in_(ids)))
-    return {card.id: card for card in result.scalars().all()}
