@@ -15,6 +15,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
+# Also the card flood limit of a session that was not opened through Database (app.domain.cards).
+DEFAULT_CARDS_PER_MINUTE = 20
 
 
 class Settings(BaseSettings):
@@ -64,7 +66,9 @@ class Settings(BaseSettings):
         "0 turns the limit off.",
     )
     cards_per_minute: int = Field(
-        20, ge=1, description="Cards one participant may post in any minute before a 429 (flooding)."
+        DEFAULT_CARDS_PER_MINUTE,
+        ge=1,
+        description="Cards one participant may post in any minute before a 429 (flooding).",
     )
     ws_queue_size: int = Field(
         1000, ge=10, description="Messages buffered per WebSocket before a slow client is dropped."

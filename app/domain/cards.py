@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.config import DEFAULT_CARDS_PER_MINUTE
 from app.db import CARDS_PER_MINUTE
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid, RateLimited
@@ -24,7 +25,6 @@ from app.models import TEXT_MAX, Card, Topic, utcnow
 
 KINDS: tuple[str, ...] = ("need", "logic", "idea", "question", "example", "concern")
 IDEMPOTENCY_KEY_MAX = 100
-DEFAULT_CARDS_PER_MINUTE = 20
 
 
 def _check_kind(kind: str) -> str:
