@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Literal, get_args
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +24,9 @@ from app.events import CardCreated, CardDeleted, CardHidden, CardUpdated
 from app.i18n import N_
 from app.models import TEXT_MAX, Card, Topic, utcnow
 
-KINDS: tuple[str, ...] = ("need", "logic", "idea", "question", "example", "concern")
+#: A card's kind, in column order. The API's schemas use the Literal; KINDS is its runtime tuple.
+Kind = Literal["need", "logic", "idea", "question", "example", "concern"]
+KINDS: tuple[str, ...] = get_args(Kind)
 IDEMPOTENCY_KEY_MAX = 100
 
 

@@ -10,8 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Kind = Literal["need", "logic", "idea", "question", "example", "concern"]
-Phase = Literal["collect", "cluster", "vote", "consent", "closed"]
+from app.domain.cards import Kind
+from app.domain.consensus import Level
+from app.domain.topics import Phase
 
 
 class _In(BaseModel):
@@ -202,9 +203,6 @@ class StatementIn(_In):
 class RevisionIn(_In):
     text: str
     card_ids: list[str] | None = None
-
-
-Level = Literal["full", "reservations", "stand_aside", "concerns", "block"]
 
 
 class RatingIn(_In):
