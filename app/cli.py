@@ -17,7 +17,7 @@ from app.db import Database
 from app.domain.demo import DemoResult, demo_create, workshops_exist
 from app.domain.errors import DomainError
 from app.domain.moderators import moderator_create
-from app.i18n import gettext
+from app.i18n import LOCALES, gettext
 from app.migrate import migrate as run_migrations
 
 #: The largest WebSocket message a client may send. Clients only send pings, so 16 KiB is
@@ -97,7 +97,7 @@ def demo(
     """Add the demo workshop to the database."""
     settings = Settings()
     run_migrations(settings)
-    if locale not in ("de", "en"):
+    if locale not in LOCALES:
         typer.echo("--locale must be de or en", err=True)
         raise typer.Exit(2)
     result = asyncio.run(_with_db(settings, lambda s: demo_create(session=s, locale=locale)))

@@ -18,7 +18,7 @@ from app.domain.eventlog import event_append
 from app.domain.tokens import join_code_new, join_code_normalize
 from app.domain.validate import clean_text
 from app.events import WorkshopUpdated
-from app.i18n import N_
+from app.i18n import LOCALES, N_
 from app.models import (
     DEFAULT_CONSENSUS_THRESHOLD,
     DEFAULT_DOT_BUDGET,
@@ -51,7 +51,6 @@ DEFAULT_GROUPS: tuple[tuple[str, str, str, str], ...] = (
 )
 EXTRA_COLORS = ("#56B4E9", "#D55E00", "#F0E442", "#7F7F7F", "#000000")
 GROUP_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-LOCALES = ("de", "en")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.domain.cards import Kind
 from app.domain.consensus import Level
 from app.domain.topics import Phase
+from app.i18n import LocaleCode
 
 
 class _In(BaseModel):
@@ -34,7 +35,7 @@ class TopicIn(_In):
 class WorkshopCreate(_In):
     title: str
     description: str | None = None
-    locale: Literal["de", "en"] | None = None
+    locale: LocaleCode | None = None
     anonymous: bool | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
@@ -46,7 +47,7 @@ class WorkshopCreate(_In):
 class WorkshopPatch(_In):
     title: str | None = None
     description: str | None = None
-    locale: Literal["de", "en"] | None = None
+    locale: LocaleCode | None = None
     anonymous: bool | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
