@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import Database
 from app.domain.demo import DemoResult, demo_create, workshops_exist
 from app.domain.errors import DomainError
 from app.domain.moderators import moderator_create
-from app.i18n import gettext
+from app.i18n import LOCALES, gettext
 from app.migrate import migrate as run_migrations
 
 #: The largest WebSocket message a client may send. Clients only send pings, so 16 KiB is
@@ -32,7 +34,10 @@ def _no_publish(_workshop_id: str, _seq: int) -> None:
     """The command line has no live clients; a running server picks changes up on reload."""
 
 
-async def _with_db(settings: Settings, work):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+async def _with_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     db = Database(settings, _no_publish)
     try:
         async with db.session(write=True) as session:
@@ -92,7 +97,7 @@ def demo(
     """Add the demo workshop to the database."""
     settings = Settings()
     run_migrations(settings)
-    if locale not in ("de", "en"):
+    if locale not in LOCALES:
         typer.echo("--locale must be de or en", err=True)
         raise typer.Exit(2)
     result = asyncio.run(_with_db(settings, lambda s: demo_create(session=s, locale=locale)))
@@ -115,7 +120,7 @@ def serve(
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104  (only for the printed URL)
     url = settings.base_url.rstrip("/") or f"http://{shown_host}:{port}"
 
-    async def first_start(session):  # type: ignore[no-untyped-def]
+    async def first_start(session: AsyncSession) -> DemoResult | None:
         if no_demo or await workshops_exist(session=session):
             return None
         return await demo_create(session=session, locale=settings.default_locale)
@@ -153,7 +158,7 @@ def export(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from app.domain.report import report_build
+    from app.domain.report import Report, report_build
     from app.domain.workshops import workshop_get
     from app.exports import FORMATS, check_format, export_render
 
@@ -165,7 +170,7 @@ def export(
         raise typer.Exit(2) from exc
     run_migrations(settings)
 
-    async def build(session):  # type: ignore[no-untyped-def]
+    async def build(session: AsyncSession) -> Report:
         return await report_build(
             session=session, workshop=await workshop_get(session=session, workshop_id=workshop_id)
         )

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.i18n import LocaleCode
+
 MIN_SECRET_LENGTH = 32
 
 
@@ -49,9 +51,7 @@ class Settings(BaseSettings):
         description="Public URL (e.g. `https://runde.example.org`) for join links, QR codes and "
         "the WebSocket Origin check behind a proxy; empty means the request's own host.",
     )
-    default_locale: Literal["de", "en"] = Field(
-        "de", description="Language when neither cookie nor `Accept-Language` decides."
-    )
+    default_locale: LocaleCode = Field("de", description="Language when neither cookie nor `Accept-Language` decides.")
     auto_migrate: bool = Field(True, description="Bring the database to the newest schema when the app starts.")
     session_days: int = Field(14, ge=1, description="Lifetime of a moderator login and of an API token, in days.")
     join_failures_per_minute: int = Field(

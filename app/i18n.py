@@ -12,13 +12,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from babel import Locale
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment
 
-LOCALES: tuple[str, ...] = ("de", "en")
+#: The languages Runde speaks. Settings and API schemas use the Literal; LOCALES is its runtime tuple.
+LocaleCode = Literal["de", "en"]
+LOCALES: tuple[str, ...] = get_args(LocaleCode)
 LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 LANG_COOKIE = "runde_lang"
 

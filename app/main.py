@@ -35,7 +35,7 @@ from app.routes import (
 )
 from app.routes.limits import FailureLimiter, WorkshopJoinRate
 from app.security import ProtectMiddleware
-from app.templating import make_env, make_templates
+from app.templating import make_env
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -66,7 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = db
         app.state.hub = hub
         app.state.env = env
-        app.state.templates = make_templates(env)
         app.state.secret_key = settings.resolved_secret_key()
         app.state.sockets = set()
         app.state.join_limiter = FailureLimiter(

@@ -37,6 +37,12 @@ NAME_MAX = 80
 TEXT_MAX = 1000
 TITLE_MAX = 200
 
+# A new workshop's settings when its creator leaves them out (the table's defaults and
+# workshop_create's fallbacks read the same numbers).
+DEFAULT_CONSENSUS_THRESHOLD = 0.75
+DEFAULT_DOT_BUDGET = 5
+DEFAULT_MAX_DOTS_PER_CARD = 3
+
 
 class Moderator(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
@@ -72,10 +78,12 @@ class Workshop(SQLModel, table=True):
     description: str = Field(default="", max_length=4000)
     locale: str = Field(default="de", max_length=5)
     anonymous: bool = False
-    consensus_threshold: float = 0.75
-    dot_budget: int = 5
+    consensus_threshold: float = DEFAULT_CONSENSUS_THRESHOLD
+    dot_budget: int = DEFAULT_DOT_BUDGET
     joins_open: bool = True
-    max_dots_per_card: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    max_dots_per_card: int = Field(
+        default=DEFAULT_MAX_DOTS_PER_CARD, sa_column_kwargs={"server_default": str(DEFAULT_MAX_DOTS_PER_CARD)}
+    )
     # The topic the moderator is on: the projector follows it.
     current_topic_id: str | None = Field(default=None, max_length=16)
     join_code: str = Field(max_length=16, unique=True, index=True)

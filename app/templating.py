@@ -11,7 +11,6 @@ from pathlib import Path
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.templating import Jinja2Templates
 
 from app import i18n
 from app.domain.cards import KINDS
@@ -144,7 +143,3 @@ def make_env() -> Environment:
         PHASES=PHASES,
     )
     return env
-
-
-def make_templates(env: Environment) -> Jinja2Templates:
-    return Jinja2Templates(env=env)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Literal, get_args
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,9 @@ from app.events import CardCreated, CardDeleted, CardHidden, CardUpdated
 from app.i18n import N_
 from app.models import TEXT_MAX, Card, Topic, utcnow
 
-KINDS: tuple[str, ...] = ("need", "logic", "idea", "question", "example", "concern")
+#: A card's kind, in column order. The API's schemas use the Literal; KINDS is its runtime tuple.
+Kind = Literal["need", "logic", "idea", "question", "example", "concern"]
+KINDS: tuple[str, ...] = get_args(Kind)
 IDEMPOTENCY_KEY_MAX = 100
 
 
@@ -226,10 +229,3 @@ async def card_list(*, session: AsyncSession, topic_id: str, include_hidden: boo
     if not include_hidden:
         query = query.where(col(Card.hidden) == False)  # noqa: E712
     return (await session.execute(query)).scalars().all()
-
-
-async def cards_by_ids(*, session: AsyncSession, ids: Sequence[str]) -> dict[str, Card]:
-    if not ids:
-        return {}
-    result = await session.execute(select(Card).where(col(Card.id).in_(ids)))
-    return {card.id: card for card in result.scalars().all()}

@@ -16,8 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Literal, get_args
 
-LEVELS: tuple[str, ...] = ("full", "reservations", "stand_aside", "concerns", "block")
+#: A rating's level, from most to least support. The API's schemas use the Literal; LEVELS is its runtime tuple.
+Level = Literal["full", "reservations", "stand_aside", "concerns", "block"]
+LEVELS: tuple[str, ...] = get_args(Level)
 SUPPORT_LEVELS = frozenset({"full", "reservations"})
 REASON_REQUIRED = frozenset({"concerns", "block"})
 

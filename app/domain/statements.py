@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from app.domain.actors import ModeratorActor, ParticipantActor
 from app.domain.consensus import LEVELS, REASON_REQUIRED, Outcome, outcome
-from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.errors import Conflict, Invalid
 from app.domain.eventlog import event_append
 from app.domain.locks import participant_lock
 from app.domain.moderation import check_not_locked, record
@@ -168,13 +168,6 @@ async def statement_rate(
     )
     await session.commit()
     return rating
-
-
-async def statement_get(*, session: AsyncSession, statement_id: str) -> Statement:
-    statement = await session.get(Statement, statement_id)
-    if statement is None:
-        raise NotFound(N_("This statement does not exist."))
-    return statement
 
 
 async def statement_list(*, session: AsyncSession, topic_id: str, current_only: bool = True) -> list[Statement]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,9 @@ from app.events import TopicCreated, TopicDeleted, TopicUpdated
 from app.i18n import N_
 from app.models import TEXT_MAX, TITLE_MAX, Topic, Workshop
 
-PHASES: tuple[str, ...] = ("collect", "cluster", "vote", "consent", "closed")
+#: A topic's phase, in order. The API's schemas use the Literal; PHASES is its runtime tuple.
+Phase = Literal["collect", "cluster", "vote", "consent", "closed"]
+PHASES: tuple[str, ...] = get_args(Phase)
 
 
 @dataclass(frozen=True)

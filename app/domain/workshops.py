@@ -18,8 +18,11 @@ from app.domain.eventlog import event_append
 from app.domain.tokens import join_code_new, join_code_normalize
 from app.domain.validate import clean_text
 from app.events import WorkshopUpdated
-from app.i18n import N_
+from app.i18n import LOCALES, N_
 from app.models import (
+    DEFAULT_CONSENSUS_THRESHOLD,
+    DEFAULT_DOT_BUDGET,
+    DEFAULT_MAX_DOTS_PER_CARD,
     NAME_MAX,
     TEXT_MAX,
     TITLE_MAX,
@@ -48,7 +51,6 @@ DEFAULT_GROUPS: tuple[tuple[str, str, str, str], ...] = (
 )
 EXTRA_COLORS = ("#56B4E9", "#D55E00", "#F0E442", "#7F7F7F", "#000000")
 GROUP_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-LOCALES = ("de", "en")
 
 
 @dataclass(frozen=True)
@@ -151,9 +153,9 @@ async def workshop_create(
         description=checked.description or "",
         locale=checked.locale or "de",
         anonymous=bool(checked.anonymous),
-        consensus_threshold=checked.consensus_threshold or 0.75,
-        dot_budget=checked.dot_budget or 5,
-        max_dots_per_card=checked.max_dots_per_card or 3,
+        consensus_threshold=checked.consensus_threshold or DEFAULT_CONSENSUS_THRESHOLD,
+        dot_budget=checked.dot_budget or DEFAULT_DOT_BUDGET,
+        max_dots_per_card=checked.max_dots_per_card or DEFAULT_MAX_DOTS_PER_CARD,
         joins_open=True if checked.joins_open is None else checked.joins_open,
         join_code=await _unique_join_code(session),
         series_id=series_id,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from jinja2 import Environment
 from sqlalchemy import func, select
@@ -77,7 +77,7 @@ from app.models import Card, Cluster, EventLog, Participant, Statement, Topic, W
 from app.security import no_csrf
 
 Format = Literal["html", "json"]
-CARD_EVENTS = (CardCreated, CardUpdated, CardHidden, CardDeleted, CardMoved, CardMerged)
+CardEvent = CardCreated | CardUpdated | CardHidden | CardDeleted | CardMoved | CardMerged
 
 
 View = Literal["board", "console", "projector", "waiting", "api"]
@@ -172,33 +172,7 @@ class EventRenderer:
     async def _render_one(
         self, session: AsyncSession, workshop: Workshop, event: Event, target: Target
     ) -> tuple[Any, str]:
-        if isinstance(event, CARD_EVENTS):
-            return await self._card_event(session, workshop, event, target)
-        if isinstance(event, TopicCreated | TopicUpdated | TopicDeleted):
-            return await self._topic_event(session, workshop, event, target)
-        if isinstance(event, ClusterCreated | ClusterUpdated | ClusterDeleted):
-            return await self._cluster_event(session, workshop, event, target)
-        if isinstance(event, VoteChanged):
-            return await self._vote_event(session, workshop, event, target)
-        if isinstance(event, StatementCreated | StatementUpdated):
-            return await self._statement_event(session, workshop, event, target)
-        if isinstance(event, TimerChanged):
-            topic = await session.get(Topic, event.topic_id)
-            if topic is None:
-                return None, ""
-            state = timer_state(topic)
-            shown = target.shows(topic.id)
-            html = self.fragment("timer", topic=topic, state=state, audience=target.audience) if shown else ""
-            return state.public(topic.id), html
-        if isinstance(event, WorkshopUpdated):
-            data = await workshop_public_data(
-                session=session, workshop=workshop, is_moderator=target.audience.is_moderator
-            )
-            html = self.fragment("workshop_head", workshop=workshop) if target.view != "waiting" else ""
-            return data, html
-        if isinstance(event, ParticipantJoined | ParticipantUpdated):
-            return await self._participant_event(session, workshop, event, target)
-        raise AssertionError(f"no renderer for {event.type}")  # pragma: no cover
+        return await _HANDLERS[type(event)](self, session, workshop, event, target)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -266,7 +240,7 @@ class EventRenderer:
     # --- cards ---------------------------------------------------------------------------
 
     async def _card_event(
-        self, session: AsyncSession, workshop: Workshop, event: Any, target: Target
+        self, session: AsyncSession, workshop: Workshop, event: CardEvent, target: Target
     ) -> tuple[Any, str]:
         audience = target.audience
         topic = await session.get(Topic, event.topic_id)
@@ -426,6 +400,26 @@ class EventRenderer:
         ranked = [v for v in views if v.visible and v.statement in current]
         return view.public(), html + self.fragment("ranking", topic=topic, views=ranked, groups=groups)
 
+    # --- timer and workshop ----------------------------------------------------------------
+
+    async def _timer_event(
+        self, session: AsyncSession, workshop: Workshop, event: TimerChanged, target: Target
+    ) -> tuple[Any, str]:
+        topic = await session.get(Topic, event.topic_id)
+        if topic is None:
+            return None, ""
+        state = timer_state(topic)
+        shown = target.shows(topic.id)
+        html = self.fragment("timer", topic=topic, state=state, audience=target.audience) if shown else ""
+        return state.public(topic.id), html
+
+    async def _workshop_event(
+        self, session: AsyncSession, workshop: Workshop, event: WorkshopUpdated, target: Target
+    ) -> tuple[Any, str]:
+        data = await workshop_public_data(session=session, workshop=workshop, is_moderator=target.audience.is_moderator)
+        html = self.fragment("workshop_head", workshop=workshop) if target.view != "waiting" else ""
+        return data, html
+
     # --- participants ----------------------------------------------------------------------
 
     async def _participant_event(
@@ -464,3 +458,31 @@ class EventRenderer:
             if target.is_console:
                 html += self.fragment("participant_append", participant=participant, groups=by_key)
         return data, html
+
+
+# One renderer per event class: keys are checked against the Event union by mypy, and the assert
+# makes the table cover all of it. The event is Any in _Handler only because each renderer takes
+# its own classes (a Callable over Event would refuse the narrower ones).
+_Handler = Callable[[EventRenderer, AsyncSession, Workshop, Any, Target], Awaitable[tuple[Any, str]]]
+_HANDLERS: dict[type[Event], _Handler] = {
+    CardCreated: EventRenderer._card_event,
+    CardUpdated: EventRenderer._card_event,
+    CardHidden: EventRenderer._card_event,
+    CardDeleted: EventRenderer._card_event,
+    CardMoved: EventRenderer._card_event,
+    CardMerged: EventRenderer._card_event,
+    TopicCreated: EventRenderer._topic_event,
+    TopicUpdated: EventRenderer._topic_event,
+    TopicDeleted: EventRenderer._topic_event,
+    ClusterCreated: EventRenderer._cluster_event,
+    ClusterUpdated: EventRenderer._cluster_event,
+    ClusterDeleted: EventRenderer._cluster_event,
+    VoteChanged: EventRenderer._vote_event,
+    StatementCreated: EventRenderer._statement_event,
+    StatementUpdated: EventRenderer._statement_event,
+    TimerChanged: EventRenderer._timer_event,
+    WorkshopUpdated: EventRenderer._workshop_event,
+    ParticipantJoined: EventRenderer._participant_event,
+    ParticipantUpdated: EventRenderer._participant_event,
+}
+assert set(_HANDLERS) == set(get_args(get_args(Event)[0])), "every event type needs a renderer"

@@ -19,7 +19,7 @@ from app.domain.errors import Unauthorized
 from app.domain.moderators import auth_session_moderator
 from app.domain.participants import participant_for_token
 from app.domain.tokens import PARTICIPANT_TOKEN_PREFIX
-from app.i18n import N_, current_locale
+from app.i18n import N_
 from app.security import DEVICE_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, cookies_of
 
 
@@ -106,7 +106,3 @@ def redirect(url: str) -> RedirectResponse:
 def base_url(request: Request) -> str:
     settings = get_settings(request)
     return settings.base_url.rstrip("/") if settings.base_url else str(request.base_url).rstrip("/")
-
-
-def locale_now() -> str:
-    return current_locale.get()

@@ -10,8 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Kind = Literal["need", "logic", "idea", "question", "example", "concern"]
-Phase = Literal["collect", "cluster", "vote", "consent", "closed"]
+from app.domain.cards import Kind
+from app.domain.consensus import Level
+from app.domain.topics import Phase
+from app.i18n import LocaleCode
 
 
 class _In(BaseModel):
@@ -33,7 +35,7 @@ class TopicIn(_In):
 class WorkshopCreate(_In):
     title: str
     description: str | None = None
-    locale: Literal["de", "en"] | None = None
+    locale: LocaleCode | None = None
     anonymous: bool | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
@@ -45,7 +47,7 @@ class WorkshopCreate(_In):
 class WorkshopPatch(_In):
     title: str | None = None
     description: str | None = None
-    locale: Literal["de", "en"] | None = None
+    locale: LocaleCode | None = None
     anonymous: bool | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
@@ -202,9 +204,6 @@ class StatementIn(_In):
 class RevisionIn(_In):
     text: str
     card_ids: list[str] | None = None
-
-
-Level = Literal["full", "reservations", "stand_aside", "concerns", "block"]
 
 
 class RatingIn(_In):
