@@ -1,4 +1,4 @@
-"""The report model (app/domain/report.py), its settings, the moderator's report page with its
+"""The report model (app/domain/report/), its settings, the moderator's report page with its
 live preview, and a golden Markdown report of the demo workshop (tests/golden/)."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every module has ``render(report) -> bytes``; :func:`export_render` picks the module, switches
 to the workshop's language and names the file. What the report says is computed once, in
-``app/domain/report.py``. The formats and their guarantees: ``docs/exports.md``.
+``app/domain/report/``. The formats and their guarantees: ``docs/exports.md``.
 """
 
 from __future__ import annotations

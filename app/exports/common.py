@@ -21,7 +21,6 @@ from app.domain.report import (
     Report,
     ReportCard,
     ReportStatement,
-    ReportTopic,
 )
 from app.exports.charts import Segment, segments
 from app.exports.text import isolate
@@ -183,26 +182,3 @@ def content_disposition(ascii_name: str, title: str, suffix: str) -> str:
     (RFC 6266 / RFC 5987)."""
     readable = re.sub(r'[\s\x00-\x1f\x7f/\\:*?"<>|]+', " ", title).strip()[:100].strip() or "runde"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(readable + suffix, safe='')}"
-
-
-class SectionWriter:
-    """The walk every document layout shares: the head, then the sections in the moderator's
-    order, each topic in turn where "topics" stands. A layout names its methods after the
-    sections (``introduction``, ``participation``, …) and writes ``head`` and ``topic``."""
-
-    r: Report
-
-    def head(self) -> None:
-        raise NotImplementedError
-
-    def topic(self, t: ReportTopic) -> None:
-        raise NotImplementedError
-
-    def sections(self) -> None:
-        self.head()
-        for section in self.r.sections:
-            if section == "topics":
-                for t in self.r.topics:
-                    self.topic(t)
-            else:
-                getattr(self, section)()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -30,9 +30,11 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from app.domain.report import Report, ReportCard, ReportStatement, ReportTopic
+from app.domain.report import EarlierRevision, Report, ReportCard, ReportStatement
+from app.domain.report.model import GroupParticipation, ReportCluster
 from app.exports.charts import LEVEL_COLORS, bar_png, swatch_png
-from app.exports.common import Labels, SectionWriter
+from app.exports.common import Labels
+from app.exports.sections import SectionWriter
 from app.exports.text import isolate, xml_safe
 from app.i18n import gettext
 
@@ -197,6 +199,26 @@ class _Writer(SectionWriter):
         if text:
             _run(paragraph, _t(text), italic=italic, bold=bold)
 
+    def note(self, text: str) -> None:
+        self.para(text, italic=True)
+
+    def label(self, text: str) -> None:
+        self.para(text, bold=True)
+
+    def quote(self, text: str) -> None:
+        self.para(text, style_id="IntenseQuote")
+
+    def page_break(self) -> None:
+        self.doc.add_page_break()  # type: ignore[no-untyped-call]  # python-docx leaves it unannotated
+
+    def text_list(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            self.para(text, style_id="ListBullet")
+
+    def numbered_list(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            self.para(text, style_id="ListNumber")
+
     def card_bullet(self, card: ReportCard, *, with_group: bool = True) -> None:
         paragraph = self.paragraph("ListBullet")
         _run(paragraph, _t(card.text))
@@ -232,28 +254,11 @@ class _Writer(SectionWriter):
             _run(paragraph, ("   " if i else "") + f"{label}: ", bold=True)
             _run(paragraph, _t(value))
 
-    def introduction(self) -> None:
-        texts = self.r.introduction or ((self.r.description,) if self.r.description else ())
-        if texts:
-            self.heading(self.x.section("introduction"), 1)
-            for text in texts:
-                self.para(text)
-
-    def organizations(self) -> None:
-        x = self.x
-        self.heading(x.section("organizations"), 1)
-        if self.r.anonymous:
-            self.para(
-                gettext(
-                    "The workshop was anonymous: organisations and names are not given, "
-                    "only the number of participants per group."
-                ),
-                italic=True,
-            )
-        for part in self.r.participation:
+    def organization_list(self, participation: Sequence[GroupParticipation]) -> None:
+        for part in participation:
             paragraph = self.paragraph("ListBullet")
             _run(paragraph, _t(part.group.label), bold=True)
-            _run(paragraph, f" ({x.participants(part.joined)})")
+            _run(paragraph, f" ({self.x.participants(part.joined)})")
             if part.organizations:
                 _run(paragraph, ": " + _t(", ".join(part.organizations)))
 
@@ -319,109 +324,34 @@ class _Writer(SectionWriter):
             _run(paragraph, f" {self.x.level_label(level)}   ", size=8)
         _run(paragraph, "| " + gettext("threshold %(share)s", share=self.x.threshold()), size=8)
 
-    def bullets(self, texts: Iterable[str]) -> None:
-        for text in texts:
-            self.para(text, style_id="ListBullet")
+    def card_list(self, cards: Sequence[ReportCard], *, with_group: bool = True) -> None:
+        for c in cards:
+            self.card_bullet(c, with_group=with_group)
 
-    def topic(self, t: ReportTopic) -> None:
+    def cluster_list(self, clusters: Sequence[ReportCluster]) -> None:
         x = self.x
-        self.heading(f"{t.number}. {t.title}", 1)
-        if t.prompt:
-            self.para(t.prompt, style_id="IntenseQuote")
-        if t.guiding_questions:
-            self.para(gettext("Guiding questions"), bold=True)
-            self.bullets(t.guiding_questions)
-        n = 0
-        for part in self.r.topic_sections:
-            if part == "consensus":
-                self.heading(x.section("consensus"), 2)
-                if not t.consensus:
-                    self.para(
-                        gettext("No statement reached consensus on this topic.")
-                        if t.has_statements
-                        else gettext("No statements were drafted on this topic."),
-                        italic=True,
-                    )
-                else:
-                    self.legend()
-                for s in t.consensus:
-                    n += 1
-                    self.statement(s, n)
-            elif part == "dissent" and t.without_consensus:
-                self.heading(x.section("dissent"), 2)
-                if t.open_disagreements:
-                    self.para(gettext("Open disagreements: one group carries these statements, another rejects them."))
-                for s in t.without_consensus:
-                    n += 1
-                    self.statement(s, n)
-            elif part == "perspectives" and any(p.needs or p.logics for p in t.perspectives):
-                self.heading(x.section("perspectives"), 2)
-                for p in t.perspectives:
-                    if not (p.needs or p.logics):
-                        continue
-                    self.heading(p.group.label, 3)
-                    for kind, cards in (("need", p.needs), ("logic", p.logics)):
-                        if cards:
-                            self.para(x.kind_heading(kind), bold=True)
-                            for c in cards:
-                                self.card_bullet(c, with_group=False)
-            elif part == "examples" and t.examples:
-                self.heading(x.section("examples"), 2)
-                for c in t.examples:
-                    self.card_bullet(c)
-            elif part == "questions" and t.questions:
-                self.heading(x.section("questions"), 2)
-                for c in t.questions:
-                    self.card_bullet(c)
-            elif part == "clusters" and t.clusters:
-                self.heading(x.section("clusters"), 2)
-                for cl in t.clusters:
-                    paragraph = self.paragraph("ListBullet")
-                    _run(paragraph, _t(cl.title), bold=True)
-                    text = f" — {x.dots(cl.dots)}"
-                    if cl.dots_by_group:
-                        text += " (" + ", ".join(f"{g.label} {k}" for g, k in cl.dots_by_group) + ")"
-                    if cl.cards:
-                        text += f"; {x.cards(len(cl.cards))}: " + x.card_refs(tuple(c.number for c in cl.cards))
-                    _run(paragraph, _t(text))
+        for cl in clusters:
+            paragraph = self.paragraph("ListBullet")
+            _run(paragraph, _t(cl.title), bold=True)
+            text = f" — {x.dots(cl.dots)}"
+            if cl.dots_by_group:
+                text += " (" + ", ".join(f"{g.label} {k}" for g, k in cl.dots_by_group) + ")"
+            if cl.cards:
+                text += f"; {x.cards(len(cl.cards))}: " + x.card_refs(tuple(c.number for c in cl.cards))
+            _run(paragraph, _t(text))
 
-    def next_steps(self) -> None:
-        if self.r.next_steps:
-            self.heading(self.x.section("next_steps"), 1)
-            for text in self.r.next_steps:
-                self.para(text)
-
-    def references(self) -> None:
-        if self.r.references:
-            self.heading(self.x.section("references"), 1)
-            for ref in self.r.references:
-                self.para(ref, style_id="ListNumber")
-
-    def appendix(self) -> None:
+    def appendix_cards(self, cards: Sequence[ReportCard]) -> None:
         x = self.x
-        self.doc.add_page_break()  # type: ignore[no-untyped-call]  # python-docx leaves it unannotated
-        self.heading(x.section("appendix"), 1)
-        self.para(
-            gettext(
-                "Every card of the included topics except those the moderation hid; duplicates that "
-                "were merged are listed with the card they were merged into."
-            ),
-            italic=True,
-        )
-        for t in self.r.topics:
-            self.heading(f"{t.number}. {t.title}", 2)
-            if not t.cards:
-                self.para(gettext("No cards."), italic=True)
-            # Paragraphs, not a table: thousands of cards stay fast to write and to open.
-            for c in t.cards:
-                paragraph = self.paragraph("RundeCard")
-                _run(paragraph, f"{c.number}. {x.kind_label(c.kind)}: ", bold=True)
-                _run(paragraph, _t(c.text))
-                meta = " · ".join(m for m in (c.group.label, x.author(c), x.card_note(c)) if m)
-                _run(paragraph, "\n" + _t(meta), italic=True, size=8.5)
-            if t.earlier_revisions:
-                self.para(gettext("Earlier versions of statements"), bold=True)
-                self.bullets(f"{e.text} ({x.revision_note(e)})" for e in t.earlier_revisions)
+        # Paragraphs, not a table: thousands of cards stay fast to write and to open.
+        for c in cards:
+            paragraph = self.paragraph("RundeCard")
+            _run(paragraph, f"{c.number}. {x.kind_label(c.kind)}: ", bold=True)
+            _run(paragraph, _t(c.text))
+            meta = " · ".join(m for m in (c.group.label, x.author(c), x.card_note(c)) if m)
+            _run(paragraph, "\n" + _t(meta), italic=True, size=8.5)
+
+    def revision_list(self, revisions: Sequence[EarlierRevision]) -> None:
+        self.text_list(f"{e.text} ({self.x.revision_note(e)})" for e in revisions)
 
     def write(self) -> bytes:
         self.sections()

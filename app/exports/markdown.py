@@ -7,10 +7,12 @@ controls are isolated. The only markup in the file is ours.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from app.domain.report import Report, ReportCard, ReportStatement, ReportTopic
-from app.exports.common import Labels, SectionWriter
+from app.domain.report import EarlierRevision, Report, ReportCard, ReportStatement
+from app.domain.report.model import GroupParticipation, ReportCluster
+from app.exports.common import Labels
+from app.exports.sections import SectionWriter
 from app.exports.text import md_lines
 from app.i18n import gettext
 
@@ -37,15 +39,33 @@ class _Writer(SectionWriter):
     def line(self, text: str = "") -> None:
         self.out.append(text)
 
-    def heading(self, level: int, text: str) -> None:
-        self.out += ["#" * level + " " + md_lines(text, inline=True), ""]
+    def heading(self, text: str, level: int) -> None:
+        # The title is "#", so a report section is "##" (level 0 is the title).
+        self.out += ["#" * (level + 1) + " " + md_lines(text, inline=True), ""]
 
     def para(self, text: str) -> None:
         self.out += [md_lines(text), ""]
 
+    def note(self, text: str) -> None:
+        self.para(text)
+
+    def label(self, text: str) -> None:
+        self.line(f"**{md_lines(text, inline=True)}**")
+        self.line()
+
+    def quote(self, text: str) -> None:
+        self.out += ["> " + md_lines(text, indent="> "), ""]
+
     def bullets(self, items: Iterable[str]) -> None:
         self.out += [f"- {item}" for item in items]
         self.out.append("")
+
+    def text_list(self, texts: Iterable[str]) -> None:
+        self.bullets(md_lines(text) for text in texts)
+
+    def numbered_list(self, texts: Iterable[str]) -> None:
+        self.out += [f"{i}. {md_lines(text, indent='   ')}" for i, text in enumerate(texts, start=1)]
+        self.line()
 
     def card_item(self, card: ReportCard, *, with_group: bool = True) -> str:
         meta = [md_lines(card.group.label, inline=True)] if with_group else []
@@ -62,7 +82,7 @@ class _Writer(SectionWriter):
         if r.organization_name:
             self.line(f"*{md_lines(r.organization_name, inline=True)}*")
             self.line()
-        self.heading(1, r.title)
+        self.heading(r.title, 0)
 
         def fact(label: str, value: str) -> str:
             return f"**{md_lines(label, inline=True)}:** {md_lines(value, inline=True)}"
@@ -77,24 +97,9 @@ class _Writer(SectionWriter):
         self.line("  \n".join(facts))
         self.line()
 
-    def introduction(self) -> None:
-        texts = self.r.introduction or ((self.r.description,) if self.r.description else ())
-        if texts:
-            self.heading(2, self.x.section("introduction"))
-            for p in texts:
-                self.para(p)
-
-    def organizations(self) -> None:
-        self.heading(2, self.x.section("organizations"))
-        if self.r.anonymous:
-            self.para(
-                gettext(
-                    "The workshop was anonymous: organisations and names are not given, "
-                    "only the number of participants per group."
-                )
-            )
+    def organization_list(self, participation: Sequence[GroupParticipation]) -> None:
         items = []
-        for p in self.r.participation:
+        for p in participation:
             item = (
                 f"**{md_lines(p.group.label, inline=True)}** ({md_lines(self.x.participants(p.joined), inline=True)})"
             )
@@ -105,7 +110,7 @@ class _Writer(SectionWriter):
 
     def participation(self) -> None:
         x = self.x
-        self.heading(2, x.section("participation"))
+        self.heading(x.section("participation"), 1)
         head = [gettext("Stakeholder group"), gettext("Joined"), gettext("Cards"), gettext("Dots"), gettext("Ratings")]
         rows = [
             [_cell(p.group.label), str(p.joined), str(p.cards), str(p.dots), str(p.ratings)]
@@ -148,114 +153,47 @@ class _Writer(SectionWriter):
                 )
             self.bullets(items)
 
-    def topic(self, t: ReportTopic) -> None:
+    def card_list(self, cards: Sequence[ReportCard], *, with_group: bool = True) -> None:
+        self.bullets(self.card_item(c, with_group=with_group) for c in cards)
+
+    def cluster_list(self, clusters: Sequence[ReportCluster]) -> None:
         x = self.x
-        self.heading(2, f"{t.number}. {t.title}")
-        if t.prompt:
-            self.out += ["> " + md_lines(t.prompt, indent="> "), ""]
-        if t.guiding_questions:
-            self.line(f"**{md_lines(gettext('Guiding questions'), inline=True)}**")
-            self.line()
-            self.bullets(md_lines(q) for q in t.guiding_questions)
-        n = 0
-        for part in self.r.topic_sections:
-            if part == "consensus":
-                self.heading(3, x.section("consensus"))
-                if not t.consensus:
-                    self.para(
-                        gettext("No statement reached consensus on this topic.")
-                        if t.has_statements
-                        else gettext("No statements were drafted on this topic.")
-                    )
-                for s in t.consensus:
-                    n += 1
-                    self.statement(s, n)
-            elif part == "dissent" and t.without_consensus:
-                self.heading(3, x.section("dissent"))
-                if t.open_disagreements:
-                    self.para(gettext("Open disagreements: one group carries these statements, another rejects them."))
-                for s in t.without_consensus:
-                    n += 1
-                    self.statement(s, n)
-            elif part == "perspectives" and any(p.needs or p.logics for p in t.perspectives):
-                self.heading(3, x.section("perspectives"))
-                for p in t.perspectives:
-                    if not (p.needs or p.logics):
-                        continue
-                    self.heading(4, p.group.label)
-                    for kind, cards in (("need", p.needs), ("logic", p.logics)):
-                        if cards:
-                            self.line(f"**{md_lines(x.kind_heading(kind), inline=True)}**")
-                            self.line()
-                            self.bullets(self.card_item(c, with_group=False) for c in cards)
-            elif part == "examples" and t.examples:
-                self.heading(3, x.section("examples"))
-                self.bullets(self.card_item(c) for c in t.examples)
-            elif part == "questions" and t.questions:
-                self.heading(3, x.section("questions"))
-                self.bullets(self.card_item(c) for c in t.questions)
-            elif part == "clusters" and t.clusters:
-                self.heading(3, x.section("clusters"))
-                items = []
-                for cl in t.clusters:
-                    item = f"**{md_lines(cl.title, inline=True)}** — {md_lines(x.dots(cl.dots), inline=True)}"
-                    if cl.dots_by_group:
-                        by_group = ", ".join(f"{g.label} {k}" for g, k in cl.dots_by_group)
-                        item += " (" + md_lines(by_group, inline=True) + ")"
-                    if cl.cards:
-                        refs = x.card_refs(tuple(c.number for c in cl.cards))
-                        item += "; " + md_lines(f"{x.cards(len(cl.cards))}: {refs}", inline=True)
-                    items.append(item)
-                self.bullets(items)
+        items = []
+        for cl in clusters:
+            item = f"**{md_lines(cl.title, inline=True)}** — {md_lines(x.dots(cl.dots), inline=True)}"
+            if cl.dots_by_group:
+                by_group = ", ".join(f"{g.label} {k}" for g, k in cl.dots_by_group)
+                item += " (" + md_lines(by_group, inline=True) + ")"
+            if cl.cards:
+                refs = x.card_refs(tuple(c.number for c in cl.cards))
+                item += "; " + md_lines(f"{x.cards(len(cl.cards))}: {refs}", inline=True)
+            items.append(item)
+        self.bullets(items)
 
-    def next_steps(self) -> None:
-        if self.r.next_steps:
-            self.heading(2, self.x.section("next_steps"))
-            for p in self.r.next_steps:
-                self.para(p)
-
-    def references(self) -> None:
-        if self.r.references:
-            self.heading(2, self.x.section("references"))
-            self.out += [f"{i}. {md_lines(ref, indent='   ')}" for i, ref in enumerate(self.r.references, start=1)]
-            self.line()
-
-    def appendix(self) -> None:
+    def appendix_cards(self, cards: Sequence[ReportCard]) -> None:
         x = self.x
-        self.heading(2, x.section("appendix"))
-        self.para(
-            gettext(
-                "Every card of the included topics except those the moderation hid; duplicates that "
-                "were merged are listed with the card they were merged into."
+        # A numbered list (its numbers run on across topics: a list starts at its first
+        # number); line breaks in a card are hard breaks, so no HTML is needed.
+        for c in cards:
+            indent = " " * (len(str(c.number)) + 2)
+            meta = " · ".join(m for m in (c.group.label, x.author(c), x.card_note(c)) if m)
+            self.line(
+                f"{c.number}. **{md_lines(x.kind_label(c.kind), inline=True)}:** "
+                + md_lines(c.text, indent=indent, inline=True)
+                + "\\\n"
+                + indent
+                + "*"
+                + md_lines(meta, indent=indent, inline=True)
+                + "*"
             )
+        if cards:
+            self.line()
+
+    def revision_list(self, revisions: Sequence[EarlierRevision]) -> None:
+        self.bullets(
+            md_lines(e.text, indent="  ") + " *(" + md_lines(self.x.revision_note(e), inline=True) + ")*"
+            for e in revisions
         )
-        for t in self.r.topics:
-            self.heading(3, f"{t.number}. {t.title}")
-            if not t.cards:
-                self.para(gettext("No cards."))
-            # A numbered list (its numbers run on across topics: a list starts at its first
-            # number); line breaks in a card are hard breaks, so no HTML is needed.
-            for c in t.cards:
-                indent = " " * (len(str(c.number)) + 2)
-                meta = " · ".join(m for m in (c.group.label, x.author(c), x.card_note(c)) if m)
-                self.line(
-                    f"{c.number}. **{md_lines(x.kind_label(c.kind), inline=True)}:** "
-                    + md_lines(c.text, indent=indent, inline=True)
-                    + "\\\n"
-                    + indent
-                    + "*"
-                    + md_lines(meta, indent=indent, inline=True)
-                    + "*"
-                )
-            if t.cards:
-                self.line()
-            if t.earlier_revisions:
-                self.line(f"**{md_lines(gettext('Earlier versions of statements'), inline=True)}**")
-                self.line()
-                self.bullets(
-                    md_lines(e.text, indent="  ") + " *(" + md_lines(x.revision_note(e), inline=True) + ")*"
-                    for e in t.earlier_revisions
-                )
 
     def write(self) -> str:
         self.sections()

@@ -16,16 +16,18 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
 from odfdo import Document, Frame, Paragraph, Span, Style, VarPageCount, VarPageNumber
 from odfdo.container import Container
 
-from app.domain.report import Report, ReportCard, ReportStatement, ReportTopic
+from app.domain.report import EarlierRevision, Report, ReportCard, ReportStatement
+from app.domain.report.model import GroupParticipation, ReportCluster
 from app.exports.charts import LEVEL_COLORS, bar_png, swatch_png
-from app.exports.common import Labels, SectionWriter
+from app.exports.common import Labels
+from app.exports.sections import SectionWriter
 from app.exports.text import isolate, xml_safe
 from app.i18n import gettext
 
@@ -200,6 +202,15 @@ class _Writer(SectionWriter):
                 add_text(node, _t(text))
         return node
 
+    def note(self, text: str) -> None:
+        self.para(text, italic=True)
+
+    def label(self, text: str) -> None:
+        self.para(text, bold=True)
+
+    def quote(self, text: str) -> None:
+        self.para(text, style="Quotations")
+
     def bullets(self, fill: Iterable[Node], *, style: str = "List_20_1") -> None:
         """A list whose items hold the given (detached) paragraphs."""
         items = el("text:list", self.body, text__style_name=style)
@@ -212,6 +223,12 @@ class _Writer(SectionWriter):
         if text:
             add_text(node, _t(text))
         return node
+
+    def text_list(self, texts: Iterable[str]) -> None:
+        self.bullets(self.item(text) for text in texts)
+
+    def numbered_list(self, texts: Iterable[str]) -> None:
+        self.bullets((self.item(text) for text in texts), style="Numbering_20_1")
 
     def card_item(self, card: ReportCard, *, with_group: bool = True) -> Node:
         node = self.item(card.text)
@@ -258,29 +275,12 @@ class _Writer(SectionWriter):
             span(node, f"{label}: ", "Runde_Bold")
             add_text(node, _t(value))
 
-    def introduction(self) -> None:
-        texts = self.r.introduction or ((self.r.description,) if self.r.description else ())
-        if texts:
-            self.heading(self.x.section("introduction"), 1)
-            for text in texts:
-                self.para(text)
-
-    def organizations(self) -> None:
-        x = self.x
-        self.heading(x.section("organizations"), 1)
-        if self.r.anonymous:
-            self.para(
-                gettext(
-                    "The workshop was anonymous: organisations and names are not given, "
-                    "only the number of participants per group."
-                ),
-                italic=True,
-            )
+    def organization_list(self, participation: Sequence[GroupParticipation]) -> None:
         items = []
-        for part in self.r.participation:
+        for part in participation:
             node = self.item()
             span(node, _t(part.group.label), "Runde_Bold")
-            add_text(node, f" ({x.participants(part.joined)})")
+            add_text(node, f" ({self.x.participants(part.joined)})")
             if part.organizations:
                 add_text(node, ": " + _t(", ".join(part.organizations)))
             items.append(node)
@@ -342,103 +342,34 @@ class _Writer(SectionWriter):
             add_text(node, f" {self.x.level_label(level)}  ")
         add_text(node, " | " + gettext("threshold %(share)s", share=self.x.threshold()))
 
-    def topic(self, t: ReportTopic) -> None:
+    def card_list(self, cards: Sequence[ReportCard], *, with_group: bool = True) -> None:
+        self.bullets(self.card_item(c, with_group=with_group) for c in cards)
+
+    def cluster_list(self, clusters: Sequence[ReportCluster]) -> None:
         x = self.x
-        self.heading(f"{t.number}. {t.title}", 1)
-        if t.prompt:
-            self.para(t.prompt, style="Quotations")
-        if t.guiding_questions:
-            self.para(gettext("Guiding questions"), bold=True)
-            self.bullets(self.item(q) for q in t.guiding_questions)
-        n = 0
-        for part in self.r.topic_sections:
-            if part == "consensus":
-                self.heading(x.section("consensus"), 2)
-                if not t.consensus:
-                    self.para(
-                        gettext("No statement reached consensus on this topic.")
-                        if t.has_statements
-                        else gettext("No statements were drafted on this topic."),
-                        italic=True,
-                    )
-                else:
-                    self.legend()
-                for s in t.consensus:
-                    n += 1
-                    self.statement(s, n)
-            elif part == "dissent" and t.without_consensus:
-                self.heading(x.section("dissent"), 2)
-                if t.open_disagreements:
-                    self.para(gettext("Open disagreements: one group carries these statements, another rejects them."))
-                for s in t.without_consensus:
-                    n += 1
-                    self.statement(s, n)
-            elif part == "perspectives" and any(p.needs or p.logics for p in t.perspectives):
-                self.heading(x.section("perspectives"), 2)
-                for p in t.perspectives:
-                    if not (p.needs or p.logics):
-                        continue
-                    self.heading(p.group.label, 3)
-                    for kind, cards in (("need", p.needs), ("logic", p.logics)):
-                        if cards:
-                            self.para(x.kind_heading(kind), bold=True)
-                            self.bullets(self.card_item(c, with_group=False) for c in cards)
-            elif part == "examples" and t.examples:
-                self.heading(x.section("examples"), 2)
-                self.bullets(self.card_item(c) for c in t.examples)
-            elif part == "questions" and t.questions:
-                self.heading(x.section("questions"), 2)
-                self.bullets(self.card_item(c) for c in t.questions)
-            elif part == "clusters" and t.clusters:
-                self.heading(x.section("clusters"), 2)
-                items = []
-                for cl in t.clusters:
-                    node = self.item()
-                    span(node, _t(cl.title), "Runde_Bold")
-                    text = f" — {x.dots(cl.dots)}"
-                    if cl.dots_by_group:
-                        text += " (" + ", ".join(f"{g.label} {k}" for g, k in cl.dots_by_group) + ")"
-                    if cl.cards:
-                        text += f"; {x.cards(len(cl.cards))}: " + x.card_refs(tuple(c.number for c in cl.cards))
-                    add_text(node, _t(text))
-                    items.append(node)
-                self.bullets(items)
+        items = []
+        for cl in clusters:
+            node = self.item()
+            span(node, _t(cl.title), "Runde_Bold")
+            text = f" — {x.dots(cl.dots)}"
+            if cl.dots_by_group:
+                text += " (" + ", ".join(f"{g.label} {k}" for g, k in cl.dots_by_group) + ")"
+            if cl.cards:
+                text += f"; {x.cards(len(cl.cards))}: " + x.card_refs(tuple(c.number for c in cl.cards))
+            add_text(node, _t(text))
+            items.append(node)
+        self.bullets(items)
 
-    def next_steps(self) -> None:
-        if self.r.next_steps:
-            self.heading(self.x.section("next_steps"), 1)
-            for text in self.r.next_steps:
-                self.para(text)
-
-    def references(self) -> None:
-        if self.r.references:
-            self.heading(self.x.section("references"), 1)
-            self.bullets((self.item(ref) for ref in self.r.references), style="Numbering_20_1")
-
-    def appendix(self) -> None:
+    def appendix_cards(self, cards: Sequence[ReportCard]) -> None:
         x = self.x
-        self.heading(x.section("appendix"), 1)
-        self.para(
-            gettext(
-                "Every card of the included topics except those the moderation hid; duplicates that "
-                "were merged are listed with the card they were merged into."
-            ),
-            italic=True,
-        )
-        for t in self.r.topics:
-            self.heading(f"{t.number}. {t.title}", 2)
-            if not t.cards:
-                self.para(gettext("No cards."), italic=True)
-            for c in t.cards:
-                node = self.para()
-                span(node, f"{c.number}. {x.kind_label(c.kind)}: ", "Runde_Bold")
-                add_text(node, _t(c.text))
-                self.para(
-                    " · ".join(m for m in (c.group.label, x.author(c), x.card_note(c)) if m), style="Runde_20_Small"
-                )
-            if t.earlier_revisions:
-                self.para(gettext("Earlier versions of statements"), bold=True)
-                self.bullets(self.item(f"{e.text} ({x.revision_note(e)})") for e in t.earlier_revisions)
+        for c in cards:
+            node = self.para()
+            span(node, f"{c.number}. {x.kind_label(c.kind)}: ", "Runde_Bold")
+            add_text(node, _t(c.text))
+            self.para(" · ".join(m for m in (c.group.label, x.author(c), x.card_note(c)) if m), style="Runde_20_Small")
+
+    def revision_list(self, revisions: Sequence[EarlierRevision]) -> None:
+        self.text_list(f"{e.text} ({self.x.revision_note(e)})" for e in revisions)
 
     def write(self) -> bytes:
         self.sections()
