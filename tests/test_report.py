@@ -13,13 +13,10 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from app.domain.actors import ModeratorActor, ParticipantActor
 from app.domain.demo import demo_create
-from app.domain.demo_content import DEMO
+from app.domain.demo_content import demo_content
 from app.domain.errors import Invalid, TooLarge
 from app.domain.report import (
     REPORT_SECTIONS,
@@ -32,12 +29,9 @@ from app.domain.report import (
     report_settings_get,
     report_settings_update,
 )
-from app.domain.statements import statement_create, statement_rate
-from app.domain.topics import TopicChanges, topic_update
 from app.domain.workshops import workshop_get
 from app.exports.markdown import render_markdown
 from app.i18n import use_locale
-from app.models import Card, Participant, Topic
 from app.security import MAX_BODY
 from tests.factories import bearer, csrf, db_run, join_browser, login_as
 from tests.report_world import World, build_world, tiny_png
@@ -445,64 +439,11 @@ def test_english_workshop_report_is_in_english(app: FastAPI, api: TestClient) ->
 
 
 async def _demo_report(session: AsyncSession) -> str:
-    """The demo workshop with its statements rated in a fixed pattern, as Markdown."""
-    content = DEMO["de"]
+    """The demo workshop as ``runde demo`` leaves it (statements drafted and rated in its fixed
+    pattern), as Markdown."""
+    content = demo_content("de")
     demo = await demo_create(session=session, locale="de")
     workshop = demo.workshop
-    topics = list(
-        (
-            await session.execute(
-                select(Topic).where(col(Topic.workshop_id) == workshop.id).order_by(col(Topic.position))
-            )
-        ).scalars()
-    )
-    cards = list(
-        (
-            await session.execute(
-                select(Card).where(col(Card.workshop_id) == workshop.id).order_by(col(Card.created_at), col(Card.id))
-            )
-        ).scalars()
-    )
-    people = list(
-        (
-            await session.execute(
-                select(Participant)
-                .where(col(Participant.workshop_id) == workshop.id)
-                .order_by(col(Participant.created_at))
-            )
-        ).scalars()
-    )
-    from app.domain.moderators import moderator_by_email
-
-    moderator = ModeratorActor(await moderator_by_email(session=session, email=demo.email))  # type: ignore[arg-type]
-    for topic in topics:
-        await topic_update(session=session, topic=topic, changes=TopicChanges(phase="consent"))
-    for i, item in enumerate(content.statements):
-        statement = await statement_create(
-            session=session,
-            moderator=moderator,
-            topic=topics[item.topic],
-            text=item.text,
-            card_ids=[cards[c].id for c in item.cards],
-        )
-        for j, person in enumerate(people):
-            # Most statements carry; the second is blocked, the third splits the groups.
-            level = "full" if (i + j) % 3 else "reservations"
-            if i == 1 and person.group_key == "business" and j % 4 == 0:
-                level = "block"
-            if i == 2 and person.group_key == "civil_society":
-                level = "concerns"
-            if i == 2 and person.group_key == "administration" and j % 2:
-                level = "stand_aside"
-            reason = f"Begründung {i + 1}.{j + 1}: zu klären" if level in ("concerns", "block") else ""
-            await statement_rate(
-                session=session,
-                actor=ParticipantActor(person),
-                topic=topics[item.topic],
-                statement=statement,
-                level=level,
-                reason=reason,
-            )
     await report_settings_update(
         session=session,
         workshop=workshop,

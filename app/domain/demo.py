@@ -10,10 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.actors import ModeratorActor, ParticipantActor
 from app.domain.cards import card_create
-from app.domain.demo_content import DEMO
+from app.domain.demo_content import demo_content
+from app.domain.moderation import TopicOptions, topic_set_options
 from app.domain.moderators import moderator_by_email, moderator_create
 from app.domain.participants import JoinInput, participant_join
-from app.domain.topics import topic_create
+from app.domain.statements import statement_create, statement_rate
+from app.domain.topics import TopicChanges, topic_create, topic_update
+from app.domain.votes import vote_cast
 from app.domain.workshops import WorkshopSettings, workshop_create
 from app.models import Series, Workshop
 
@@ -33,9 +36,11 @@ async def workshops_exist(*, session: AsyncSession) -> bool:
 
 
 async def demo_create(*, session: AsyncSession, locale: str = "de") -> DemoResult:
-    """Create the demo series, workshop, participants and cards (through the domain, so the
-    event log is complete and a live board shows it like any other workshop)."""
-    content = DEMO[locale]
+    """Create the demo series, workshop, participants and cards, and play the round on: the
+    moderator drafts the statements, the first topics are rated in consent with the support
+    revealed, the last one is in dot voting. Everything goes through the domain, so the event
+    log is complete and a live board shows it like any other workshop."""
+    content = demo_content(locale)
     password: str | None = None
     moderator = await moderator_by_email(session=session, email=DEMO_EMAIL)
     if moderator is None:
@@ -51,8 +56,8 @@ async def demo_create(*, session: AsyncSession, locale: str = "de") -> DemoResul
         settings=WorkshopSettings(title=content.title, description=content.description, locale=locale),
         series_id=series.id,
     )
-    topics = [
-        await topic_create(
+    topics = {
+        topic.id: await topic_create(
             session=session,
             workshop=workshop,
             title=topic.title,
@@ -60,22 +65,54 @@ async def demo_create(*, session: AsyncSession, locale: str = "de") -> DemoResul
             guiding_questions="\n".join(topic.guiding_questions),
         )
         for topic in content.topics
-    ]
-    participants = {}
+    }
+    people = {}
     for person in content.participants:
         participant, _token = await participant_join(
             session=session,
             workshop=workshop,
             join=JoinInput(display_name=person.display_name, organization=person.organization, group=person.group),
         )
-        participants[person.key] = participant
+        people[person.key] = ParticipantActor(participant)
+    cards = {}
     for card in content.cards:
-        await card_create(
-            session=session,
-            actor=ParticipantActor(participants[card.participant]),
-            topic=topics[card.topic],
-            kind=card.kind,
-            text=card.text,
+        cards[card.id], _created = await card_create(
+            session=session, actor=people[card.participant], topic=topics[card.topic], kind=card.kind, text=card.text
         )
+    statements = {
+        item.id: await statement_create(
+            session=session,
+            moderator=actor,
+            topic=topics[item.topic],
+            text=item.text,
+            card_ids=[cards[c].id for c in item.cards],
+        )
+        for item in content.statements
+    }
+    for topic in content.topics:
+        await topic_update(session=session, topic=topics[topic.id], changes=TopicChanges(phase=topic.phase))
+    topic_of = {c.id: c.topic for c in content.cards} | {s.id: s.topic for s in content.statements}
+    for vote in content.votes:
+        await vote_cast(
+            session=session,
+            actor=people[vote.participant],
+            workshop=workshop,
+            topic=topics[topic_of[vote.card]],
+            dots=vote.dots,
+            card=cards[vote.card],
+        )
+    for rating in content.ratings:
+        await statement_rate(
+            session=session,
+            actor=people[rating.participant],
+            topic=topics[topic_of[rating.statement]],
+            statement=statements[rating.statement],
+            level=rating.level,
+            reason=rating.reason,
+        )
+    for topic in content.topics:
+        consent = topic.phase == "consent"
+        reveal = TopicOptions(ratings_revealed=True) if consent else TopicOptions(tallies_revealed=True)
+        await topic_set_options(session=session, moderator=actor, topic=topics[topic.id], options=reveal)
     await session.refresh(workshop)
     return DemoResult(workshop=workshop, email=DEMO_EMAIL, password=password)
