@@ -407,6 +407,18 @@ def card_public(view: CardView) -> dict[str, Any]:
     }
 
 
+def cluster_public(cluster: Cluster, visible: Sequence[Card]) -> dict[str, Any]:
+    """A cluster as the API answers it and its pushes carry it; ``visible`` are the topic's
+    cards its audience may see (``visible_cards``), in any order."""
+    return {
+        "id": cluster.id,
+        "topic_id": cluster.topic_id,
+        "title": cluster.title,
+        "position": cluster.position,
+        "card_ids": [c.id for c in sorted(visible, key=lambda c: c.position) if c.cluster_id == cluster.id],
+    }
+
+
 def topic_public(topic: Topic) -> dict[str, Any]:
     return {
         "id": topic.id,

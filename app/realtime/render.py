@@ -31,6 +31,7 @@ from app.domain.board import (
     card_public,
     card_views,
     card_visible,
+    cluster_public,
     clusters_for,
     columns_for,
     concealed_counts,
@@ -340,12 +341,10 @@ class EventRenderer:
             html = self.fragment("clusters", board=board)
         html += await self._balance(session, workshop, topic, target)  # dots on a removed cluster go with it
         cluster = await session.get(Cluster, event.cluster_id)
-        data = (
-            {"id": cluster.id, "topic_id": cluster.topic_id, "title": cluster.title, "position": cluster.position}
-            if cluster is not None
-            else {"id": event.cluster_id, "topic_id": event.topic_id}
-        )
-        return data, html
+        if cluster is None:
+            return {"id": event.cluster_id, "topic_id": event.topic_id}, html
+        cards = await visible_cards(session=session, topic=topic, audience=target.audience)
+        return cluster_public(cluster, cards), html
 
     # --- votes and statements --------------------------------------------------------------
 

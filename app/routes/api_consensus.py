@@ -22,7 +22,7 @@ from app.domain.access import (
     access_topic_moderated,
     audience_of,
 )
-from app.domain.board import card_public, card_views, topic_public, visible_cards
+from app.domain.board import card_public, card_views, cluster_public, topic_public, visible_cards
 from app.domain.clusters import (
     card_move,
     cluster_create,
@@ -69,13 +69,7 @@ async def _statement_out(session: AsyncSession, access: Access, topic: Topic, st
 
 async def _cluster_out(session: AsyncSession, access: Access, topic: Topic, cluster: Cluster) -> dict[str, Any]:
     cards = await visible_cards(session=session, topic=topic, audience=audience_of(access))
-    return {
-        "id": cluster.id,
-        "topic_id": cluster.topic_id,
-        "title": cluster.title,
-        "position": cluster.position,
-        "card_ids": [c.id for c in sorted(cards, key=lambda c: c.position) if c.cluster_id == cluster.id],
-    }
+    return cluster_public(cluster, cards)
 
 
 def _participant_out(p: Participant) -> dict[str, Any]:
