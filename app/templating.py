@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from babel.dates import format_datetime
+from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import i18n
@@ -116,6 +117,16 @@ def when(value: datetime) -> str:
     return format_datetime(value, "short", locale=current_locale.get())
 
 
+def number(value: float, digits: int = 2) -> str:
+    """A decimal in the reader's locale ("0,20" in German, "0.20" in English)."""
+    return format_decimal(value, format=f"0.{'0' * digits}", locale=current_locale.get())
+
+
+def percent(share: float) -> str:
+    """A share as a whole percentage in the reader's locale ("75 %" in German, "75%" in English)."""
+    return format_percent(share, locale=current_locale.get())
+
+
 def make_env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -142,4 +153,5 @@ def make_env() -> Environment:
         level_summary=level_summary,
         PHASES=PHASES,
     )
+    env.filters.update(number=number, percent=percent)
     return env

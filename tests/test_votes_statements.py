@@ -28,6 +28,7 @@ from tests.factories import (
     create_workshop,
     get_json,
     join_api,
+    login_as,
     moderator_card,
     post_card,
     quick_moderator,
@@ -698,3 +699,25 @@ def test_options_reveal_support_to_participants(api: TestClient, moderator: Mode
     assert shown["ratings_visible"] is True
     assert shown["by_group"]["science"]["full"] == 1
     assert shown["consensus"] is True
+
+
+@pytest.mark.parametrize(("language", "share", "score"), [("de", "67\u00a0%", "0,08"), ("en", "67%", "0.08")])
+def test_consent_bars_show_the_threshold_and_numbers_in_the_readers_locale(
+    api: TestClient, client: TestClient, moderator: ModeratorInfo, language: str, share: str, score: str
+) -> None:
+    """Honest bars: each group's segments, the workshop's threshold as a line at its share of the
+    bar's width; shares and the bridging score formatted for the reader, the score explained."""
+    w = make_world(api, moderator, consensus_threshold=0.6)
+    science = [w.join(f"S{i}", "science") for i in range(3)]
+    statement = create_statement(api, w.mod, w.topic_id, "Städte teilen ihre Lösungen offen.")
+    w.phase("consent")
+    for person, level in zip(science, ["full", "reservations", "concerns"], strict=True):
+        assert rate(api, person["token"], statement["id"], level, "Kosten").status_code == 200
+    login_as(client, moderator)
+    page = client.get(
+        f"/m/workshops/{w.workshop['id']}/topics/{w.topic_id}", headers={"Accept-Language": language}
+    ).text
+    assert 'class="threshold" x1="132.0" x2="132.0"' in page  # 0.6 of 220 px
+    assert f"{share} <span" in page
+    assert f"<td>{score}</td>" in page  # (2+1)/(3+2) · ((0+1)/(0+2))³ = 0.075, the smoothed shares' product
+    assert ("Der Brückenwert multipliziert" if language == "de" else "The bridging score multiplies") in page

@@ -53,6 +53,7 @@ class Outcome:
     consensus: bool
     disagreement: bool
     bridging_score: float
+    threshold: float  # the workshop's consensus threshold the outcome was judged by
 
 
 def tally(ratings: Iterable[tuple[str, str]], groups: Sequence[str]) -> dict[str, GroupTally]:
@@ -87,6 +88,7 @@ def outcome(ratings: Iterable[tuple[str, str]], groups: Sequence[str], threshold
         consensus=consensus,
         disagreement=disagreement,
         bridging_score=bridging_score(by_group),
+        threshold=threshold,
     )
 
 
