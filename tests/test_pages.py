@@ -601,3 +601,35 @@ def test_unknown_paths(client_factory: ClientFactory) -> None:
     wrong_code = browser.get("/j/ZZZZZZZZ")
     assert wrong_code.status_code == 404
     assert "There is no workshop with this code." in text_of(one(soup(wrong_code), "h1"))
+
+
+def test_consensus_threshold_and_dots_are_set_in_the_console(
+    api: TestClient, moderator: ModeratorInfo, client_factory: ClientFactory
+) -> None:
+    """The settings form sets what the API sets: the threshold in percent, the dot budget and the
+    per-card maximum; a number out of range or not a number is refused with the reason and
+    changes nothing."""
+    browser = _moderator_browser(client_factory, moderator)
+    made = _form(browser, "/m/workshops", title="Klimarunde", locale="de")
+    workshop_id = made.headers["location"].rsplit("/", 1)[1]
+    path = f"/m/workshops/{workshop_id}/settings"
+    base = {"title": "Klimarunde", "locale": "de", "joins_open": "on"}
+    doc = soup(browser.get(f"/m/workshops/{workshop_id}"))
+    assert one(doc, "#s-threshold")["value"] == "75"
+    assert text_of(one(doc, "label[for=s-threshold]")).startswith("Consensus threshold in percent")
+
+    saved = _form(browser, path, **base, consensus_percent="60", dot_budget="8", max_dots_per_card="2")
+    assert saved.status_code == 303
+    stored = api.get(f"/api/v1/workshops/{workshop_id}", headers=bearer(moderator.token)).json()
+    assert (stored["consensus_threshold"], stored["dot_budget"], stored["max_dots_per_card"]) == (0.6, 8, 2)
+
+    for field, value, message in [
+        ("consensus_percent", "40", "The consensus threshold must be between 50 and 100 percent (0.5 to 1)."),
+        ("dot_budget", "many", "Please enter a whole number."),
+        ("max_dots_per_card", "0", "The maximum per card must be between 1 and 50."),
+    ]:
+        refused = _form(browser, path, **{**base, field: value})
+        assert refused.status_code == 422, (field, refused.text[:200])
+        assert text_of(one(soup(refused), "#settings .field-error")) == message
+    again = api.get(f"/api/v1/workshops/{workshop_id}", headers=bearer(moderator.token)).json()
+    assert (again["consensus_threshold"], again["dot_budget"], again["max_dots_per_card"]) == (0.6, 8, 2)

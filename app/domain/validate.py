@@ -43,3 +43,13 @@ def clean_text(
             length=len(text),
         )
     return text
+
+
+def whole_number(text: str, *, field: str) -> int | None:
+    """A form's whole number: blank means "unchanged" (None); anything else must be digits."""
+    value = text.strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.lstrip("-").isdigit() or len(value) > 9:
+        raise Invalid(N_("Please enter a whole number."), field=field)
+    return int(value)

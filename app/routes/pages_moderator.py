@@ -20,6 +20,7 @@ from app.domain.errors import DomainError, Invalid
 from app.domain.moderation import moderation_records
 from app.domain.participants import participant_list
 from app.domain.topics import TopicChanges, topic_create, topic_delete, topic_list, topic_move, topic_update
+from app.domain.validate import whole_number
 from app.domain.workshops import (
     GroupInput,
     WorkshopSettings,
@@ -139,12 +140,23 @@ async def save_settings(
     locale: Text = "de",
     anonymous: Text = "",
     joins_open: Text = "",
+    consensus_percent: Text = "",
+    dot_budget: Text = "",
+    max_dots_per_card: Text = "",
 ) -> Response:
     access = await _moderated(session, credentials, workshop_id)
-    settings = WorkshopSettings(
-        title=title, description=description, locale=locale, anonymous=anonymous == "on", joins_open=joins_open == "on"
-    )
     try:
+        percent = whole_number(consensus_percent, field="consensus_threshold")
+        settings = WorkshopSettings(
+            title=title,
+            description=description,
+            locale=locale,
+            anonymous=anonymous == "on",
+            joins_open=joins_open == "on",
+            consensus_threshold=None if percent is None else percent / 100,
+            dot_budget=whole_number(dot_budget, field="dot_budget"),
+            max_dots_per_card=whole_number(max_dots_per_card, field="max_dots_per_card"),
+        )
         await workshop_update(session=session, workshop=access.workshop, settings=settings)
     except DomainError as exc:
         return await _console_change(request, session, access, exc, "settings")
