@@ -82,7 +82,9 @@ def _checked(settings: WorkshopSettings) -> WorkshopSettings:
         raise Invalid(N_("Choose German (de) or English (en)."), field="locale")
     threshold = settings.consensus_threshold
     if threshold is not None and not 0.5 <= threshold <= 1.0:
-        raise Invalid(N_("The consensus threshold must be between 50 and 100 percent (0.5 to 1)."), field="consensus_threshold")
+        raise Invalid(
+            N_("The consensus threshold must be between 50 and 100 percent (0.5 to 1)."), field="consensus_threshold"
+        )
     if settings.dot_budget is not None and not 1 <= settings.dot_budget <= 50:
         raise Invalid(N_("The dot budget must be between 1 and 50."), field="dot_budget")
     if settings.max_dots_per_card is not None and not 1 <= settings.max_dots_per_card <= 50:
