@@ -93,8 +93,17 @@ def expected_origin(scope: Scope, base_url: str) -> str:
 
 
 class ProtectMiddleware:
-    def __init__(self, app: ASGIApp, *, base_url: str, secure_cookies: bool, default_locale: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        base_url: str,
+        secure_cookies: bool,
+        default_locale: str,
+        stylesheet_url: str = "/static/css/runde.css",
+    ) -> None:
         self.app = app
+        self.stylesheet_url = stylesheet_url
         self.base_url = base_url
         self.secure_cookies = secure_cookies
         self.default_locale = default_locale
@@ -230,7 +239,7 @@ class ProtectMiddleware:
 
             body = (
                 f'<!doctype html><html lang="{current_locale.get()}"><head><meta charset="utf-8">'
-                f'<title>{escape(message)}</title><link rel="stylesheet" href="/static/css/runde.css">'
+                f'<title>{escape(message)}</title><link rel="stylesheet" href="{escape(self.stylesheet_url)}">'
                 f'</head><body><main class="page narrow"><h1>{escape(message)}</h1>'
                 f'<p><a href="/">{escape(gettext("Back to the start page"))}</a></p></main></body></html>'
             ).encode()

@@ -13,6 +13,7 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import i18n
+from app.assets import StaticAssets
 from app.domain.cards import KINDS
 from app.domain.consensus import LEVELS, GroupTally
 from app.domain.topics import PHASES
@@ -116,7 +117,10 @@ def when(value: datetime) -> str:
     return format_datetime(value, "short", locale=current_locale.get())
 
 
-def make_env() -> Environment:
+def make_env(assets: StaticAssets | None = None) -> Environment:
+    """The environment; ``assets`` gives ``static_url()`` its content hashes (read now when
+    not given, e.g. for the exports, which need no app)."""
+    assets = assets or StaticAssets()
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -141,5 +145,6 @@ def make_env() -> Environment:
         action_label=action_label,
         level_summary=level_summary,
         PHASES=PHASES,
+        static_url=assets.url,
     )
     return env
