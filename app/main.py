@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from app.assets import CachedStaticFiles, StaticAssets
 from app.config import Settings
 from app.db import Database
+from app.middleware import CompressMiddleware
 from app.migrate import migrate
 from app.realtime.backends import backend_for
 from app.realtime.hub import Hub
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_locale=settings.default_locale,
         stylesheet_url=assets.url("css/runde.css"),
     )
+    # Added after (so around) the protections: it compresses what they send, headers included.
+    app.add_middleware(CompressMiddleware)
     errors.install(app)
     app.mount("/static", CachedStaticFiles(assets), name="static")
     for module in (

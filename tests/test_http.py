@@ -79,3 +79,54 @@ def test_the_exported_html_still_embeds_its_stylesheet() -> None:
     from app.exports.html import stylesheet
 
     assert stylesheet() == (STATIC_DIR / "css" / "report.css").read_text(encoding="utf-8")
+
+
+# --- 2. compression -------------------------------------------------------------------------
+
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+def test_text_answers_are_gzipped_with_the_security_headers_kept(app: FastAPI, api: TestClient) -> None:
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    auth = {"Authorization": f"Bearer {moderator.token}", **GZIP}
+    cases = {
+        "/": "text/html",
+        "/static/css/runde.css": "text/css",
+        "/static/js/runde.js": "text/javascript",
+        "/openapi.json": "application/json",
+        f"/m/workshops/{workshop['id']}/qr.svg": "image/svg+xml",
+        f"/api/v1/workshops/{workshop['id']}/export?format=html": "text/html",
+    }
+    for url, media_type in cases.items():
+        response = api.get(url, headers=auth)
+        assert response.status_code == 200, url
+        assert response.headers["content-type"].startswith(media_type), url
+        assert response.headers.get("content-encoding") == "gzip", url
+        assert "accept-encoding" in response.headers["vary"].lower(), url
+        assert "content-security-policy" in response.headers, url
+        assert response.headers["x-content-type-options"] == "nosniff", url
+    # Decoded, the static file is the file itself.
+    assert api.get("/static/css/runde.css", headers=GZIP).content == (STATIC_DIR / "css" / "runde.css").read_bytes()
+
+
+def test_small_answers_binary_downloads_and_clients_without_gzip_are_not_compressed(
+    app: FastAPI, api: TestClient
+) -> None:
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    auth = {"Authorization": f"Bearer {moderator.token}", **GZIP}
+    assert "content-encoding" not in api.get("/healthz", headers=GZIP).headers
+    for fmt, media_type in (
+        ("docx", "application/vnd.openxmlformats"),
+        ("odt", "application/vnd.oasis"),
+        ("csv", "application/zip"),
+    ):
+        response = api.get(f"/api/v1/workshops/{workshop['id']}/export?format={fmt}", headers=auth)
+        assert response.status_code == 200, fmt
+        assert response.headers["content-type"].startswith(media_type), fmt
+        assert "content-encoding" not in response.headers, fmt
+        assert int(response.headers["content-length"]) == len(response.content), fmt
+    plain = api.get("/", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert "accept-encoding" in plain.headers["vary"].lower()
