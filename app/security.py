@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.assets import STATIC_PREFIX
 from app.i18n import LANG_COOKIE, current_locale, gettext, pick_locale
 from app.realtime.direct import RAW_SEND
 
@@ -70,6 +71,13 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+
+
+def cacheable(raw: list[tuple[bytes, bytes]]) -> bool:
+    """An answer a shared cache may keep. It must carry no ``Set-Cookie``: a proxy would hand
+    one browser's CSRF token to everybody, and many caches refuse to store such an answer."""
+    directives = {d.strip().split("=")[0].lower() for d in Headers(raw=raw).get("cache-control", "").split(",")}
+    return "public" in directives
 
 
 def cookies_of(headers: Headers) -> dict[str, str]:
@@ -132,8 +140,9 @@ class ProtectMiddleware:
     ) -> None:
         csrf = cookies.get(CSRF_COOKIE) or ""
         # Pages get the token cookie; API answers do not (tools keep cookie jars, and a
-        # cookie that authenticates nobody must not turn their JSON calls into CSRF failures).
-        wants_token = not scope["path"].startswith("/api/")
+        # cookie that authenticates nobody must not turn their JSON calls into CSRF failures),
+        # and neither do static files (see ``cacheable``).
+        wants_token = not scope["path"].startswith(("/api/", STATIC_PREFIX))
         new_csrf = "" if len(csrf) >= 32 or not wants_token else secrets.token_urlsafe(32)
         state = scope.setdefault("state", {})
         state["csrf_token"] = new_csrf or csrf
@@ -146,7 +155,7 @@ class ProtectMiddleware:
                 present = {name.lower() for name, _ in raw}
                 raw.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
                 raw.append((b"content-language", locale.encode()))
-                if new_csrf:
+                if new_csrf and not cacheable(raw):
                     secure = "; Secure" if self.secure_cookies else ""
                     cookie = f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Strict{secure}"
                     raw.append((b"set-cookie", cookie.encode()))

@@ -130,3 +130,21 @@ def test_small_answers_binary_downloads_and_clients_without_gzip_are_not_compres
     plain = api.get("/", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert "accept-encoding" in plain.headers["vary"].lower()
+
+
+# --- 3. no cookies on cacheable answers -----------------------------------------------------
+
+
+def test_static_and_cacheable_answers_set_no_cookie(app: FastAPI, client: TestClient) -> None:
+    from fastapi.responses import PlainTextResponse
+
+    # A cacheable answer of the app's own, as a later route might send one.
+    app.add_api_route("/__cacheable__", lambda: PlainTextResponse("x", headers={"Cache-Control": "public, max-age=60"}))
+    (versioned,) = [link for link in static_links(client.get("/").text) if "runde.css" in link]
+    client.cookies.clear()
+    for url in (versioned, "/static/css/runde.css", "/static/img/favicon.svg", "/static/no-such-file.css"):
+        response = client.get(url)
+        assert "set-cookie" not in response.headers, url
+    assert "set-cookie" not in client.get("/__cacheable__").headers
+    # Pages still hand a new browser its CSRF token.
+    assert "runde_csrf=" in client.get("/").headers["set-cookie"]
