@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from app.assets import CachedStaticFiles, StaticAssets
 from app.config import Settings
 from app.db import Database
-from app.middleware import CompressMiddleware
+from app.middleware import CompressMiddleware, HeadMiddleware
 from app.migrate import migrate
 from app.realtime.backends import backend_for
 from app.realtime.hub import Hub
@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Added after (so around) the protections: it compresses what they send, headers included.
     app.add_middleware(CompressMiddleware)
+    # Outermost: HEAD sees exactly the headers GET gets, compression included.
+    app.add_middleware(HeadMiddleware)
     errors.install(app)
     app.mount("/static", CachedStaticFiles(assets), name="static")
     for module in (

@@ -5,6 +5,11 @@
   type it does not exclude; ours compresses only what is known to be text, so a PDF, DOCX,
   ODT or ZIP download (already compressed) goes out untouched, with its ``Content-Length``.
   WebSockets pass through.
+* ``HeadMiddleware``: ``HEAD`` answers wherever ``GET`` does (FastAPI's ``@router.get`` routes
+  accept no ``HEAD``): the request goes in as ``GET`` and the body is dropped on the way out,
+  so status and headers (``Content-Length``, ``Content-Encoding``, ``ETag``) are the ones a
+  ``GET`` would get. It never turns ``HEAD`` into any other method, so ``HEAD`` stays a safe
+  method for the CSRF check and reaches no state-changing route.
 """
 
 from __future__ import annotations
@@ -83,3 +88,24 @@ class CompressMiddleware:
             # hands this uncompressed copy to a client that asked for gzip, or the reverse.
             responder = _TextOnly(self.app, self.minimum_size)
         await responder(scope, receive, send)
+
+
+class HeadMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] in ("http.response.body", "http.response.pathsend"):
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        # A copy: the server keeps its own scope, which still says HEAD, so it sends no body
+        # and keeps the Content-Length it is given.
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.factories import create_workshop, login_as, make_moderator
+from tests.factories import app_routes, create_workshop, login_as, make_moderator
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "app" / "static"
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "app" / "templates"
@@ -148,3 +148,42 @@ def test_static_and_cacheable_answers_set_no_cookie(app: FastAPI, client: TestCl
     assert "set-cookie" not in client.get("/__cacheable__").headers
     # Pages still hand a new browser its CSRF token.
     assert "runde_csrf=" in client.get("/").headers["set-cookie"]
+
+
+# --- 4. HEAD wherever GET works -------------------------------------------------------------
+
+
+def test_head_answers_like_get_without_a_body(app: FastAPI, api: TestClient) -> None:
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    (versioned,) = [link for link in static_links(api.get("/").text) if "runde.js" in link]
+    urls = [
+        versioned,
+        "/static/css/runde.css",
+        f"/j/{workshop['join_code']}",
+        f"/api/v1/workshops/{workshop['id']}",
+        f"/api/v1/workshops/{workshop['id']}/export?format=pdf",
+        f"/m/workshops/{workshop['id']}/qr.svg",
+    ]
+    # ...and every GET route without path parameters, pages and API alike.
+    checked, other = app_routes(app)
+    urls += sorted(path for method, path in checked | other if method == "GET" and "{" not in path)
+    assert {"/", "/login", "/healthz", "/api/v1/workshops", "/openapi.json"} <= set(urls)
+    for encoding in ("gzip", "identity"):
+        headers = {"Authorization": f"Bearer {moderator.token}", "Accept-Encoding": encoding}
+        for url in urls:
+            get = api.get(url, headers=headers, follow_redirects=False)
+            head = api.head(url, headers=headers, follow_redirects=False)
+            assert head.status_code == get.status_code, url
+            assert head.content == b"", url
+            assert head.headers.get("content-type") == get.headers.get("content-type"), url
+            assert head.headers.get("content-encoding") == get.headers.get("content-encoding"), url
+            if get.status_code == 200 and "content-encoding" not in get.headers:
+                assert int(head.headers["content-length"]) == len(get.content), url
+    assert get.status_code == 200 and head.headers["content-security-policy"]
+
+
+def test_head_is_no_way_around_other_methods(app: FastAPI, client: TestClient) -> None:
+    # HEAD is safe (no CSRF check), so it must never reach a state-changing route.
+    response = client.head("/logout")
+    assert response.status_code == 405
