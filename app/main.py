@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         secure_cookies=settings.base_url.startswith("https://") or settings.env == "production",
         default_locale=settings.default_locale,
         stylesheet_url=assets.url("css/runde.css"),
+        hsts=settings.env == "production" and settings.base_url.startswith("https://"),
     )
     # Added after (so around) the protections: it compresses what they send, headers included.
     app.add_middleware(CompressMiddleware)

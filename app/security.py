@@ -1,7 +1,7 @@
 """Request-level protections as one pure ASGI middleware.
 
 * Security headers on every HTTP response (CSP without inline script, no framing, nosniff,
-  no referrer) — ``docs/security.md``.
+  no referrer; HSTS in production over HTTPS) — ``docs/security.md``.
 * Request bodies are limited (413) before any route parses them.
 * CSRF: every state-changing request that could ride on this site's cookies must carry the
   per-browser token (``X-CSRF-Token`` header from htmx, or a ``csrf_token`` form field) and,
@@ -72,6 +72,11 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
+#: HTTPS only from now on, for a year, subdomains too (a cookie set over plain HTTP on a
+#: subdomain could otherwise shadow ours). Sent only in production behind an https base URL:
+#: a browser keeps it for a year, so a development server on localhost must never send it.
+HSTS_HEADER = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
 
 def cacheable(raw: list[tuple[bytes, bytes]]) -> bool:
     """An answer a shared cache may keep. It must carry no ``Set-Cookie``: a proxy would hand
@@ -109,8 +114,10 @@ class ProtectMiddleware:
         secure_cookies: bool,
         default_locale: str,
         stylesheet_url: str = "/static/css/runde.css",
+        hsts: bool = False,
     ) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, HSTS_HEADER] if hsts else SECURITY_HEADERS
         self.stylesheet_url = stylesheet_url
         self.base_url = base_url
         self.secure_cookies = secure_cookies
@@ -153,7 +160,7 @@ class ProtectMiddleware:
             if message["type"] == "http.response.start":
                 raw = list(message.get("headers", []))
                 present = {name.lower() for name, _ in raw}
-                raw.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
+                raw.extend((name, value) for name, value in self.headers if name not in present)
                 raw.append((b"content-language", locale.encode()))
                 if new_csrf and not cacheable(raw):
                     secure = "; Secure" if self.secure_cookies else ""

@@ -12,6 +12,8 @@ from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.config import Settings
+from app.main import create_app
 from tests.factories import app_routes, create_workshop, login_as, make_moderator
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "app" / "static"
@@ -187,3 +189,36 @@ def test_head_is_no_way_around_other_methods(app: FastAPI, client: TestClient) -
     # HEAD is safe (no CSRF check), so it must never reach a state-changing route.
     response = client.head("/logout")
     assert response.status_code == 405
+
+
+# --- 5. HSTS in production ------------------------------------------------------------------
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def hsts_answers(settings: Settings) -> list[str | None]:
+    """The Strict-Transport-Security header of a page, a static file, an API answer, a 404
+    and a CSRF refusal from an app with ``settings``."""
+    with TestClient(create_app(settings), base_url="https://runde.example.org") as browser:
+        answers = [
+            browser.get("/"),
+            browser.get("/static/css/runde.css"),
+            browser.head("/healthz"),
+            browser.get("/api/v1/workshops"),
+            browser.get("/no-such-page"),
+            browser.post("/login", data={"email": "x"}, headers={"Origin": "https://evil.example"}),
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 200, 401, 404, 403]
+    return [a.headers.get("strict-transport-security") for a in answers]
+
+
+def test_production_over_https_sends_hsts_on_every_answer(settings: Settings) -> None:
+    production = settings.model_copy(update={"env": "production", "base_url": "https://runde.example.org"})
+    assert hsts_answers(production) == [HSTS] * 6
+
+
+def test_no_hsts_in_development_or_over_plain_http(settings: Settings) -> None:
+    development = settings.model_copy(update={"env": "development", "base_url": "https://runde.example.org"})
+    plain = settings.model_copy(update={"env": "production", "base_url": "http://runde.example.org"})
+    assert hsts_answers(development) == [None] * 6
+    assert hsts_answers(plain) == [None] * 6
