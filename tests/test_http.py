@@ -222,3 +222,31 @@ def test_no_hsts_in_development_or_over_plain_http(settings: Settings) -> None:
     plain = settings.model_copy(update={"env": "production", "base_url": "http://runde.example.org"})
     assert hsts_answers(development) == [None] * 6
     assert hsts_answers(plain) == [None] * 6
+
+
+# --- 6. a description for the public pages --------------------------------------------------
+
+
+def meta_description(html: str) -> str | None:
+    tags = BeautifulSoup(html, "html.parser").find_all("meta", attrs={"name": "description"})
+    assert len(tags) <= 1
+    return str(tags[0]["content"]) if tags else None
+
+
+def test_public_pages_describe_themselves_in_both_languages(app: FastAPI, client: TestClient) -> None:
+    moderator = make_moderator(app, client)
+    workshop = create_workshop(client, moderator)
+    descriptions: dict[str, set[str]] = {}
+    for lang in ("de", "en"):
+        for page in ("/", "/login", f"/j/{workshop['join_code']}"):
+            response = client.get(page, headers={"Accept-Language": lang})
+            assert response.status_code == 200, page
+            assert response.headers["content-language"] == lang
+            description = meta_description(response.text)
+            assert description and 50 <= len(description) <= 160, (page, lang, description)
+            descriptions.setdefault(lang, set()).add(description)
+    # Translated: not the English text twice.
+    assert descriptions["de"].isdisjoint(descriptions["en"])
+    # Only the public pages: a moderator's page is nothing a search engine should show.
+    login_as(client, moderator)
+    assert meta_description(client.get(f"/m/workshops/{workshop['id']}").text) is None
