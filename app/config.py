@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RUNDE_", env_file=".env", extra="ignore")
 
     env: Literal["development", "production"] = Field(
-        "development", description="`production` refuses a missing or weak secret key."
+        "development",
+        description="`production` refuses a missing or weak secret key and, with an `https://` base URL, "
+        "sends HSTS on every answer.",
     )
     data_dir: Path = Field(Path("./data"), description="Folder for the SQLite file and the generated secret.")
     database_url: str = Field(

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
+from app.assets import CachedStaticFiles, StaticAssets
 from app.config import Settings
 from app.db import Database
+from app.middleware import CompressMiddleware, HeadMiddleware
 from app.migrate import migrate
 from app.realtime.backends import backend_for
 from app.realtime.hub import Hub
@@ -37,17 +37,17 @@ from app.routes.limits import FailureLimiter, WorkshopJoinRate
 from app.security import ProtectMiddleware
 from app.templating import make_env
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # Hashed once per app, shared by the templates (their URLs) and the mount (its headers).
+    assets = StaticAssets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await asyncio.to_thread(migrate, settings)
-        env = make_env()
+        env = make_env(assets)
         hub: Hub | None = None
 
         def publish(workshop_id: str, seq: int) -> None:
@@ -96,9 +96,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         base_url=settings.base_url,
         secure_cookies=settings.base_url.startswith("https://") or settings.env == "production",
         default_locale=settings.default_locale,
+        stylesheet_url=assets.url("css/runde.css"),
+        hsts=settings.env == "production" and settings.base_url.startswith("https://"),
     )
+    # Added after (so around) the protections: it compresses what they send, headers included.
+    app.add_middleware(CompressMiddleware)
+    # Outermost: HEAD sees exactly the headers GET gets, compression included.
+    app.add_middleware(HeadMiddleware)
     errors.install(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CachedStaticFiles(assets), name="static")
     for module in (
         auth,
         api,

@@ -1,7 +1,7 @@
 """Request-level protections as one pure ASGI middleware.
 
 * Security headers on every HTTP response (CSP without inline script, no framing, nosniff,
-  no referrer) — ``docs/security.md``.
+  no referrer; HSTS in production over HTTPS) — ``docs/security.md``.
 * Request bodies are limited (413) before any route parses them.
 * CSRF: every state-changing request that could ride on this site's cookies must carry the
   per-browser token (``X-CSRF-Token`` header from htmx, or a ``csrf_token`` form field) and,
@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.assets import STATIC_PREFIX
 from app.i18n import LANG_COOKIE, current_locale, gettext, pick_locale
 from app.realtime.direct import RAW_SEND
 
@@ -71,6 +72,18 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
+#: HTTPS only from now on, for a year, subdomains too (a cookie set over plain HTTP on a
+#: subdomain could otherwise shadow ours). Sent only in production behind an https base URL:
+#: a browser keeps it for a year, so a development server on localhost must never send it.
+HSTS_HEADER = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def cacheable(raw: list[tuple[bytes, bytes]]) -> bool:
+    """An answer a shared cache may keep. It must carry no ``Set-Cookie``: a proxy would hand
+    one browser's CSRF token to everybody, and many caches refuse to store such an answer."""
+    directives = {d.strip().split("=")[0].lower() for d in Headers(raw=raw).get("cache-control", "").split(",")}
+    return "public" in directives
+
 
 def cookies_of(headers: Headers) -> dict[str, str]:
     cookies: dict[str, str] = {}
@@ -93,8 +106,19 @@ def expected_origin(scope: Scope, base_url: str) -> str:
 
 
 class ProtectMiddleware:
-    def __init__(self, app: ASGIApp, *, base_url: str, secure_cookies: bool, default_locale: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        base_url: str,
+        secure_cookies: bool,
+        default_locale: str,
+        stylesheet_url: str = "/static/css/runde.css",
+        hsts: bool = False,
+    ) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, HSTS_HEADER] if hsts else SECURITY_HEADERS
+        self.stylesheet_url = stylesheet_url
         self.base_url = base_url
         self.secure_cookies = secure_cookies
         self.default_locale = default_locale
@@ -123,8 +147,9 @@ class ProtectMiddleware:
     ) -> None:
         csrf = cookies.get(CSRF_COOKIE) or ""
         # Pages get the token cookie; API answers do not (tools keep cookie jars, and a
-        # cookie that authenticates nobody must not turn their JSON calls into CSRF failures).
-        wants_token = not scope["path"].startswith("/api/")
+        # cookie that authenticates nobody must not turn their JSON calls into CSRF failures),
+        # and neither do static files (see ``cacheable``).
+        wants_token = not scope["path"].startswith(("/api/", STATIC_PREFIX))
         new_csrf = "" if len(csrf) >= 32 or not wants_token else secrets.token_urlsafe(32)
         state = scope.setdefault("state", {})
         state["csrf_token"] = new_csrf or csrf
@@ -135,9 +160,9 @@ class ProtectMiddleware:
             if message["type"] == "http.response.start":
                 raw = list(message.get("headers", []))
                 present = {name.lower() for name, _ in raw}
-                raw.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
+                raw.extend((name, value) for name, value in self.headers if name not in present)
                 raw.append((b"content-language", locale.encode()))
-                if new_csrf:
+                if new_csrf and not cacheable(raw):
                     secure = "; Secure" if self.secure_cookies else ""
                     cookie = f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Strict{secure}"
                     raw.append((b"set-cookie", cookie.encode()))
@@ -230,7 +255,7 @@ class ProtectMiddleware:
 
             body = (
                 f'<!doctype html><html lang="{current_locale.get()}"><head><meta charset="utf-8">'
-                f'<title>{escape(message)}</title><link rel="stylesheet" href="/static/css/runde.css">'
+                f'<title>{escape(message)}</title><link rel="stylesheet" href="{escape(self.stylesheet_url)}">'
                 f'</head><body><main class="page narrow"><h1>{escape(message)}</h1>'
                 f'<p><a href="/">{escape(gettext("Back to the start page"))}</a></p></main></body></html>'
             ).encode()

@@ -14,6 +14,7 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import i18n
+from app.assets import StaticAssets
 from app.domain.cards import KINDS
 from app.domain.consensus import LEVELS, GroupTally
 from app.domain.topics import PHASES
@@ -127,7 +128,10 @@ def percent(share: float) -> str:
     return format_percent(share, locale=current_locale.get())
 
 
-def make_env() -> Environment:
+def make_env(assets: StaticAssets | None = None) -> Environment:
+    """The environment; ``assets`` gives ``static_url()`` its content hashes (read now when
+    not given, e.g. for the exports, which need no app)."""
+    assets = assets or StaticAssets()
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -152,6 +156,7 @@ def make_env() -> Environment:
         action_label=action_label,
         level_summary=level_summary,
         PHASES=PHASES,
+        static_url=assets.url,
     )
     env.filters.update(number=number, percent=percent)
     return env
