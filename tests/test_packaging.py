@@ -1,10 +1,11 @@
 """The wheel carries everything an installed (not editable) Runde needs: every module, the
 migrations (installed as ``app/migrations``), templates, static and vendored files and the
 compiled catalogs. ``scripts/wheel_check`` installs and runs such a wheel end to end
-(docs/deployment.md); this test checks its file list."""
+(docs/deployment.md); this test checks its file list, and ``runde --version``."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,3 +85,9 @@ def test_wheel_has_every_file_of_the_checkout_and_nothing_else(wheel_names: set[
     top_level = {name.split("/", 1)[0] for name in wheel_names if not name.startswith("runde-")}
     assert top_level == {"app"}
     assert any(name.startswith("runde-") and name.endswith(".dist-info/entry_points.txt") for name in wheel_names)
+
+
+def test_version_is_the_installed_distributions() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"runde {importlib.metadata.version('runde')}\n"
