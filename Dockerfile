@@ -3,6 +3,18 @@
 #   docker run -p 8000:8000 -v runde-data:/data runde                      # SQLite in /data
 #   docker run -p 8000:8000 -e RUNDE_DATABASE_URL=postgresql://u:p@db/runde \
 #              -e RUNDE_SECRET_KEY=... -e RUNDE_ENV=production runde          # PostgreSQL
+# The first stage builds the wheel (migrations, templates, static files and catalogs inside);
+# the image installs that wheel, not the checkout (scripts/wheel_check runs the same wheel).
+
+FROM python:3.11-slim-bookworm AS wheel
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml setup.py constraints.txt README.md LICENSE ./
+COPY app ./app
+COPY migrations ./migrations
+RUN pip install -c constraints.txt build && python -m build --wheel --outdir /dist .
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,10 +33,9 @@ RUN useradd --system --uid 10001 --home-dir /srv/runde --shell /usr/sbin/nologin
     && mkdir -p /data && chown runde /data
 
 WORKDIR /srv/runde
-COPY pyproject.toml constraints.txt README.md ./
-COPY app ./app
-COPY migrations ./migrations
-RUN pip install -c constraints.txt -e . && chown -R root:root /srv/runde
+COPY constraints.txt /tmp/runde/
+COPY --from=wheel /dist/ /tmp/runde/
+RUN pip install -c /tmp/runde/constraints.txt /tmp/runde/runde-*.whl && rm -rf /tmp/runde
 
 USER runde
 VOLUME ["/data"]

@@ -1,9 +1,10 @@
-"""The ``runde`` command: serve, demo, migrate, create-moderator, export (``docs/cli.md``)."""
+"""The ``runde`` command: serve, demo, migrate, create-moderator, export, --version (``docs/cli.md``)."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import importlib.metadata
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -28,6 +29,29 @@ from app.migrate import migrate as run_migrations
 WS_MAX_SIZE = 16 * 1024
 
 cli = typer.Typer(help="Runde: live stakeholder workshops.", no_args_is_help=True, add_completion=False)
+
+
+def _print_version(value: bool) -> None:
+    """The installed distribution's version (a bare checkout on ``PYTHONPATH`` has none)."""
+    if not value:
+        return
+    try:
+        version = importlib.metadata.version("runde")
+    except importlib.metadata.PackageNotFoundError:
+        typer.echo("runde is not installed (no package metadata); pip install it first.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"runde {version}")
+    raise typer.Exit()
+
+
+@cli.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Runde: live stakeholder workshops."""
 
 
 def _no_publish(_workshop_id: str, _seq: int) -> None:

@@ -9,12 +9,22 @@ from alembic.config import Config
 
 from app.config import Settings
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+def migrations_dir() -> Path:
+    """Alembic's script folder: ``app/migrations`` in an installed wheel (setup.py installs the
+    repository's top-level ``migrations/`` there), else ``migrations/`` beside ``app/`` in a
+    checkout or an editable install. The package's own copy comes first: next to an installed
+    ``app`` is site-packages, where a ``migrations`` folder would be someone else's."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "migrations", package.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise RuntimeError(f"Alembic's migrations are neither in {package / 'migrations'} nor in {package.parent}")
 
 
 def alembic_config(settings: Settings) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.set_main_option("sqlalchemy.url", settings.sync_database_url.replace("%", "%%"))
     return config
 
