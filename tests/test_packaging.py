@@ -73,6 +73,8 @@ def test_wheel_has_templates_static_files_and_catalogs(wheel_names: set[str]) ->
     assert any(name.endswith(".min.js") for name in vendored)
     assert vendored <= wheel_names, sorted(vendored - wheel_names)
     assert {"app/locales/de/LC_MESSAGES/messages.mo", "app/locales/en/LC_MESSAGES/messages.mo"} <= wheel_names
+    demo = {f"app/domain/demo_data/{name}" for name in ("structure.json", "texts.de.json", "texts.en.json")}
+    assert demo <= wheel_names, sorted(demo - wheel_names)
 
 
 def test_wheel_has_every_file_of_the_checkout_and_nothing_else(wheel_names: set[str]) -> None:
