@@ -664,10 +664,20 @@ def test_missing_token_is_refused(world: World, api: TestClient) -> None:
         ("GET", f"/api/v1/cards/{card['id']}", None),
         ("PATCH", f"/api/v1/cards/{card['id']}", {"text": "X"}),
     ]
+    # Unknown ids too: without credentials the answer is 401, decided before any look-up, so
+    # it tells nothing about which ids exist.
+    calls += [
+        ("GET", "/api/v1/workshops/no-such-workshop", None),
+        ("GET", "/api/v1/topics/no-such-topic/cards", None),
+        ("PATCH", "/api/v1/cards/no-such-card", {"text": "X"}),
+        ("GET", "/api/v1/statements/no-such-statement", None),
+        ("GET", "/api/v1/workshops/no-such-workshop/export?format=json", None),
+    ]
     for method, path, body in calls:
         response = api.request(method, path, json=body)
-        assert response.status_code in (401, 403), (method, path, response.text)
+        assert response.status_code == 401, (method, path, response.text)
         assert_detail_text(response)
+        assert response.headers["www-authenticate"] == "Bearer", (method, path)
     assert card_list(api, world.mod_token, world.topic_id) == before_cards
     assert get_workshop(api, world.mod_token, world.workshop["id"]) == before
     assert len(api.get("/api/v1/workshops", headers=bearer(world.mod_token)).json()) == 1

@@ -381,7 +381,8 @@ def test_participants_and_strangers_get_nothing_and_errors_are_readable(
         response = api.get(url, params={"format": fmt}, headers=participant)
         assert response.status_code == 403, (fmt, response.text)
         assert set(response.json()) == {"detail"} and "Stadtlabor" not in response.text
-    assert api.get(url, params={"format": "md"}).status_code == 403  # not logged in: as for every workshop call
+    anonymous = api.get(url, params={"format": "md"})  # not logged in: as for every workshop call
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
     other = make_moderator(app, api, email="other@example.org")
     assert api.get(url, params={"format": "md"}, headers=bearer(other.token)).status_code == 403
     # A participant asking for an unknown format learns nothing either (403 before 422).
