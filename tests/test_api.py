@@ -867,6 +867,12 @@ def test_wrong_join_codes_are_rate_limited(world: World, api: TestClient) -> Non
         limited = _join(api, join_code="WRONG999", display_name="Eve", group="science")
         assert limited.status_code == 429
         assert_detail_text(limited)
+        # It says when to try again: when the oldest of the wrong codes leaves the minute.
+        assert 1 <= int(limited.headers["retry-after"]) <= 60, limited.headers
+    # Past the limit the right code waits too (docs/api.md): were it let through, the 429s
+    # for wrong codes and a 201 for the right one would let a script go on guessing.
+    right = _join(api, join_code=world.workshop["join_code"], display_name="Eve", group="science")
+    assert right.status_code == 429 and "retry-after" in right.headers
     assert participant_ids(api, world.moderator, world.workshop["id"]) == before
 
 
