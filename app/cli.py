@@ -174,7 +174,12 @@ def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf, docx, odt, csv or json.")],
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="File to write ('-': standard output). Default: the export's own name."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write ('-': standard output). Default: the export's own name. Its suffix must "
+            "fit the format (csv: .zip, or .csv with --table).",
+        ),
     ] = None,
     table: Annotated[str | None, typer.Option(help="With --format csv: only this table, as one CSV file.")] = None,
 ) -> None:
@@ -184,11 +189,13 @@ def export(
 
     from app.domain.report import Report, report_build
     from app.domain.workshops import workshop_get
-    from app.exports import FORMATS, check_format, export_render
+    from app.exports import FORMATS, check_format, check_output_name, export_render
 
     settings = Settings()
     try:
         check_format(fmt, table)
+        if output is not None and output != "-":
+            check_output_name(output, fmt, table)
     except DomainError as exc:
         typer.echo(gettext(exc.message, **exc.params), err=True)
         raise typer.Exit(2) from exc

@@ -7,7 +7,8 @@
   per-browser token (``X-CSRF-Token`` header from htmx, or a ``csrf_token`` form field) and,
   when the browser says where it comes from, a same-site ``Origin``. Requests authenticated
   by an ``Authorization: Bearer`` header carry no ambient authority and are exempt; a
-  cookie-less request cannot act for anybody either.
+  cookie-less request cannot act for anybody either, nor can an API request whose only
+  cookie is the CSRF token's (the token endpoint's password form from a tool).
 """
 
 from __future__ import annotations
@@ -231,7 +232,16 @@ class ProtectMiddleware:
         if headers.get("authorization", "").lower().startswith("bearer "):
             return None
         authenticated = any(name in cookies for name in AUTH_COOKIES)
-        browser_form = CSRF_COOKIE in cookies and headers.get("content-type", "").startswith(FORM_TYPES)
+        # A form from a browser that holds only the CSRF cookie still needs the token on pages:
+        # logging in and joining set cookies, and another site must not do that for it. API
+        # answers set no cookies, so there a form without an authenticating cookie (a tool
+        # that fetched a page first, posting username and password to the token endpoint)
+        # acts for nobody and needs no token.
+        browser_form = (
+            CSRF_COOKIE in cookies
+            and headers.get("content-type", "").startswith(FORM_TYPES)
+            and not scope["path"].startswith("/api/")
+        )
         if not authenticated and not browser_form:
             return None  # nobody to act for (a tool, or a browser before it joined: Origin was checked)
         sent = headers.get(CSRF_HEADER)

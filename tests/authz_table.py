@@ -9,6 +9,10 @@
 * ``"deny"``: 401, 403 or 404, or for a browser page a 303 to ``/login``; and the call changed
   no row.
 * ``"public"``: anybody, logged in or not (checked like ``"allow"``).
+* ``"unauthenticated"``: a call without credentials where they are needed: exactly 401 with
+  ``WWW-Authenticate: Bearer``, decided before any object is looked up; and no row changed.
+  Every API route's ``"deny"`` for ``anonymous`` becomes this (see the end of this file);
+  pages keep ``"deny"`` (a readable page or a redirect to ``/login``).
 
 Roles: ``anonymous``; ``participant_this`` / ``participant_other``: took part in workshop A /
 only in workshop B; ``moderator_this`` / ``moderator_other``: moderates workshop A / only B.
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 from tests.factories import ROLES
 
-Cell = str  # "allow" | "deny" | "public"
+Cell = str  # "allow" | "deny" | "public" | "unauthenticated"
 Row = dict[str, Cell]
 
 #: Routes outside the matrix: framework pages and static files, public by design (no data of
@@ -164,4 +168,12 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/m/workshops/{workshop_id}/report/logo"): MODERATOR,
     # --- the live feed ------------------------------------------------------------------------
     ("WS", "/ws/workshops/{workshop_id}"): MEMBERS,
+}
+
+#: The API's answer to a caller without credentials is 401 on every route that needs one.
+TABLE = {
+    (method, path): {**row, "anonymous": "unauthenticated"}
+    if path.startswith("/api/") and row["anonymous"] == "deny"
+    else row
+    for (method, path), row in TABLE.items()
 }

@@ -21,6 +21,7 @@ from app.routes.limits import WorkshopJoinRate
 from tests.factories import (
     ModeratorInfo,
     bearer,
+    browser,
     card_list,
     create_workshop,
     csrf,
@@ -28,6 +29,7 @@ from tests.factories import (
     get_workshop,
     issue_moderator_token,
     join_api,
+    login_as,
     make_moderator,
     participant_ids,
     post_card,
@@ -358,15 +360,45 @@ def test_who_may_post_in_which_phase(world: World, api: TestClient, phase: str) 
     assert [(c["text"], c["group"], c["author"] and c["author"]["participant_id"]) for c in cards] == expected
 
 
-@pytest.mark.parametrize("group", [None, "", "aliens"])
-def test_moderator_card_needs_a_known_group(world: World, api: TestClient, group: str | None) -> None:
-    body: dict[str, Any] = {"kind": "need", "text": "Vom Flipchart"}
-    if group is not None:
-        body["group"] = group
+@pytest.mark.parametrize("group", ["aliens", "Science", " science"])
+def test_moderator_card_needs_a_known_group_when_it_names_one(world: World, api: TestClient, group: str) -> None:
+    body: dict[str, Any] = {"kind": "need", "text": "Vom Flipchart", "group": group}
     response = api.post(f"/api/v1/topics/{world.topic_id}/cards", json=body, headers=bearer(world.mod_token))
     assert response.status_code == 422
     assert_detail_text(response)
     assert card_list(api, world.mod_token, world.topic_id) == []
+
+
+def test_moderator_card_without_group_is_the_moderations(app: FastAPI, world: World, api: TestClient) -> None:
+    """The contract's body ``{"kind", "text"}`` from a moderator: the card is the
+    moderation's (``group`` ""), shown as "Moderation" on every board, and counted for no
+    stakeholder group (balance, per-group tallies and support list only the workshop's groups)."""
+    url = f"/api/v1/topics/{world.topic_id}/cards"
+    response = api.post(url, json={"kind": "need", "text": "Aus der Moderation"}, headers=bearer(world.mod_token))
+    assert response.status_code == 201, response.text
+    card = response.json()
+    assert card["group"] == "" and card["author"] is None
+    explicit = api.post(
+        url, json={"kind": "idea", "text": "Auch Moderation", "group": None}, headers=bearer(world.mod_token)
+    )
+    assert explicit.status_code == 201 and explicit.json()["group"] == ""
+    # A participant's card keeps the participant's group; a participant cannot opt out of it.
+    mine = api.post(url, json={"kind": "idea", "text": "Von Ada"}, headers=bearer(world.p_token))
+    assert mine.status_code == 201 and mine.json()["group"] == "science"
+    seen = {c["text"]: c["group"] for c in card_list(api, world.p_token, world.topic_id)}
+    assert seen == {"Aus der Moderation": "", "Auch Moderation": "", "Von Ada": "science"}
+    # Pages label it "Moderation" (in both languages).
+    desk = browser(app)
+    login_as(desk, world.moderator)
+    board = desk.get(f"/m/workshops/{world.workshop['id']}/topics/{world.topic_id}")
+    assert board.status_code == 200
+    assert '<span class="group-badge">Moderation</span>' in board.text
+    exchange = desk.get(f"/m/workshops/{world.workshop['id']}/topics/{world.topic_id}/exchange")
+    assert exchange.status_code == 200 and "Aus der Moderation" in exchange.text
+    # Balance and the moderator's per-group counts know only the workshop's groups.
+    balance = api.get(f"/api/v1/topics/{world.topic_id}/balance", headers=bearer(world.mod_token)).json()
+    assert [row["group"] for row in balance["groups"]] == DEFAULT_GROUPS
+    assert sum(row["cards"] for row in balance["groups"]) == 1
 
 
 # --- Idempotency-Key --------------------------------------------------------------------------
@@ -664,10 +696,20 @@ def test_missing_token_is_refused(world: World, api: TestClient) -> None:
         ("GET", f"/api/v1/cards/{card['id']}", None),
         ("PATCH", f"/api/v1/cards/{card['id']}", {"text": "X"}),
     ]
+    # Unknown ids too: without credentials the answer is 401, decided before any look-up, so
+    # it tells nothing about which ids exist.
+    calls += [
+        ("GET", "/api/v1/workshops/no-such-workshop", None),
+        ("GET", "/api/v1/topics/no-such-topic/cards", None),
+        ("PATCH", "/api/v1/cards/no-such-card", {"text": "X"}),
+        ("GET", "/api/v1/statements/no-such-statement", None),
+        ("GET", "/api/v1/workshops/no-such-workshop/export?format=json", None),
+    ]
     for method, path, body in calls:
         response = api.request(method, path, json=body)
-        assert response.status_code in (401, 403), (method, path, response.text)
+        assert response.status_code == 401, (method, path, response.text)
         assert_detail_text(response)
+        assert response.headers["www-authenticate"] == "Bearer", (method, path)
     assert card_list(api, world.mod_token, world.topic_id) == before_cards
     assert get_workshop(api, world.mod_token, world.workshop["id"]) == before
     assert len(api.get("/api/v1/workshops", headers=bearer(world.mod_token)).json()) == 1
@@ -857,6 +899,12 @@ def test_wrong_join_codes_are_rate_limited(world: World, api: TestClient) -> Non
         limited = _join(api, join_code="WRONG999", display_name="Eve", group="science")
         assert limited.status_code == 429
         assert_detail_text(limited)
+        # It says when to try again: when the oldest of the wrong codes leaves the minute.
+        assert 1 <= int(limited.headers["retry-after"]) <= 60, limited.headers
+    # Past the limit the right code waits too (docs/api.md): were it let through, the 429s
+    # for wrong codes and a 201 for the right one would let a script go on guessing.
+    right = _join(api, join_code=world.workshop["join_code"], display_name="Eve", group="science")
+    assert right.status_code == 429 and "retry-after" in right.headers
     assert participant_ids(api, world.moderator, world.workshop["id"]) == before
 
 

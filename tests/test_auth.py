@@ -66,6 +66,30 @@ def test_token_flow(app: FastAPI, api: TestClient) -> None:
     assert listed.json()[0]["join_code"] == workshop["join_code"]
 
 
+def test_token_endpoint_needs_no_csrf_token_without_a_session_cookie(stage: Stage) -> None:
+    """A tool that fetched a page first holds the CSRF cookie (and nothing that authenticates
+    it): its password-flow form post still gets a token. CSRF guards cookie sessions; the
+    token call authenticates with the form's password. The Origin check stays."""
+    tool = stage.new_browser()
+    assert tool.get("/").status_code == 200
+    assert "runde_csrf" in tool.cookies and "runde_session" not in tool.cookies
+    form = {"username": stage.moderator.email, "password": PASSWORD}
+    response = tool.post("/api/v1/auth/token", data=form)
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "bearer"
+    wrong = tool.post("/api/v1/auth/token", data={**form, "password": "wrong password!"})
+    assert wrong.status_code == 401, wrong.text
+    foreign = tool.post("/api/v1/auth/token", data=form, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    cross_site = tool.post("/api/v1/auth/token", data=form, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross_site.status_code == 403
+    # A logged-in browser (session cookie) still sends its CSRF token, as on every form.
+    logged_in = stage.moderator_browser()
+    assert logged_in.post("/api/v1/auth/token", data=form).status_code == 403
+    with_token = logged_in.post("/api/v1/auth/token", data={**form, "csrf_token": csrf(logged_in)})
+    assert with_token.status_code == 200, with_token.text
+
+
 def test_bad_credentials_get_the_same_401(app: FastAPI, api: TestClient) -> None:
     make_moderator(app, api)
     wrong_password = api.post("/api/v1/auth/token", data={"username": "mod@example.org", "password": "wrong password!"})

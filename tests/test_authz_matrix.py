@@ -290,6 +290,8 @@ def is_login_redirect(response: httpx.Response) -> bool:
 
 def as_expected(expected: str, response: httpx.Response) -> bool:
     status = response.status_code
+    if expected == "unauthenticated":
+        return status == 401 and response.headers.get("www-authenticate") == "Bearer"
     if expected == "deny":
         return status in (401, 403, 404) or (status == 303 and is_login_redirect(response))
     if status in (401, 403) or is_login_redirect(response):
@@ -349,14 +351,14 @@ def test_authorization_matrix(
                         unexpected_success += outcome == "accepted"
                     continue
                 call = RECIPES.get((method, path), lambda _w, _r: Call())(world, role)
-                before = probe.counts() if expected == "deny" else None
+                before = probe.counts() if expected in ("deny", "unauthenticated") else None
                 response = send(world, tool, method, path, role, call)
                 status = response.status_code
                 statuses[f"{status // 100}xx"] += 1
                 if not as_expected(expected, response):
                     where = response.headers.get("location", "")
                     failures.append(f"{cell}: {status} {where} {response.text[:200]!r}")
-                    unexpected_success += expected == "deny" and status < 400
+                    unexpected_success += expected in ("deny", "unauthenticated") and status < 400
                 if before is not None:
                     after = probe.counts()
                     changed = {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
@@ -376,7 +378,7 @@ def test_authorization_matrix(
     cells = len(TABLE) * len(ROLES)
     summary = (
         f"authorization matrix: {len(TABLE)} routes × {len(ROLES)} roles = {cells} cells "
-        f"({expectations['allow']} allow, {expectations['deny']} deny, {expectations['public']} public); "
+        f"({expectations['allow']} allow, {expectations['deny']} deny, {expectations['public']} public, {expectations['unauthenticated']} unauthenticated); "
         f"answers: {dict(sorted(statuses.items()))}; unexpected 2xx/3xx: {unexpected_success}; "
         f"mismatches: {len(failures)}; {time.monotonic() - started:.1f} s"
     )

@@ -381,7 +381,8 @@ def test_participants_and_strangers_get_nothing_and_errors_are_readable(
         response = api.get(url, params={"format": fmt}, headers=participant)
         assert response.status_code == 403, (fmt, response.text)
         assert set(response.json()) == {"detail"} and "Stadtlabor" not in response.text
-    assert api.get(url, params={"format": "md"}).status_code == 403  # not logged in: as for every workshop call
+    anonymous = api.get(url, params={"format": "md"})  # not logged in: as for every workshop call
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
     other = make_moderator(app, api, email="other@example.org")
     assert api.get(url, params={"format": "md"}, headers=bearer(other.token)).status_code == 403
     # A participant asking for an unknown format learns nothing either (403 before 422).
@@ -564,6 +565,50 @@ def test_cli_export_writes_the_file(
     assert result.exit_code == 2 and "md, html" in result.output
     result = CliRunner().invoke(cli, ["export", "nope", "--format", "md"])
     assert result.exit_code == 2
+
+
+def test_csv_export_is_named_as_the_zip_it_is(
+    world: World, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``format=csv`` is a ZIP of CSV tables: the download and the command line both name it
+    ``.zip``, and ``-o x.csv`` (or any other export's suffix that is not what is written) is
+    refused with a clear message instead of writing a ZIP under a CSV name."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    response = world.export("csv")
+    assert response.headers["content-type"] == "application/zip"
+    disposition = response.headers["content-disposition"]
+    match = re.fullmatch(r'attachment; filename="([^"]+)"; filename\*=UTF-8\'\'(\S+)', disposition)
+    assert match, disposition
+    assert match.group(1).endswith("-data.zip") and match.group(2).endswith(".zip"), disposition
+
+    monkeypatch.setenv("RUNDE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RUNDE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("RUNDE_SECRET_KEY", settings.secret_key)
+    monkeypatch.chdir(tmp_path)
+    wrong = CliRunner().invoke(cli, ["export", world.id, "--format", "csv", "-o", "x.csv"])
+    assert wrong.exit_code == 2, wrong.output
+    assert ".zip" in wrong.output and "--table" in wrong.output, wrong.output
+    assert not (tmp_path / "x.csv").exists()
+    for name in ("x.json", "x.PDF"):
+        refused = CliRunner().invoke(cli, ["export", world.id, "--format", "csv", "-o", name])
+        assert refused.exit_code == 2 and not (tmp_path / name).exists(), refused.output
+    named = CliRunner().invoke(cli, ["export", world.id, "--format", "csv", "-o", "x.zip"])
+    assert named.exit_code == 0, named.output
+    assert zipfile.is_zipfile(tmp_path / "x.zip")
+    default = CliRunner().invoke(cli, ["export", world.id, "--format", "csv"])
+    assert default.exit_code == 0, default.output
+    assert zipfile.is_zipfile(tmp_path / "runde-austauschrunde-beteiligung-stadtlabore-data.zip")
+    one = CliRunner().invoke(cli, ["export", world.id, "--format", "csv", "--table", "cards", "-o", "x.csv"])
+    assert one.exit_code == 0, one.output
+    assert (tmp_path / "x.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    wrong_md = CliRunner().invoke(cli, ["export", world.id, "--format", "md", "-o", "bericht.pdf"])
+    assert wrong_md.exit_code == 2 and ".md" in wrong_md.output, wrong_md.output
+    # A name without an export's suffix is the user's choice and written as given.
+    free = CliRunner().invoke(cli, ["export", world.id, "--format", "json", "-o", "daten.txt"])
+    assert free.exit_code == 0, free.output
 
 
 # --- the pieces -----------------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from app.db import AUTHORS, READ_MEMO
-from app.domain.cards import KINDS, card_list
+from app.domain.cards import KINDS, MODERATION_GROUP, card_list
 from app.domain.clusters import cluster_list
 from app.domain.moderation import TimerState, merged_cards, timer_state
 from app.domain.statements import StatementView, statement_list, statement_views
 from app.domain.topics import topic_list
 from app.domain.votes import my_dots, vote_tallies
 from app.domain.workshops import group_list
+from app.i18n import gettext, use_locale
 from app.models import Card, Cluster, Participant, Rating, StakeholderGroup, Statement, Topic, Workshop
 
 Role = Literal["participant", "moderator"]
@@ -148,8 +149,16 @@ def group_views(groups: Iterable[StakeholderGroup], locale: str) -> list[GroupVi
     return [GroupView(key=g.key, label=group_label(g, locale), color=g.color) for g in groups]
 
 
-def _unknown_group(key: str) -> GroupView:
+def _unknown_group(key: str, locale: str) -> GroupView:
+    if key == MODERATION_GROUP:
+        return moderation_group(locale)
     return GroupView(key=key, label=key, color="#7F7F7F")
+
+
+def moderation_group(locale: str) -> GroupView:
+    """How a card of the moderation's own (posted without a group) is labelled."""
+    with use_locale(locale):
+        return GroupView(key=MODERATION_GROUP, label=gettext("Moderation"), color="#7F7F7F")
 
 
 def is_concealed(topic: Topic) -> bool:
@@ -184,7 +193,7 @@ def card_view(
         topic_id=card.topic_id,
         kind=card.kind,
         text=card.text,
-        group=groups.get(card.group_key) or _unknown_group(card.group_key),
+        group=groups.get(card.group_key) or _unknown_group(card.group_key, audience.locale),
         participant_id=card.participant_id if show_names else None,
         author_name=(author.display_name if author is not None and show_names else None),
         author_org=(author.organization if author is not None and show_names else None),
@@ -196,7 +205,7 @@ def card_view(
         cluster_id=card.cluster_id,
         merged=tuple(
             MergedAuthor(
-                group=groups.get(m.group_key) or _unknown_group(m.group_key),
+                group=groups.get(m.group_key) or _unknown_group(m.group_key, audience.locale),
                 name=a.display_name if a is not None and show_names else None,
                 organization=a.organization if a is not None and show_names else None,
             )

@@ -26,6 +26,10 @@ from app.models import TEXT_MAX, Card, Topic, utcnow
 Kind = Literal["need", "logic", "idea", "question", "example", "concern"]
 KINDS: tuple[str, ...] = get_args(Kind)
 IDEMPOTENCY_KEY_MAX = 100
+#: The ``group_key`` of a card a moderator posted without a group: the moderation's own. No
+#: stakeholder group has it (group keys are never empty), so every count per group, the
+#: balance and the consensus rule leave these cards out; views label them "Moderation".
+MODERATION_GROUP = ""
 
 
 def _check_kind(kind: str) -> str:
@@ -84,7 +88,8 @@ async def card_create(
     same key with another topic, kind or text is refused (422), not answered with that card.
 
     Participants post while the topic collects, moderators in every phase but ``closed``
-    (cards from a paper flipchart, labelled with ``group``). ``cards_per_minute`` limits a
+    (cards from a paper flipchart, labelled with ``group``; without one the card is the
+    moderation's, ``MODERATION_GROUP``). ``cards_per_minute`` limits a
     participant's flood of cards (None: no limit, for the demo and benchmarks).
     """
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
@@ -105,9 +110,11 @@ async def card_create(
         await _check_rate(session, actor, cards_per_minute)
     if isinstance(actor, ParticipantActor):
         group_key = actor.participant.group_key
+    elif not group:
+        group_key = MODERATION_GROUP
     else:
         keys = [g.key for g in await group_list(session=session, workshop_id=topic.workshop_id)]
-        if group is None or group not in keys:
+        if group not in keys:
             raise Invalid(N_("Please choose one of the workshop's stakeholder groups."), field="group")
         group_key = group
     card = Card(

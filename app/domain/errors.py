@@ -43,7 +43,14 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
+    """Too many requests; ``retry_after``: seconds until a retry may succeed, when known
+    (answered as ``Retry-After``)."""
+
     status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.retry_after = retry_after
 
 
 class TooLarge(DomainError):

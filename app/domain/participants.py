@@ -36,6 +36,14 @@ async def participant_for_device(*, session: AsyncSession, workshop_id: str, dev
     return result.scalars().first()
 
 
+async def participant_device_known(*, session: AsyncSession, device_token: str) -> bool:
+    """Whether this browser's device cookie belongs to a participant of any workshop."""
+    result = await session.execute(
+        select(col(Participant.id)).where(col(Participant.device_hash) == token_hash(device_token)).limit(1)
+    )
+    return result.first() is not None
+
+
 async def participant_for_token(*, session: AsyncSession, token: str) -> Participant | None:
     result = await session.execute(select(Participant).where(col(Participant.token_hash) == token_hash(token)))
     return result.scalars().first()

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.board import Audience, CardView, GroupView, card_views, group_views, visible_cards
-from app.domain.cards import KINDS
+from app.domain.board import Audience, CardView, GroupView, card_views, group_views, moderation_group, visible_cards
+from app.domain.cards import KINDS, MODERATION_GROUP
 from app.domain.workshops import DEFAULT_GROUPS, group_list
 from app.models import Card, Participant, Rating, Statement, Topic, Vote, Workshop
 
@@ -111,9 +111,12 @@ async def exchange_view(*, session: AsyncSession, workshop: Workshop, topic: Top
     cells: dict[tuple[str, str], list[CardView]] = defaultdict(list)
     for view in views:
         cells[(view.group.key, view.kind)].append(view)
+    groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+    if any(view.group.key == MODERATION_GROUP for view in views):
+        groups.append(moderation_group(audience.locale))  # a last row for the moderation's cards
     return ExchangeView(
         topic=topic,
-        groups=group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale),
+        groups=groups,
         kinds=EXCHANGE_KINDS,
         cells=dict(cells),
     )

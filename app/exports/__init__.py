@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from app.domain.errors import Invalid
 from app.domain.report import Report
@@ -72,6 +73,53 @@ def check_format(fmt: str, table: str | None = None) -> Format:
             tables=", ".join(CSV_TABLES),
         )
     return FORMATS[fmt]
+
+
+def export_suffix(fmt: str, table: str | None = None) -> str:
+    """The file suffix of what ``fmt`` writes: ``.zip`` for ``csv`` (a ZIP of CSV tables),
+    ``.csv`` for one ``table``."""
+    if table is not None:
+        return ".csv"
+    return _last_suffix(check_format(fmt).suffix)
+
+
+def _last_suffix(suffix: str) -> str:
+    return "." + suffix.rsplit(".", 1)[-1]
+
+
+#: Suffixes of files an export writes; an output named with one of them must match the format.
+EXPORT_SUFFIXES = frozenset({".csv", *(_last_suffix(f.suffix) for f in FORMATS.values())})
+
+
+def check_output_name(name: str, fmt: str, table: str | None = None) -> None:
+    """Refuse an output file whose suffix names another export than the one written (a ZIP
+    under ``x.csv``, a Markdown report under ``x.pdf``); other names are the user's choice."""
+    given = PurePath(name).suffix.lower()
+    expected = export_suffix(fmt, table)
+    if given not in EXPORT_SUFFIXES or given == expected:
+        return
+    example = str(PurePath(name).with_suffix(expected))
+    if fmt == "csv":
+        raise Invalid(
+            N_(
+                "--format csv writes a ZIP of CSV tables, not a %(given)s file: name it %(example)s, "
+                "or add --table NAME to write one table as a CSV file."
+            ),
+            field="output",
+            given=given,
+            example=example,
+        )
+    raise Invalid(
+        N_(
+            "--format %(format)s writes a %(expected)s file, not a %(given)s file: name it %(example)s, "
+            "or leave out -o for the export's own name."
+        ),
+        field="output",
+        format=fmt,
+        expected=expected,
+        given=given,
+        example=example,
+    )
 
 
 def export_render(report: Report, fmt: str, *, table: str | None = None) -> ExportFile:

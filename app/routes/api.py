@@ -36,7 +36,7 @@ from app.domain.workshops import (
 from app.i18n import N_
 from app.models import Card
 from app.routes import schemas
-from app.routes.deps import CredentialsDep, ModeratorDep, SessionDep, SettingsDep
+from app.routes.deps import CallerDep, ModeratorDep, SessionDep, SettingsDep
 from app.routes.limits import join_limiter, join_rate
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -112,14 +112,14 @@ async def create_workshop(body: schemas.WorkshopCreate, session: SessionDep, mod
 @router.get(
     "/workshops/{workshop_id}", response_model=schemas.WorkshopOut, response_model_exclude_unset=True, responses=ERRORS
 )
-async def get_workshop(workshop_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def get_workshop(workshop_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     access = await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
     return await workshop_public_data(session=session, workshop=access.workshop, is_moderator=access.is_moderator)
 
 
 @router.patch("/workshops/{workshop_id}", response_model=schemas.WorkshopOut, responses=ERRORS)
 async def patch_workshop(
-    workshop_id: str, body: schemas.WorkshopPatch, session: SessionDep, credentials: CredentialsDep
+    workshop_id: str, body: schemas.WorkshopPatch, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
     workshop = await workshop_update(session=session, workshop=access.workshop, settings=_settings(body))
@@ -128,7 +128,7 @@ async def patch_workshop(
 
 @router.post("/workshops/{workshop_id}/groups", status_code=201, response_model=schemas.WorkshopOut, responses=ERRORS)
 async def add_group(
-    workshop_id: str, body: schemas.GroupIn, session: SessionDep, credentials: CredentialsDep
+    workshop_id: str, body: schemas.GroupIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Add a stakeholder group (only before anyone has joined: 409 after)."""
     access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
@@ -139,7 +139,7 @@ async def add_group(
 
 @router.patch("/workshops/{workshop_id}/groups/{key}", response_model=schemas.WorkshopOut, responses=ERRORS)
 async def rename_group(
-    workshop_id: str, key: str, body: schemas.GroupPatch, session: SessionDep, credentials: CredentialsDep
+    workshop_id: str, key: str, body: schemas.GroupPatch, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
     await group_rename(
@@ -149,7 +149,7 @@ async def rename_group(
 
 
 @router.delete("/workshops/{workshop_id}/groups/{key}", response_model=schemas.WorkshopOut, responses=ERRORS)
-async def remove_group(workshop_id: str, key: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def remove_group(workshop_id: str, key: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     """Remove a stakeholder group (only before anyone has joined: 409 after)."""
     access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
     await group_remove(session=session, workshop=access.workshop, key=key)
@@ -188,7 +188,7 @@ async def join(body: schemas.JoinIn, request: Request, session: SessionDep) -> d
 
 @router.post("/workshops/{workshop_id}/topics", status_code=201, response_model=schemas.TopicOut, responses=ERRORS)
 async def create_topic(
-    workshop_id: str, body: schemas.TopicIn, session: SessionDep, credentials: CredentialsDep
+    workshop_id: str, body: schemas.TopicIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
     topic = await topic_create(
@@ -202,14 +202,14 @@ async def create_topic(
 
 
 @router.get("/topics/{topic_id}", response_model=schemas.TopicOut, responses=ERRORS)
-async def get_topic(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def get_topic(topic_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     _access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
     return topic_public(topic)
 
 
 @router.patch("/topics/{topic_id}", response_model=schemas.TopicOut, responses=ERRORS)
 async def patch_topic(
-    topic_id: str, body: schemas.TopicPatch, session: SessionDep, credentials: CredentialsDep
+    topic_id: str, body: schemas.TopicPatch, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Edit a topic, set its phase (any phase, any order) or move it on the agenda."""
     _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
@@ -228,7 +228,7 @@ async def patch_topic(
 
 
 @router.delete("/topics/{topic_id}", status_code=204, responses=ERRORS)
-async def remove_topic(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> Response:
+async def remove_topic(topic_id: str, session: SessionDep, credentials: CallerDep) -> Response:
     """Delete a topic with all its cards."""
     _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     await topic_delete(session=session, topic=topic)
@@ -249,7 +249,7 @@ async def create_card(
     topic_id: str,
     body: schemas.CardCreate,
     session: SessionDep,
-    credentials: CredentialsDep,
+    credentials: CallerDep,
     settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -272,7 +272,7 @@ async def create_card(
 
 
 @router.get("/topics/{topic_id}/cards", response_model=list[schemas.CardOut], responses=ERRORS)
-async def list_cards(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> list[dict[str, Any]]:
+async def list_cards(topic_id: str, session: SessionDep, credentials: CallerDep) -> list[dict[str, Any]]:
     """The topic's cards, oldest first (hidden cards only for moderators)."""
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
     cards = await visible_cards(session=session, topic=topic, audience=audience_of(access))
@@ -281,14 +281,14 @@ async def list_cards(topic_id: str, session: SessionDep, credentials: Credential
 
 
 @router.get("/cards/{card_id}", response_model=schemas.CardOut, responses=ERRORS)
-async def get_card(card_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def get_card(card_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     access, card, _topic = await access_card(session=session, credentials=credentials, card_id=card_id)
     return await _card_out(session, access, card)
 
 
 @router.patch("/cards/{card_id}", response_model=schemas.CardOut, responses=ERRORS)
 async def patch_card(
-    card_id: str, body: schemas.CardPatch, session: SessionDep, credentials: CredentialsDep
+    card_id: str, body: schemas.CardPatch, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """The author edits the text while the topic collects; a moderator edits or hides any time."""
     access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
@@ -299,7 +299,7 @@ async def patch_card(
 
 
 @router.delete("/cards/{card_id}", status_code=204, responses=ERRORS)
-async def remove_card(card_id: str, session: SessionDep, credentials: CredentialsDep) -> Response:
+async def remove_card(card_id: str, session: SessionDep, credentials: CallerDep) -> Response:
     """The author deletes their card while the topic collects; a moderator any time."""
     access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
     await card_delete(session=session, actor=access.actor, card=card, topic=topic)

@@ -45,7 +45,7 @@ from app.i18n import current_locale
 from app.models import Card, Cluster, Participant, Statement, Topic
 from app.routes import schemas
 from app.routes.api import ERRORS
-from app.routes.deps import CredentialsDep, SessionDep
+from app.routes.deps import CallerDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["consensus"])
 
@@ -89,7 +89,7 @@ def _participant_out(p: Participant) -> dict[str, Any]:
     "/cards/{card_id}/votes", response_model=schemas.VoteOut, response_model_exclude_none=True, responses=ERRORS
 )
 async def vote_for_card(
-    card_id: str, body: schemas.VoteIn, session: SessionDep, credentials: CredentialsDep
+    card_id: str, body: schemas.VoteIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Add ``dots`` (≥ 1) of the caller's budget to the card. 409 over the budget or the
     per-card maximum, or when the topic is not in ``vote``."""
@@ -104,7 +104,7 @@ async def vote_for_card(
 @router.delete(
     "/cards/{card_id}/votes", response_model=schemas.VoteOut, response_model_exclude_none=True, responses=ERRORS
 )
-async def take_back_card_votes(card_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def take_back_card_votes(card_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     """Take back all of the caller's dots on the card."""
     access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
     actor = ensure_participant(access.actor)
@@ -116,7 +116,7 @@ async def take_back_card_votes(card_id: str, session: SessionDep, credentials: C
     "/clusters/{cluster_id}/votes", response_model=schemas.VoteOut, response_model_exclude_none=True, responses=ERRORS
 )
 async def vote_for_cluster(
-    cluster_id: str, body: schemas.VoteIn, session: SessionDep, credentials: CredentialsDep
+    cluster_id: str, body: schemas.VoteIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     access, cluster, topic = await access_cluster(session=session, credentials=credentials, cluster_id=cluster_id)
     actor = ensure_participant(access.actor)
@@ -129,7 +129,7 @@ async def vote_for_cluster(
 @router.delete(
     "/clusters/{cluster_id}/votes", response_model=schemas.VoteOut, response_model_exclude_none=True, responses=ERRORS
 )
-async def take_back_cluster_votes(cluster_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def take_back_cluster_votes(cluster_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     access, cluster, topic = await access_cluster(session=session, credentials=credentials, cluster_id=cluster_id)
     actor = ensure_participant(access.actor)
     result = await vote_retract(session=session, actor=actor, workshop=access.workshop, topic=topic, cluster=cluster)
@@ -137,7 +137,7 @@ async def take_back_cluster_votes(cluster_id: str, session: SessionDep, credenti
 
 
 @router.get("/topics/{topic_id}/votes", response_model=dict[str, schemas.TallyOut], responses=ERRORS)
-async def tallies(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def tallies(topic_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     """Dots per card and cluster id, in total and per group (participants: once revealed)."""
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
     seen = await vote_tallies_seen(session=session, topic=topic, is_moderator=access.is_moderator)
@@ -149,7 +149,7 @@ async def tallies(topic_id: str, session: SessionDep, credentials: CredentialsDe
 
 @router.post("/topics/{topic_id}/statements", status_code=201, response_model=schemas.StatementOut, **STATEMENT_SHAPE)
 async def create_statement(
-    topic_id: str, body: schemas.StatementIn, session: SessionDep, credentials: CredentialsDep
+    topic_id: str, body: schemas.StatementIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     cluster = None
@@ -167,7 +167,7 @@ async def create_statement(
 
 
 @router.get("/topics/{topic_id}/statements", response_model=list[schemas.StatementOut], **STATEMENT_SHAPE)
-async def list_statements(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> list[dict[str, Any]]:
+async def list_statements(topic_id: str, session: SessionDep, credentials: CallerDep) -> list[dict[str, Any]]:
     """The topic's current statements, oldest first (revised versions are left out)."""
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
     statements = await statement_list(session=session, topic_id=topic.id)
@@ -183,7 +183,7 @@ async def list_statements(topic_id: str, session: SessionDep, credentials: Crede
 
 
 @router.get("/statements/{statement_id}", response_model=schemas.StatementOut, **STATEMENT_SHAPE)
-async def get_statement(statement_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def get_statement(statement_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     access, statement, topic = await access_statement(
         session=session, credentials=credentials, statement_id=statement_id
     )
@@ -192,7 +192,7 @@ async def get_statement(statement_id: str, session: SessionDep, credentials: Cre
 
 @router.put("/statements/{statement_id}/rating", response_model=schemas.StatementOut, **STATEMENT_SHAPE)
 async def rate_statement(
-    statement_id: str, body: schemas.RatingIn, session: SessionDep, credentials: CredentialsDep
+    statement_id: str, body: schemas.RatingIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Rate (or re-rate) while the topic is in ``consent``; a reason is required for
     ``concerns`` and ``block`` (422 without)."""
@@ -210,7 +210,7 @@ async def rate_statement(
     "/statements/{statement_id}/revisions", status_code=201, response_model=schemas.StatementOut, **STATEMENT_SHAPE
 )
 async def revise_statement(
-    statement_id: str, body: schemas.RevisionIn, session: SessionDep, credentials: CredentialsDep
+    statement_id: str, body: schemas.RevisionIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """A new version with a fresh rating round; the old one is kept, superseded, with its ratings."""
     access, statement, topic = await access_statement_moderated(
@@ -232,7 +232,7 @@ async def revise_statement(
 
 @router.post("/topics/{topic_id}/clusters", status_code=201, response_model=schemas.ClusterOut, responses=ERRORS)
 async def create_cluster(
-    topic_id: str, body: schemas.ClusterIn, session: SessionDep, credentials: CredentialsDep
+    topic_id: str, body: schemas.ClusterIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     cluster = await cluster_create(session=session, moderator=access.actor, topic=topic, title=body.title)
@@ -240,7 +240,7 @@ async def create_cluster(
 
 
 @router.get("/topics/{topic_id}/clusters", response_model=list[schemas.ClusterOut], responses=ERRORS)
-async def list_clusters(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> list[dict[str, Any]]:
+async def list_clusters(topic_id: str, session: SessionDep, credentials: CallerDep) -> list[dict[str, Any]]:
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
     return [
         await _cluster_out(session, access, topic, c) for c in await cluster_list(session=session, topic_id=topic.id)
@@ -249,7 +249,7 @@ async def list_clusters(topic_id: str, session: SessionDep, credentials: Credent
 
 @router.patch("/clusters/{cluster_id}", response_model=schemas.ClusterOut, responses=ERRORS)
 async def rename_cluster(
-    cluster_id: str, body: schemas.ClusterIn, session: SessionDep, credentials: CredentialsDep
+    cluster_id: str, body: schemas.ClusterIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     access, cluster, topic = await access_cluster_moderated(
         session=session, credentials=credentials, cluster_id=cluster_id
@@ -259,7 +259,7 @@ async def rename_cluster(
 
 
 @router.delete("/clusters/{cluster_id}", status_code=204, responses=ERRORS)
-async def dissolve_cluster(cluster_id: str, session: SessionDep, credentials: CredentialsDep) -> Response:
+async def dissolve_cluster(cluster_id: str, session: SessionDep, credentials: CallerDep) -> Response:
     """Dissolve the cluster; its cards stay on the topic, unclustered."""
     access, cluster, topic = await access_cluster_moderated(
         session=session, credentials=credentials, cluster_id=cluster_id
@@ -270,7 +270,7 @@ async def dissolve_cluster(cluster_id: str, session: SessionDep, credentials: Cr
 
 @router.post("/clusters/{cluster_id}/merge", response_model=schemas.ClusterOut, responses=ERRORS)
 async def merge_cluster(
-    cluster_id: str, body: schemas.MergeIn, session: SessionDep, credentials: CredentialsDep
+    cluster_id: str, body: schemas.MergeIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Move every card of this cluster into ``into`` and remove this one."""
     access, cluster, topic = await access_cluster_moderated(
@@ -288,7 +288,7 @@ async def _card_out(session: AsyncSession, access: Access, card: Card) -> dict[s
 
 @router.put("/cards/{card_id}/cluster", response_model=schemas.CardOut, responses=ERRORS)
 async def place_card(
-    card_id: str, body: schemas.CardPlaceIn, session: SessionDep, credentials: CredentialsDep
+    card_id: str, body: schemas.CardPlaceIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Put the card into a cluster (``null``: back among the unclustered) at ``position``."""
     access, card, topic = await access_card_moderated(session=session, credentials=credentials, card_id=card_id)
@@ -303,7 +303,7 @@ async def place_card(
 
 @router.post("/cards/{card_id}/merge", response_model=schemas.CardOut, responses=ERRORS)
 async def merge_card(
-    card_id: str, body: schemas.MergeIn, session: SessionDep, credentials: CredentialsDep
+    card_id: str, body: schemas.MergeIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Merge this duplicate into ``into`` (authorship and group kept); answers the card merged into."""
     access, card, _topic = await access_card_moderated(session=session, credentials=credentials, card_id=card_id)
@@ -318,7 +318,7 @@ async def merge_card(
 
 @router.post("/topics/{topic_id}/options", response_model=schemas.TopicOut, responses=ERRORS)
 async def topic_options(
-    topic_id: str, body: schemas.TopicOptionsIn, session: SessionDep, credentials: CredentialsDep
+    topic_id: str, body: schemas.TopicOptionsIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Hide cards until reveal, reveal cards, dot tallies or support, spotlight a card."""
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
@@ -336,7 +336,7 @@ async def topic_options(
 
 @router.post("/topics/{topic_id}/timer", response_model=schemas.TimerOut, responses=ERRORS)
 async def topic_timer(
-    topic_id: str, body: schemas.TimerIn, session: SessionDep, credentials: CredentialsDep
+    topic_id: str, body: schemas.TimerIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """``start`` (with ``minutes`` when no time is set), ``pause``, ``add`` minutes, ``stop``."""
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
@@ -348,7 +348,7 @@ async def topic_timer(
 
 @router.patch("/participants/{participant_id}", response_model=schemas.ParticipantOut, responses=ERRORS)
 async def patch_participant(
-    participant_id: str, body: schemas.ParticipantPatch, session: SessionDep, credentials: CredentialsDep
+    participant_id: str, body: schemas.ParticipantPatch, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Pause (``locked``) or resume a participant's contributions."""
     access, participant = await access_participant(
@@ -359,7 +359,7 @@ async def patch_participant(
 
 
 @router.get("/topics/{topic_id}/balance", response_model=schemas.BalanceOut, responses=ERRORS)
-async def balance(topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def balance(topic_id: str, request: Request, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     """Participation per group on this topic (moderators)."""
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     online, _names, _moderators = request.app.state.hub.presence(access.workshop.id)

@@ -17,7 +17,7 @@ from app.domain.access import Credentials
 from app.domain.actors import ModeratorActor
 from app.domain.errors import Unauthorized
 from app.domain.moderators import auth_session_moderator
-from app.domain.participants import participant_for_token
+from app.domain.participants import participant_device_known, participant_for_token
 from app.domain.tokens import PARTICIPANT_TOKEN_PREFIX
 from app.i18n import N_
 from app.security import DEVICE_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, cookies_of
@@ -68,6 +68,25 @@ async def get_credentials(request: Request, session: SessionDep) -> Credentials:
 
 
 CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+
+
+async def get_caller(request: Request, session: SessionDep) -> Credentials:
+    """Credentials that prove somebody, for API routes: without them the answer is 401 (with a
+    Bearer challenge), decided here before the route looks any object up, so an unknown id and
+    a known one get the same answer. Who may do what with the object stays the loaders' 403."""
+    credentials = await credentials_from(session, request.headers)
+    if credentials.moderator is not None or credentials.participant is not None:
+        return credentials
+    if credentials.device_token and await participant_device_known(
+        session=session, device_token=credentials.device_token
+    ):
+        return credentials
+    raise Unauthorized(N_("Please log in or send an access token (Authorization: Bearer …)."))
+
+
+#: For API routes that need a caller (pages keep ``CredentialsDep``: a readable page or a
+#: redirect to the login for somebody who is nobody yet).
+CallerDep = Annotated[Credentials, Depends(get_caller)]
 
 
 async def get_moderator(credentials: CredentialsDep) -> ModeratorActor:

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.domain.errors import DomainError, Unauthorized
+from app.domain.errors import DomainError, RateLimited, Unauthorized
 from app.i18n import N_, gettext
 from app.routes.deps import is_htmx, redirect, render
 from app.security import no_csrf
@@ -82,6 +82,8 @@ def install(app: FastAPI) -> None:
         response = error_response(request, exc.status_code, message)
         if isinstance(exc, Unauthorized) and wants_json(request):
             response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(StarletteHTTPException)

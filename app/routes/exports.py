@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
-from app.domain.access import Access, access_workshop_moderated
+from app.domain.access import Access, Credentials, access_workshop_moderated
 from app.domain.errors import DomainError, Invalid
 from app.domain.report import (
     LOGO_MAX_BYTES,
@@ -34,7 +34,7 @@ from app.exports import CSV_TABLES, FORMATS, check_format, export_render
 from app.exports.html import body_context
 from app.i18n import N_, gettext, use_locale
 from app.models import ReportSettings
-from app.routes.deps import CredentialsDep, SessionDep, redirect, render
+from app.routes.deps import CallerDep, CredentialsDep, SessionDep, redirect, render
 from app.routes.schemas import ErrorOut, UnprocessableOut
 
 router = APIRouter()
@@ -62,7 +62,7 @@ def _slots(request: Request) -> asyncio.Semaphore:
     return slots
 
 
-async def _moderated(session: AsyncSession, credentials: CredentialsDep, workshop_id: str) -> Access:
+async def _moderated(session: AsyncSession, credentials: Credentials, workshop_id: str) -> Access:
     return await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
 
 
@@ -86,7 +86,7 @@ async def export(
     workshop_id: str,
     request: Request,
     session: SessionDep,
-    credentials: CredentialsDep,
+    credentials: CallerDep,
     fmt: Annotated[str, Query(alias="format", description="md, html, pdf, docx, odt, csv or json")],
     table: Annotated[
         str | None, Query(description="With format=csv: one table as a single CSV file: " + ", ".join(CSV_TABLES))
@@ -162,7 +162,7 @@ async def _settings_json(session: AsyncSession, access: Access) -> dict[str, Any
 @router.get(
     "/api/v1/workshops/{workshop_id}/report", tags=["exports"], response_model=ReportSettingsOut, responses=ERRORS
 )
-async def get_report_settings(workshop_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def get_report_settings(workshop_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     """The report settings; ``topic_ids`` and ``sections`` list what the report includes, in order."""
     access = await _moderated(session, credentials, workshop_id)
     return await _settings_json(session, access)
@@ -172,7 +172,7 @@ async def get_report_settings(workshop_id: str, session: SessionDep, credentials
     "/api/v1/workshops/{workshop_id}/report", tags=["exports"], response_model=ReportSettingsOut, responses=ERRORS
 )
 async def patch_report_settings(
-    workshop_id: str, body: ReportSettingsIn, session: SessionDep, credentials: CredentialsDep
+    workshop_id: str, body: ReportSettingsIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     """Change any of the report settings (texts, place and date, accent colour ``#rrggbb``, the
     included topics and sections in order)."""
@@ -195,9 +195,7 @@ async def patch_report_settings(
         }
     },
 )
-async def put_logo(
-    workshop_id: str, request: Request, session: SessionDep, credentials: CredentialsDep
-) -> dict[str, Any]:
+async def put_logo(workshop_id: str, request: Request, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     """The organisation's logo as the request body (PNG or JPEG, at most 512 KiB)."""
     access = await _moderated(session, credentials, workshop_id)
     await report_logo_set(session=session, workshop=access.workshop, data=await request.body())
@@ -210,7 +208,7 @@ async def put_logo(
     response_model=ReportSettingsOut,
     responses=ERRORS,
 )
-async def delete_logo(workshop_id: str, session: SessionDep, credentials: CredentialsDep) -> dict[str, Any]:
+async def delete_logo(workshop_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     access = await _moderated(session, credentials, workshop_id)
     await report_logo_set(session=session, workshop=access.workshop, data=None)
     return await _settings_json(session, access)

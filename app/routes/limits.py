@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
 from collections import OrderedDict, deque
 
@@ -50,6 +51,11 @@ class Windows:
             del self.times[key]
         return len(times)
 
+    def retry_after(self, key: str, now: float) -> int:
+        """Whole seconds until the oldest time of ``key`` leaves the window (at least 1)."""
+        times = self.times.get(key)
+        return max(1, math.ceil(times[0] + WINDOW - now)) if times else 1
+
     def add(self, key: str, now: float) -> None:
         self.count(key, now)
         self.times.setdefault(key, deque()).append(now)
@@ -81,10 +87,16 @@ class FailureLimiter:
         return buckets
 
     def check(self, request: Request) -> None:
+        """Refuse every join, the right code's too, from a client past its limit: were the
+        right code let through, a 201 among the 429s would let a script go on guessing. The
+        answer says when to try again (``Retry-After``); a person who mistyped waits that long."""
         now = time.monotonic()
         for key, limit in self.keys(request):
             if self.failures.count(key, now) >= limit:
-                raise RateLimited(N_("Too many wrong join codes. Please wait a minute and try again."))
+                raise RateLimited(
+                    N_("Too many wrong join codes. Please wait a minute and try again."),
+                    retry_after=self.failures.retry_after(key, now),
+                )
 
     def failed(self, request: Request) -> None:
         now = time.monotonic()

@@ -78,7 +78,11 @@ class JoinIn(_In):
 class CardCreate(_In):
     kind: Kind
     text: str
-    group: str | None = Field(None, description="Moderators only: the group a card is labelled with.")
+    group: str | None = Field(
+        None,
+        description='Moderators only: the group a card is labelled with; left out (or null or ""), the card is the '
+        'moderation\'s own (its `group` is "", shown as "Moderation").',
+    )
 
 
 class CardPatch(_In):
