@@ -353,6 +353,7 @@ class Run:
     api: TestClient
     mod_browser: TestClient
     participant: TestClient  # the channel's participant browser (also the observer for json)
+    plan: dict[str, list[Payload]]  # field → the payloads to send (PLAN or SAMPLE_PLAN)
     participant_token: str = ""
     workshop: dict[str, Any] = field(default_factory=dict)
     topic_id: str = ""
@@ -362,7 +363,6 @@ class Run:
     sent: Counter[str] = field(default_factory=Counter)  # field → payloads sent
     refused: Counter[str] = field(default_factory=Counter)
     pushes: int = 0  # push messages rendered and checked
-    plan: dict[str, list[Payload]] = field(default_factory=lambda: PLAN)  # field → payloads to send
 
     # --- sending -------------------------------------------------------------------------
 
@@ -547,12 +547,12 @@ def loop_app(app: FastAPI, client: TestClient) -> FastAPI:
 # --- the stages --------------------------------------------------------------------------------
 
 
-def make_run(app: FastAPI, channel: str, api: TestClient, client_factory: Any) -> Run:
+def make_run(app: FastAPI, channel: str, api: TestClient, client_factory: Any, plan: dict[str, list[Payload]]) -> Run:
     moderator = quick_moderator(app)
     mod_browser: TestClient = client_factory()
     login_as(mod_browser, moderator)
     participant: TestClient = client_factory()
-    return Run(app, channel, moderator, api, mod_browser, participant)
+    return Run(app, channel, moderator, api, mod_browser, participant, plan)
 
 
 def stage_workshop_and_groups(run: Run) -> None:
@@ -1201,8 +1201,7 @@ XML_REPLACED = {0xFFFE: 0xFFFD, 0xFFFF: 0xFFFD}  # what XML 1.0 cannot hold beco
 def run_channel(
     app: FastAPI, channel: str, api: TestClient, client_factory: Any, plan: dict[str, list[Payload]]
 ) -> Run:
-    run = make_run(app, channel, api, client_factory)
-    run.plan = plan
+    run = make_run(app, channel, api, client_factory, plan)
     stage_workshop_and_groups(run)
     read_join_page(run)
     stage_joins(run, client_factory)
