@@ -631,5 +631,7 @@ def test_consensus_threshold_and_dots_are_set_in_the_console(
         refused = _form(browser, path, **{**base, field: value})
         assert refused.status_code == 422, (field, refused.text[:200])
         assert text_of(one(soup(refused), "#settings .field-error")) == message
+        typed = {"consensus_percent": "#s-threshold", "dot_budget": "#s-budget", "max_dots_per_card": "#s-per-card"}
+        assert one(soup(refused), typed[field])["value"] == value, "the form comes back as typed"
     again = api.get(f"/api/v1/workshops/{workshop_id}", headers=bearer(moderator.token)).json()
     assert (again["consensus_threshold"], again["dot_budget"], again["max_dots_per_card"]) == (0.6, 8, 2)

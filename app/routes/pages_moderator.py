@@ -86,8 +86,10 @@ async def console_page(
     *,
     status_code: int = 200,
     errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
-    """The console: one data function for settings, groups, agenda, join info and presence."""
+    """The console: one data function for settings, groups, agenda, join info and presence.
+    ``typed``: a refused settings form's input, shown instead of the stored values."""
     workshop = access.workshop
     groups = await group_list(session=session, workshop_id=workshop.id)
     hub = request.app.state.hub
@@ -108,6 +110,7 @@ async def console_page(
         online_names={key: sorted(n for n in names if n) for key, names in online_names.items()},
         seq=workshop.last_seq,
         errors=errors or {},
+        typed=typed or {},
         records=await moderation_records(session=session, workshop_id=workshop.id, limit=50),
     )
 
@@ -122,11 +125,18 @@ async def console(workshop_id: str, request: Request, session: SessionDep, crede
 
 
 async def _console_change(
-    request: Request, session: AsyncSession, access: Access, error: DomainError, field: str
+    request: Request,
+    session: AsyncSession,
+    access: Access,
+    error: DomainError,
+    field: str,
+    typed: dict[str, str] | None = None,
 ) -> Response:
     """Re-show the console with the message next to the form that caused it (no data lost)."""
     message = gettext(error.message, **error.params)
-    return await console_page(request, session, access, status_code=error.status_code, errors={field: message})
+    return await console_page(
+        request, session, access, status_code=error.status_code, errors={field: message}, typed=typed
+    )
 
 
 @router.post("/m/workshops/{workshop_id}/settings")
@@ -159,7 +169,14 @@ async def save_settings(
         )
         await workshop_update(session=session, workshop=access.workshop, settings=settings)
     except DomainError as exc:
-        return await _console_change(request, session, access, exc, "settings")
+        typed = {
+            "title": title,
+            "description": description,
+            "consensus_percent": consensus_percent,
+            "dot_budget": dot_budget,
+            "max_dots_per_card": max_dots_per_card,
+        }
+        return await _console_change(request, session, access, exc, "settings", typed)
     return redirect(f"/m/workshops/{workshop_id}#settings")
 
 
