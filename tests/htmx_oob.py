@@ -8,10 +8,10 @@ from bs4 import BeautifulSoup, Tag
 
 
 def apply_oob(page: BeautifulSoup, message: str) -> None:
-    """Swap every top-level ``hx-swap-oob`` element of ``message`` into ``page`` in place."""
+    """Swap every top-level ``data-hx-swap-oob`` element of ``message`` into ``page`` in place."""
     fragment = BeautifulSoup(message, "html.parser")
     for element in [e for e in fragment.contents if isinstance(e, Tag)]:
-        spec = element.attrs.pop("hx-swap-oob", None)
+        spec = element.attrs.pop("data-hx-swap-oob", None)
         if spec is None:
             continue
         style, _, selector = str(spec).partition(":")
@@ -45,8 +45,8 @@ def normalized_board(html: BeautifulSoup | str) -> str:
     for token in main.find_all("input", attrs={"name": "csrf_token"}):
         token.decompose()
     for tag in main.find_all(True):
-        tag.attrs.pop("hx-swap-oob", None)
-        tag.attrs.pop("ws-connect", None)  # its after= is rewritten by runde.js on every (re)connect
+        tag.attrs.pop("data-hx-swap-oob", None)
+        tag.attrs.pop("data-ws-connect", None)  # its after= is rewritten by runde.js on every (re)connect
         tag.attrs.pop("aria-current", None)  # set by runde.js for the page's own topic
         if "own-controls" in (tag.get("class") or []):
             tag.attrs.pop("hidden", None)  # revealed by runde.js for the author

@@ -162,15 +162,15 @@ def _template_vocabulary() -> tuple[set[str], set[str], str]:
 
 APP_TAGS, APP_ATTRIBUTES, TEMPLATE_SOURCE = _template_vocabulary()
 APP_HX = {
-    "hx-boost": re.compile(r"^(true|false)$"),
-    "hx-confirm": re.compile(r"^[^<>]*$"),
-    "hx-ext": re.compile(r"^ws$"),
-    "hx-headers": re.compile(r'^\{"X-CSRF-Token": "[\w-]*"\}$'),
-    "hx-post": re.compile(r"^/[A-Za-z0-9/_-]*$"),
-    "hx-swap": re.compile(r"^(outerHTML|innerHTML|beforeend|none)$"),
-    "hx-swap-oob": re.compile(r"^(true|outerHTML|innerHTML|beforeend|delete)(:#[\w-]+)?$"),
-    "hx-target": re.compile(r"^(#[\w-]+|this)$"),
-    "ws-connect": re.compile(r"^/ws/workshops/[\w-]+\?[\w=&-]*$"),
+    "data-hx-boost": re.compile(r"^(true|false)$"),
+    "data-hx-confirm": re.compile(r"^[^<>]*$"),
+    "data-hx-ext": re.compile(r"^ws$"),
+    "data-hx-headers": re.compile(r'^\{"X-CSRF-Token": "[\w-]*"\}$'),
+    "data-hx-post": re.compile(r"^/[A-Za-z0-9/_-]*$"),
+    "data-hx-swap": re.compile(r"^(outerHTML|innerHTML|beforeend|none)$"),
+    "data-hx-swap-oob": re.compile(r"^(true|outerHTML|innerHTML|beforeend|delete)(:#[\w-]+)?$"),
+    "data-hx-target": re.compile(r"^(#[\w-]+|this)$"),
+    "data-ws-connect": re.compile(r"^/ws/workshops/[\w-]+\?[\w=&-]*$"),
 }
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcdoc"}
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:")

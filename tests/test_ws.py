@@ -743,12 +743,12 @@ async def test_html_pushes_are_escaped_out_of_band_fragments_without_csrf_tokens
             for client in (by_token, own):
                 message = await client.next()
                 assert message.startswith('<span id="live-seq"'), message[:80]
-                marker = re.match(r'<span id="live-seq" data-seq="(\d+)"[^>]*hx-swap-oob="true"', message)
+                marker = re.match(r'<span id="live-seq" data-seq="(\d+)"[^>]*data-hx-swap-oob="true"', message)
                 assert marker is not None, message[:120]
                 assert int(marker.group(1)) == card["seq"]
 
                 soup = BeautifulSoup(message, "html.parser")
-                append = soup.select_one(f'[hx-swap-oob="beforeend:#cards-{topic_id}-concern"]')
+                append = soup.select_one(f'[data-hx-swap-oob="beforeend:#cards-{topic_id}-concern"]')
                 assert append is not None, message
                 item = append.select_one(f"#card-{card['id']}")
                 assert item is not None, message

@@ -232,7 +232,7 @@ def test_keyboard_card_reaches_the_other_phone_live(
     assert active(a, "el.id") == f"text-{topic_id}"
     a.keyboard.type(text)
     a.keyboard.press("Tab")
-    assert active(a, "el.type + ':' + el.closest('form').getAttribute('hx-post')") == (
+    assert active(a, "el.type + ':' + el.closest('form').getAttribute('data-hx-post')") == (
         f"submit:/topics/{topic_id}/cards"
     )
     a.keyboard.press("Enter")
