@@ -22,15 +22,18 @@ from app.realtime.hub import Hub
 from app.realtime.quiet_gc import QuietCollector
 from app.realtime.render import EventRenderer
 from app.routes import (
-    api,
-    api_consensus,
     auth,
+    board,
+    cards,
+    clusters,
     errors,
     exports,
-    pages_consensus,
-    pages_moderation,
-    pages_moderator,
-    pages_participant,
+    participants,
+    site,
+    statements,
+    topics,
+    votes,
+    workshops,
     ws,
 )
 from app.routes.limits import FailureLimiter, WorkshopJoinRate
@@ -105,14 +108,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadMiddleware)
     errors.install(app)
     app.mount("/static", CachedStaticFiles(assets), name="static")
+    # One router per area, each with its pages, fragments and JSON twins (docs/architecture.md).
     for module in (
+        site,
         auth,
-        api,
-        api_consensus,
-        pages_participant,
-        pages_consensus,
-        pages_moderator,
-        pages_moderation,
+        participants,
+        workshops,
+        topics,
+        board,
+        cards,
+        clusters,
+        votes,
+        statements,
         exports,
         ws,
     ):

@@ -1,25 +1,28 @@
-"""The moderator's pages: workshops, settings, groups, agenda, join code and QR, the board."""
+"""Workshops and the moderator's console: the moderator's list, creating a workshop, the console
+(settings, groups, agenda, join code and QR) with its forms, and the API twins (workshops, groups)."""
 
 from __future__ import annotations
 
 import io
-from typing import Annotated
+from typing import Any
 
 import segno
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import (
     Access,
-    access_topic_moderated,
+    access_workshop,
     access_workshop_moderated,
 )
-from app.domain.board import group_views
+from app.domain.board import (
+    group_views,
+    workshop_public_data,
+)
 from app.domain.errors import DomainError, Invalid
 from app.domain.moderation import moderation_records
 from app.domain.participants import participant_list
-from app.domain.topics import TopicChanges, topic_create, topic_delete, topic_list, topic_move, topic_update
+from app.domain.topics import topic_list
 from app.domain.validate import whole_number
 from app.domain.workshops import (
     GroupInput,
@@ -34,15 +37,23 @@ from app.domain.workshops import (
     workshop_update,
 )
 from app.i18n import current_locale, gettext
-from app.routes.deps import CredentialsDep, ModeratorDep, SessionDep, base_url, redirect, render
-from app.routes.pages_participant import board_page
+from app.routes import schemas
+from app.routes.deps import (
+    CallerDep,
+    CredentialsDep,
+    ModeratorDep,
+    SessionDep,
+    Text,
+    base_url,
+    redirect,
+    render,
+)
+from app.routes.schemas import ERRORS
 
-router = APIRouter(include_in_schema=False)
-
-Text = Annotated[str, Form()]
+router = APIRouter()
 
 
-@router.get("/m")
+@router.get("/m", include_in_schema=False)
 async def moderator_home(request: Request, session: SessionDep, moderator: ModeratorDep) -> Response:
     workshops = await workshop_list_for_moderator(session=session, moderator=moderator)
     return render(
@@ -50,8 +61,8 @@ async def moderator_home(request: Request, session: SessionDep, moderator: Moder
     )
 
 
-@router.post("/m/workshops")
-async def create_workshop(
+@router.post("/m/workshops", include_in_schema=False)
+async def create_workshop_form(
     request: Request,
     session: SessionDep,
     moderator: ModeratorDep,
@@ -119,7 +130,7 @@ async def _moderated(session: AsyncSession, credentials: CredentialsDep, worksho
     return await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
 
 
-@router.get("/m/workshops/{workshop_id}")
+@router.get("/m/workshops/{workshop_id}", include_in_schema=False)
 async def console(workshop_id: str, request: Request, session: SessionDep, credentials: CredentialsDep) -> Response:
     return await console_page(request, session, await _moderated(session, credentials, workshop_id))
 
@@ -139,7 +150,7 @@ async def _console_change(
     )
 
 
-@router.post("/m/workshops/{workshop_id}/settings")
+@router.post("/m/workshops/{workshop_id}/settings", include_in_schema=False)
 async def save_settings(
     workshop_id: str,
     request: Request,
@@ -180,8 +191,8 @@ async def save_settings(
     return redirect(f"/m/workshops/{workshop_id}#settings")
 
 
-@router.post("/m/workshops/{workshop_id}/groups")
-async def add_group(
+@router.post("/m/workshops/{workshop_id}/groups", include_in_schema=False)
+async def add_group_form(
     workshop_id: str,
     request: Request,
     session: SessionDep,
@@ -200,8 +211,8 @@ async def add_group(
     return redirect(f"/m/workshops/{workshop_id}#groups")
 
 
-@router.post("/m/workshops/{workshop_id}/groups/{key}")
-async def rename_group(
+@router.post("/m/workshops/{workshop_id}/groups/{key}", include_in_schema=False)
+async def rename_group_form(
     workshop_id: str,
     key: str,
     request: Request,
@@ -218,8 +229,8 @@ async def rename_group(
     return redirect(f"/m/workshops/{workshop_id}#groups")
 
 
-@router.post("/m/workshops/{workshop_id}/groups/{key}/delete")
-async def remove_group(
+@router.post("/m/workshops/{workshop_id}/groups/{key}/delete", include_in_schema=False)
+async def remove_group_form(
     workshop_id: str, key: str, request: Request, session: SessionDep, credentials: CredentialsDep
 ) -> Response:
     access = await _moderated(session, credentials, workshop_id)
@@ -230,80 +241,7 @@ async def remove_group(
     return redirect(f"/m/workshops/{workshop_id}#groups")
 
 
-@router.post("/m/workshops/{workshop_id}/topics")
-async def add_topic(
-    workshop_id: str,
-    request: Request,
-    session: SessionDep,
-    credentials: CredentialsDep,
-    title: Text = "",
-    prompt: Text = "",
-    guiding_questions: Text = "",
-) -> Response:
-    access = await _moderated(session, credentials, workshop_id)
-    try:
-        await topic_create(
-            session=session, workshop=access.workshop, title=title, prompt=prompt, guiding_questions=guiding_questions
-        )
-    except DomainError as exc:
-        return await _console_change(request, session, access, exc, "new_topic")
-    return redirect(f"/m/workshops/{workshop_id}#agenda")
-
-
-@router.post("/m/topics/{topic_id}")
-async def edit_topic(
-    topic_id: str,
-    request: Request,
-    session: SessionDep,
-    credentials: CredentialsDep,
-    back: Text = "console",
-) -> Response:
-    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
-    # The raw form, not Form() parameters: FastAPI turns an empty optional field into None,
-    # which would make a cleared prompt (or title) "unchanged". Absent fields stay unchanged.
-    form = await request.form()
-
-    def sent(name: str) -> str | None:
-        value = form.get(name)
-        return value if isinstance(value, str) else None
-
-    changes = TopicChanges(
-        title=sent("title"), prompt=sent("prompt"), guiding_questions=sent("guiding_questions"), phase=sent("phase")
-    )
-    try:
-        await topic_update(session=session, topic=topic, changes=changes)
-    except DomainError as exc:
-        return await _console_change(request, session, access, exc, f"topic-{topic.id}")
-    if back == "board":
-        return redirect(f"/m/workshops/{topic.workshop_id}/topics/{topic.id}")
-    return redirect(f"/m/workshops/{topic.workshop_id}#agenda")
-
-
-@router.post("/m/topics/{topic_id}/move")
-async def move_topic(
-    topic_id: str, session: SessionDep, credentials: CredentialsDep, offset: Annotated[int, Form()] = 0
-) -> Response:
-    _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
-    await topic_move(session=session, topic=topic, offset=1 if offset > 0 else -1)
-    return redirect(f"/m/workshops/{topic.workshop_id}#agenda")
-
-
-@router.post("/m/topics/{topic_id}/delete")
-async def delete_topic(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> Response:
-    _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
-    await topic_delete(session=session, topic=topic)
-    return redirect(f"/m/workshops/{topic.workshop_id}#agenda")
-
-
-@router.get("/m/workshops/{workshop_id}/topics/{topic_id}")
-async def moderator_board(
-    workshop_id: str, topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep
-) -> Response:
-    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
-    return await board_page(request, session, access, topic)
-
-
-@router.get("/m/workshops/{workshop_id}/qr.svg")
+@router.get("/m/workshops/{workshop_id}/qr.svg", include_in_schema=False)
 async def qr_code(
     workshop_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, group: str = ""
 ) -> Response:
@@ -318,3 +256,102 @@ async def qr_code(
         buffer, kind="svg", scale=8, border=2, dark="#000", light="#fff", title=gettext("QR code to join the workshop")
     )
     return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+# --- the API (/api/v1) -------------------------------------------------------------------------
+
+
+def _settings(body: schemas.WorkshopCreate | schemas.WorkshopPatch) -> WorkshopSettings:
+    return WorkshopSettings(
+        title=body.title,
+        description=body.description,
+        locale=body.locale,
+        anonymous=body.anonymous,
+        consensus_threshold=body.consensus_threshold,
+        dot_budget=body.dot_budget,
+        joins_open=getattr(body, "joins_open", None),
+        max_dots_per_card=body.max_dots_per_card,
+    )
+
+
+@router.get("/api/v1/workshops", response_model=list[schemas.WorkshopOut], responses=ERRORS, tags=["api"])
+async def list_workshops(session: SessionDep, moderator: ModeratorDep) -> list[dict[str, Any]]:
+    """The workshops the calling moderator moderates, newest first."""
+    workshops = await workshop_list_for_moderator(session=session, moderator=moderator)
+    return [await workshop_public_data(session=session, workshop=w, is_moderator=True) for w in workshops]
+
+
+@router.post("/api/v1/workshops", status_code=201, response_model=schemas.WorkshopOut, responses=ERRORS, tags=["api"])
+async def create_workshop(body: schemas.WorkshopCreate, session: SessionDep, moderator: ModeratorDep) -> dict[str, Any]:
+    groups = (
+        None
+        if body.groups is None
+        else [GroupInput(key=g.key, label_de=g.label, label_en=g.label_en or g.label) for g in body.groups]
+    )
+    topics = [(t.title, t.prompt or "") for t in body.topics or []]
+    workshop = await workshop_create(
+        session=session, moderator=moderator, settings=_settings(body), groups=groups, topics=topics
+    )
+    return await workshop_public_data(session=session, workshop=workshop, is_moderator=True)
+
+
+# exclude_unset: ``join_code`` is left out for participants, not sent as null.
+@router.get(
+    "/api/v1/workshops/{workshop_id}",
+    response_model=schemas.WorkshopOut,
+    response_model_exclude_unset=True,
+    responses=ERRORS,
+    tags=["api"],
+)
+async def get_workshop(workshop_id: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
+    access = await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
+    return await workshop_public_data(session=session, workshop=access.workshop, is_moderator=access.is_moderator)
+
+
+@router.patch("/api/v1/workshops/{workshop_id}", response_model=schemas.WorkshopOut, responses=ERRORS, tags=["api"])
+async def patch_workshop(
+    workshop_id: str, body: schemas.WorkshopPatch, session: SessionDep, credentials: CallerDep
+) -> dict[str, Any]:
+    access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
+    workshop = await workshop_update(session=session, workshop=access.workshop, settings=_settings(body))
+    return await workshop_public_data(session=session, workshop=workshop, is_moderator=True)
+
+
+@router.post(
+    "/api/v1/workshops/{workshop_id}/groups",
+    status_code=201,
+    response_model=schemas.WorkshopOut,
+    responses=ERRORS,
+    tags=["api"],
+)
+async def add_group(
+    workshop_id: str, body: schemas.GroupIn, session: SessionDep, credentials: CallerDep
+) -> dict[str, Any]:
+    """Add a stakeholder group (only before anyone has joined: 409 after)."""
+    access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
+    group = GroupInput(key=body.key, label_de=body.label, label_en=body.label_en or body.label)
+    await group_add(session=session, workshop=access.workshop, group=group)
+    return await workshop_public_data(session=session, workshop=access.workshop, is_moderator=True)
+
+
+@router.patch(
+    "/api/v1/workshops/{workshop_id}/groups/{key}", response_model=schemas.WorkshopOut, responses=ERRORS, tags=["api"]
+)
+async def rename_group(
+    workshop_id: str, key: str, body: schemas.GroupPatch, session: SessionDep, credentials: CallerDep
+) -> dict[str, Any]:
+    access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
+    await group_rename(
+        session=session, workshop=access.workshop, key=key, label_de=body.label, label_en=body.label_en or body.label
+    )
+    return await workshop_public_data(session=session, workshop=access.workshop, is_moderator=True)
+
+
+@router.delete(
+    "/api/v1/workshops/{workshop_id}/groups/{key}", response_model=schemas.WorkshopOut, responses=ERRORS, tags=["api"]
+)
+async def remove_group(workshop_id: str, key: str, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
+    """Remove a stakeholder group (only before anyone has joined: 409 after)."""
+    access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
+    await group_remove(session=session, workshop=access.workshop, key=key)
+    return await workshop_public_data(session=session, workshop=access.workshop, is_moderator=True)
