@@ -32,9 +32,10 @@ from app.routes.deps import (
     CallerDep,
     CredentialsDep,
     SessionDep,
-    base_url,
+    join_url,
     redirect,
     render,
+    workshop_url,
 )
 from app.routes.schemas import ERRORS
 
@@ -84,7 +85,7 @@ async def participant_board(
 ) -> Response:
     access, topic = await access_topic(session=session, credentials=credentials, topic_id=topic_id)
     if access.is_moderator:
-        return redirect(f"/m/workshops/{access.workshop.id}/topics/{topic.id}")
+        return redirect(workshop_url(access.workshop.id, moderator=True, topic_id=topic.id))
     if topic.workshop_id != workshop_id:
         raise NotFound(N_("This topic does not exist."))
     return await board_page(request, session, access, topic)
@@ -119,7 +120,7 @@ async def projector(
         raise NotFound(N_("This topic does not exist."))
     room = Audience(role="participant", locale=current_locale.get())  # the wall shows what the room sees
     board = await board_view_data(session=session, workshop=access.workshop, topic=topic, audience=room)
-    link = f"{base_url(request)}/j/{access.workshop.join_code}"
+    link = join_url(request, access.workshop)
     return render(request, "pages/projector.html", board=board, seq=access.workshop.last_seq, join_link=link)
 
 

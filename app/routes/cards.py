@@ -45,6 +45,7 @@ from app.routes.deps import (
     is_htmx,
     redirect,
     render,
+    workshop_url,
 )
 from app.routes.schemas import ERRORS
 
@@ -93,8 +94,7 @@ async def post_card(
     if is_htmx(request):
         posted = {"kind": kind, "group": group, "posted": True, "posted_card": card.id}
         return render(request, "_compose_response.html", topic=topic, audience=audience, groups=groups, draft=posted)
-    prefix = "/m/workshops" if access.is_moderator else "/w"
-    return redirect(f"{prefix}/{topic.workshop_id}/topics/{topic.id}#compose-{topic.id}")
+    return redirect(_board_url(access, topic, anchor=f"#compose-{topic.id}"))
 
 
 @router.post("/cards/{card_id}/edit", include_in_schema=False)
@@ -125,12 +125,11 @@ async def delete_card(card_id: str, request: Request, session: SessionDep, crede
     await card_delete(session=session, actor=access.actor, card=card, topic=topic)
     if is_htmx(request):
         return Response(status_code=200, content="")
-    return _back_to_board(access, topic)
+    return redirect(_board_url(access, topic))
 
 
-def _back_to_board(access: Access, topic: Topic) -> Response:
-    prefix = "/m/workshops" if access.is_moderator else "/w"
-    return redirect(f"{prefix}/{topic.workshop_id}/topics/{topic.id}")
+def _board_url(access: Access, topic: Topic, anchor: str = "") -> str:
+    return workshop_url(topic.workshop_id, moderator=access.is_moderator, topic_id=topic.id, anchor=anchor)
 
 
 async def _after_card_change(
@@ -138,7 +137,7 @@ async def _after_card_change(
 ) -> Response:
     """htmx: the card as it is now (the same fragment the push brings); else back to the board."""
     if not is_htmx(request):
-        return _back_to_board(access, topic)
+        return redirect(_board_url(access, topic))
     card = await session.get(Card, card_id)
     assert card is not None
     audience = audience_of(access)

@@ -20,7 +20,7 @@ from app.domain.moderators import auth_session_moderator
 from app.domain.participants import participant_device_known, participant_for_token
 from app.domain.tokens import PARTICIPANT_TOKEN_PREFIX
 from app.i18n import N_
-from app.models import Topic
+from app.models import Topic, Workshop
 from app.security import DEVICE_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, cookies_of
 
 
@@ -132,8 +132,23 @@ def base_url(request: Request) -> str:
     return settings.base_url.rstrip("/") if settings.base_url else str(request.base_url).rstrip("/")
 
 
+def workshop_url(workshop_id: str, *, moderator: bool, topic_id: str | None = None, anchor: str = "") -> str:
+    """The one place that spells a workshop's page paths: the console (``/m/workshops/…``) for
+    a moderator, the participant's entry (``/w/…``) otherwise; with ``topic_id`` the topic's
+    board there; ``anchor`` (``#…``) last."""
+    url = f"/m/workshops/{workshop_id}" if moderator else f"/w/{workshop_id}"
+    if topic_id is not None:
+        url += f"/topics/{topic_id}"
+    return url + anchor
+
+
+def join_url(request: Request, workshop: Workshop) -> str:
+    """The absolute join link (console, QR code, projector)."""
+    return f"{base_url(request)}/j/{workshop.join_code}"
+
+
 def back_to(request: Request, topic: Topic) -> Response:
     """htmx callers need no page (the push brings the change); forms go back to the board."""
     if is_htmx(request):
         return Response(status_code=204)
-    return redirect(f"/m/workshops/{topic.workshop_id}/topics/{topic.id}")
+    return redirect(workshop_url(topic.workshop_id, moderator=True, topic_id=topic.id))

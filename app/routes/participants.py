@@ -39,6 +39,7 @@ from app.routes.deps import (
     is_htmx,
     redirect,
     render,
+    workshop_url,
 )
 from app.routes.limits import join_limiter, join_rate
 from app.routes.schemas import ERRORS
@@ -112,7 +113,7 @@ async def join_submit(
         )
     if token is not None:
         rate.joined(workshop.id)
-    response = redirect(f"/w/{participant.workshop_id}")
+    response = redirect(workshop_url(participant.workshop_id, moderator=False))
     response.set_cookie(
         DEVICE_COOKIE,
         device,
@@ -126,8 +127,7 @@ async def join_submit(
 
 
 def _home(access: Access) -> str:
-    prefix = "/m/workshops" if access.is_moderator else "/w"
-    return f"{prefix}/{access.workshop.id}"
+    return workshop_url(access.workshop.id, moderator=access.is_moderator)
 
 
 @router.get("/w/{workshop_id}", include_in_schema=False)
@@ -139,7 +139,7 @@ async def workshop_home(
         return redirect(_home(access))
     topics = await topic_list(session=session, workshop_id=workshop_id)
     if topics:
-        return redirect(f"/w/{workshop_id}/topics/{topics[0].id}")
+        return redirect(workshop_url(workshop_id, moderator=False, topic_id=topics[0].id))
     return render(request, "pages/waiting.html", workshop=access.workshop, seq=access.workshop.last_seq)
 
 
@@ -153,7 +153,7 @@ async def lock_participant(
     await participant_set_locked(session=session, moderator=access.actor, participant=participant, locked=locked == "1")
     if is_htmx(request):
         return Response(status_code=204)
-    return redirect(f"/m/workshops/{participant.workshop_id}#participants-section")
+    return redirect(workshop_url(participant.workshop_id, moderator=True, anchor="#participants-section"))
 
 
 # --- the API (/api/v1) -------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from app.routes.deps import (
     is_htmx,
     redirect,
     render,
+    workshop_url,
 )
 from app.routes.schemas import ERRORS
 
@@ -120,7 +121,9 @@ async def rate(
     except Invalid as exc:
         error = gettext(exc.message, **exc.params)
     if not is_htmx(request) and error is None:
-        return redirect(f"/w/{topic.workshop_id}/topics/{topic.id}#statement-{statement.id}")
+        return redirect(
+            workshop_url(topic.workshop_id, moderator=False, topic_id=topic.id, anchor=f"#statement-{statement.id}")
+        )
     views = await statement_views(
         session=session,
         workshop=access.workshop,

@@ -13,7 +13,6 @@ from app.domain.access import (
     access_workshop_moderated,
 )
 from app.domain.board import topic_public
-from app.domain.errors import DomainError
 from app.domain.moderation import (
     TopicOptions,
     timer_control,
@@ -30,9 +29,10 @@ from app.routes.deps import (
     Text,
     back_to,
     redirect,
+    workshop_url,
 )
 from app.routes.schemas import ERRORS
-from app.routes.workshops import _console_change, _moderated
+from app.routes.workshops import console_form
 
 router = APIRouter()
 
@@ -47,14 +47,17 @@ async def add_topic(
     prompt: Text = "",
     guiding_questions: Text = "",
 ) -> Response:
-    access = await _moderated(session, credentials, workshop_id)
-    try:
-        await topic_create(
+    access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
+    return await console_form(
+        request,
+        session,
+        access,
+        lambda: topic_create(
             session=session, workshop=access.workshop, title=title, prompt=prompt, guiding_questions=guiding_questions
-        )
-    except DomainError as exc:
-        return await _console_change(request, session, access, exc, "new_topic")
-    return redirect(f"/m/workshops/{workshop_id}#agenda")
+        ),
+        field="new_topic",
+        anchor="#agenda",
+    )
 
 
 @router.post("/m/topics/{topic_id}", include_in_schema=False)
@@ -77,13 +80,15 @@ async def edit_topic(
     changes = TopicChanges(
         title=sent("title"), prompt=sent("prompt"), guiding_questions=sent("guiding_questions"), phase=sent("phase")
     )
-    try:
-        await topic_update(session=session, topic=topic, changes=changes)
-    except DomainError as exc:
-        return await _console_change(request, session, access, exc, f"topic-{topic.id}")
-    if back == "board":
-        return redirect(f"/m/workshops/{topic.workshop_id}/topics/{topic.id}")
-    return redirect(f"/m/workshops/{topic.workshop_id}#agenda")
+    return await console_form(
+        request,
+        session,
+        access,
+        lambda: topic_update(session=session, topic=topic, changes=changes),
+        field=f"topic-{topic.id}",
+        anchor="#agenda",
+        done=workshop_url(topic.workshop_id, moderator=True, topic_id=topic.id) if back == "board" else None,
+    )
 
 
 @router.post("/m/topics/{topic_id}/move", include_in_schema=False)
@@ -92,14 +97,14 @@ async def move_topic(
 ) -> Response:
     _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     await topic_move(session=session, topic=topic, offset=1 if offset > 0 else -1)
-    return redirect(f"/m/workshops/{topic.workshop_id}#agenda")
+    return redirect(workshop_url(topic.workshop_id, moderator=True, anchor="#agenda"))
 
 
 @router.post("/m/topics/{topic_id}/delete", include_in_schema=False)
 async def delete_topic(topic_id: str, session: SessionDep, credentials: CredentialsDep) -> Response:
     _access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     await topic_delete(session=session, topic=topic)
-    return redirect(f"/m/workshops/{topic.workshop_id}#agenda")
+    return redirect(workshop_url(topic.workshop_id, moderator=True, anchor="#agenda"))
 
 
 def flag(value: str | None) -> bool | None:

@@ -25,6 +25,7 @@ from app.routes.deps import (
     is_htmx,
     redirect,
     render,
+    workshop_url,
 )
 from app.routes.schemas import ERRORS
 
@@ -34,7 +35,7 @@ router = APIRouter()
 async def _after_vote(request: Request, session: AsyncSession, access: Access, topic: Topic) -> Response:
     participant = ensure_participant(access.actor).participant
     if not is_htmx(request):
-        return redirect(f"/w/{topic.workshop_id}/topics/{topic.id}")
+        return redirect(workshop_url(topic.workshop_id, moderator=False, topic_id=topic.id))
     state = await my_state(session=session, workshop=access.workshop, topic=topic, participant_id=participant.id)
     return render(request, "_my_state_response.html", state=state)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import segno
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import (
     Access,
+    Credentials,
     access_workshop,
     access_workshop_moderated,
 )
@@ -44,9 +46,10 @@ from app.routes.deps import (
     ModeratorDep,
     SessionDep,
     Text,
-    base_url,
+    join_url,
     redirect,
     render,
+    workshop_url,
 )
 from app.routes.schemas import ERRORS
 
@@ -87,7 +90,7 @@ async def create_workshop_form(
             form=form,
             errors=errors,
         )
-    return redirect(f"/m/workshops/{workshop.id}")
+    return redirect(workshop_url(workshop.id, moderator=True))
 
 
 async def console_page(
@@ -105,7 +108,6 @@ async def console_page(
     groups = await group_list(session=session, workshop_id=workshop.id)
     hub = request.app.state.hub
     online_ids, online_names, _moderators = hub.presence(workshop.id)
-    link = f"{base_url(request)}/j/{workshop.join_code}"
     return render(
         request,
         "pages/mod_workshop.html",
@@ -116,7 +118,7 @@ async def console_page(
         topics=await topic_list(session=session, workshop_id=workshop.id),
         participants=await participant_list(session=session, workshop_id=workshop.id),
         groups_locked=await participant_count(session=session, workshop_id=workshop.id) > 0,
-        join_link=link,
+        join_link=join_url(request, workshop),
         online={key: len(ids) for key, ids in online_ids.items()},
         online_names={key: sorted(n for n in names if n) for key, names in online_names.items()},
         seq=workshop.last_seq,
@@ -126,7 +128,7 @@ async def console_page(
     )
 
 
-async def _moderated(session: AsyncSession, credentials: CredentialsDep, workshop_id: str) -> Access:
+async def _moderated(session: AsyncSession, credentials: Credentials, workshop_id: str) -> Access:
     return await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
 
 
@@ -135,19 +137,26 @@ async def console(workshop_id: str, request: Request, session: SessionDep, crede
     return await console_page(request, session, await _moderated(session, credentials, workshop_id))
 
 
-async def _console_change(
+async def console_form(
     request: Request,
     session: AsyncSession,
     access: Access,
-    error: DomainError,
+    change: Callable[[], Awaitable[object]],
+    *,
     field: str,
+    anchor: str,
+    done: str | None = None,
     typed: dict[str, str] | None = None,
 ) -> Response:
-    """Re-show the console with the message next to the form that caused it (no data lost)."""
-    message = gettext(error.message, **error.params)
-    return await console_page(
-        request, session, access, status_code=error.status_code, errors={field: message}, typed=typed
-    )
+    """Every console form's one shape: make the ``change``, then go to ``done`` (the console at
+    ``anchor`` unless given). A refused change re-shows the console with the message next to
+    the form that caused it (``field``) and, where given, the input as ``typed`` (no data lost)."""
+    try:
+        await change()
+    except DomainError as exc:
+        errors = {field: gettext(exc.message, **exc.params)}
+        return await console_page(request, session, access, status_code=exc.status_code, errors=errors, typed=typed)
+    return redirect(done or workshop_url(access.workshop.id, moderator=True, anchor=anchor))
 
 
 @router.post("/m/workshops/{workshop_id}/settings", include_in_schema=False)
@@ -166,7 +175,8 @@ async def save_settings(
     max_dots_per_card: Text = "",
 ) -> Response:
     access = await _moderated(session, credentials, workshop_id)
-    try:
+
+    async def save() -> None:
         percent = whole_number(consensus_percent, field="consensus_threshold")
         settings = WorkshopSettings(
             title=title,
@@ -179,16 +189,15 @@ async def save_settings(
             max_dots_per_card=whole_number(max_dots_per_card, field="max_dots_per_card"),
         )
         await workshop_update(session=session, workshop=access.workshop, settings=settings)
-    except DomainError as exc:
-        typed = {
-            "title": title,
-            "description": description,
-            "consensus_percent": consensus_percent,
-            "dot_budget": dot_budget,
-            "max_dots_per_card": max_dots_per_card,
-        }
-        return await _console_change(request, session, access, exc, "settings", typed)
-    return redirect(f"/m/workshops/{workshop_id}#settings")
+
+    typed = {
+        "title": title,
+        "description": description,
+        "consensus_percent": consensus_percent,
+        "dot_budget": dot_budget,
+        "max_dots_per_card": max_dots_per_card,
+    }
+    return await console_form(request, session, access, save, field="settings", anchor="#settings", typed=typed)
 
 
 @router.post("/m/workshops/{workshop_id}/groups", include_in_schema=False)
@@ -202,13 +211,15 @@ async def add_group_form(
     label_en: Text = "",
 ) -> Response:
     access = await _moderated(session, credentials, workshop_id)
-    try:
-        await group_add(
-            session=session, workshop=access.workshop, group=GroupInput(key=key, label_de=label_de, label_en=label_en)
-        )
-    except DomainError as exc:
-        return await _console_change(request, session, access, exc, "groups")
-    return redirect(f"/m/workshops/{workshop_id}#groups")
+    group = GroupInput(key=key, label_de=label_de, label_en=label_en)
+    return await console_form(
+        request,
+        session,
+        access,
+        lambda: group_add(session=session, workshop=access.workshop, group=group),
+        field="groups",
+        anchor="#groups",
+    )
 
 
 @router.post("/m/workshops/{workshop_id}/groups/{key}", include_in_schema=False)
@@ -222,11 +233,14 @@ async def rename_group_form(
     label_en: Text = "",
 ) -> Response:
     access = await _moderated(session, credentials, workshop_id)
-    try:
-        await group_rename(session=session, workshop=access.workshop, key=key, label_de=label_de, label_en=label_en)
-    except DomainError as exc:
-        return await _console_change(request, session, access, exc, "groups")
-    return redirect(f"/m/workshops/{workshop_id}#groups")
+    return await console_form(
+        request,
+        session,
+        access,
+        lambda: group_rename(session=session, workshop=access.workshop, key=key, label_de=label_de, label_en=label_en),
+        field="groups",
+        anchor="#groups",
+    )
 
 
 @router.post("/m/workshops/{workshop_id}/groups/{key}/delete", include_in_schema=False)
@@ -234,11 +248,14 @@ async def remove_group_form(
     workshop_id: str, key: str, request: Request, session: SessionDep, credentials: CredentialsDep
 ) -> Response:
     access = await _moderated(session, credentials, workshop_id)
-    try:
-        await group_remove(session=session, workshop=access.workshop, key=key)
-    except DomainError as exc:
-        return await _console_change(request, session, access, exc, "groups")
-    return redirect(f"/m/workshops/{workshop_id}#groups")
+    return await console_form(
+        request,
+        session,
+        access,
+        lambda: group_remove(session=session, workshop=access.workshop, key=key),
+        field="groups",
+        anchor="#groups",
+    )
 
 
 @router.get("/m/workshops/{workshop_id}/qr.svg", include_in_schema=False)
@@ -248,7 +265,7 @@ async def qr_code(
     """The join link as a QR code (SVG); ``?group=`` pre-selects a stakeholder group."""
     access = await _moderated(session, credentials, workshop_id)
     keys = {g.key for g in await group_list(session=session, workshop_id=workshop_id)}
-    link = f"{base_url(request)}/j/{access.workshop.join_code}"
+    link = join_url(request, access.workshop)
     if group in keys:
         link += f"?group={group}"
     buffer = io.BytesIO()
