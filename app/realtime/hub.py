@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlmodel import col
 
+from app.csrf import no_csrf
 from app.db import AUTHORS, READ_MEMO, Database
 from app.domain.board import Audience, group_views
 from app.domain.eventlog import event_list_after
@@ -29,7 +30,6 @@ from app.i18n import use_locale
 from app.models import EventLog, Workshop
 from app.realtime.direct import DirectWrite, text_frame
 from app.realtime.render import EventRenderer, Target, json_message
-from app.security import no_csrf
 
 log = logging.getLogger("runde.hub")
 

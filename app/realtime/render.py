@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.csrf import no_csrf
 from app.db import read_keep
 from app.domain.board import (
     Audience,
@@ -75,7 +76,6 @@ from app.events import (
 )
 from app.i18n import use_locale
 from app.models import Card, Cluster, EventLog, Participant, Statement, Topic, Workshop
-from app.security import no_csrf
 
 Format = Literal["html", "json"]
 CardEvent = CardCreated | CardUpdated | CardHidden | CardDeleted | CardMoved | CardMerged
