@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -21,16 +21,9 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 
+#: The ``session.info`` key under which ``app.domain.eventlog.event_append`` leaves the
+#: (workshop, seq) pairs it recorded; they are published once the session commits.
 PENDING_EVENTS = "runde_pending_events"
-REPLAY_WINDOW = "runde_replay_window"
-#: Present in read-only sessions that see one snapshot of the database (the hub's pump, the
-#: WebSocket replay): there the same query gives the same answer, so a few lookups that every
-#: audience's render repeats are asked once (see ``read_memo``).
-READ_MEMO = "runde_read_memo"
-#: The READ_MEMO entry with the participants read so far (id → row), for card authors.
-AUTHORS = "authors"
-
-T = TypeVar("T")
 
 Publisher = Callable[[str, int], None]
 
@@ -81,7 +74,6 @@ class Database:
             class_=AsyncSession,
             sync_session_class=PublishingSession,
             expire_on_commit=False,
-            info={REPLAY_WINDOW: settings.replay_window},
         )
 
     @contextlib.asynccontextmanager
@@ -103,24 +95,3 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-async def read_memo(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-    """``load()``, asked once per key in a snapshot session marked with ``READ_MEMO``; in any
-    other session (writers, requests) every call loads afresh."""
-    memo: dict[Hashable, Any] | None = session.info.get(READ_MEMO)
-    if memo is None:
-        return await load()
-    if key not in memo:
-        memo[key] = await load()
-    value: T = memo[key]
-    return value
-
-
-def read_keep(session: AsyncSession, *rows: object) -> None:
-    """Keep ``rows`` alive for the rest of a ``READ_MEMO`` session: the identity map holds its
-    objects weakly, so without this the next ``session.get()`` of the same row would ask the
-    database again."""
-    memo: dict[Hashable, Any] | None = session.info.get(READ_MEMO)
-    if memo is not None:
-        memo.setdefault("kept", []).extend(rows)

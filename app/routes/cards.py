@@ -12,24 +12,17 @@ from app.domain.access import (
     Access,
     access_card,
     access_card_moderated,
-    access_cluster_in,
+    access_cluster_chosen,
     access_topic,
     audience_of,
 )
 from app.domain.actors import ParticipantActor
-from app.domain.board import (
-    Audience,
-    card_context,
-    card_public,
-    card_view,
-    card_views,
-    group_views,
-    visible_cards,
-)
+from app.domain.board import Audience, card_context, card_view, card_views, group_views, visible_cards
 from app.domain.cards import card_create, card_delete, card_update
 from app.domain.clusters import card_move
 from app.domain.errors import Invalid
 from app.domain.moderation import card_merge
+from app.domain.public import card_public
 from app.domain.workshops import group_list
 from app.i18n import current_locale, gettext
 from app.models import Card, Topic
@@ -159,9 +152,7 @@ async def move_card(
     """The keyboard path ("Move to" menu) and the drag-and-drop path (with ``position``)."""
     access, card, topic = await access_card_moderated(session=session, credentials=credentials, card_id=card_id)
     moderator = access.actor
-    cluster = None
-    if cluster_id:
-        cluster = await access_cluster_in(session=session, topic=topic, cluster_id=cluster_id, field="cluster_id")
+    cluster = await access_cluster_chosen(session=session, topic=topic, cluster_id=cluster_id)
     await card_move(session=session, moderator=moderator, topic=topic, card=card, cluster=cluster, position=position)
     return back_to(request, topic)
 
@@ -286,9 +277,7 @@ async def place_card(
 ) -> dict[str, Any]:
     """Put the card into a cluster (``null``: back among the unclustered) at ``position``."""
     access, card, topic = await access_card_moderated(session=session, credentials=credentials, card_id=card_id)
-    cluster = None
-    if body.cluster_id:
-        cluster = await access_cluster_in(session=session, topic=topic, cluster_id=body.cluster_id, field="cluster_id")
+    cluster = await access_cluster_chosen(session=session, topic=topic, cluster_id=body.cluster_id)
     await card_move(
         session=session, moderator=access.actor, topic=topic, card=card, cluster=cluster, position=body.position
     )

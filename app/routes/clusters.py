@@ -15,10 +15,7 @@ from app.domain.access import (
     access_topic_moderated,
     audience_of,
 )
-from app.domain.board import (
-    cluster_public,
-    visible_cards,
-)
+from app.domain.board import visible_cards
 from app.domain.clusters import (
     cluster_create,
     cluster_dissolve,
@@ -26,6 +23,7 @@ from app.domain.clusters import (
     cluster_merge,
     cluster_rename,
 )
+from app.domain.public import cluster_public
 from app.models import Cluster, Topic
 from app.routes import schemas
 from app.routes.deps import (

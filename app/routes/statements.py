@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import (
     Access,
-    access_cluster_in,
+    access_cluster_chosen,
     access_cluster_moderated,
     access_statement,
     access_statement_moderated,
@@ -77,9 +77,7 @@ async def new_statement(
     card_ids: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
-    cluster = None
-    if cluster_id:
-        cluster = await access_cluster_in(session=session, topic=topic, cluster_id=cluster_id, field="cluster_id")
+    cluster = await access_cluster_chosen(session=session, topic=topic, cluster_id=cluster_id)
     await statement_create(
         session=session,
         moderator=access.actor,
@@ -174,9 +172,7 @@ async def create_statement(
     topic_id: str, body: schemas.StatementIn, session: SessionDep, credentials: CallerDep
 ) -> dict[str, Any]:
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
-    cluster = None
-    if body.cluster_id:
-        cluster = await access_cluster_in(session=session, topic=topic, cluster_id=body.cluster_id, field="cluster_id")
+    cluster = await access_cluster_chosen(session=session, topic=topic, cluster_id=body.cluster_id)
     statement = await statement_create(
         session=session,
         moderator=access.actor,

@@ -12,13 +12,13 @@ from app.domain.access import (
     access_topic_moderated,
     access_workshop_moderated,
 )
-from app.domain.board import topic_public
 from app.domain.moderation import (
     TopicOptions,
     timer_control,
     topic_set_options,
     workshop_set_current_topic,
 )
+from app.domain.public import topic_public
 from app.domain.topics import TopicChanges, topic_create, topic_delete, topic_move, topic_update
 from app.routes import schemas
 from app.routes.deps import (

@@ -3,7 +3,7 @@ with the tallies."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +15,7 @@ from app.domain.access import (
     access_topic,
 )
 from app.domain.board import my_state
-from app.domain.votes import ensure_participant, vote_cast, vote_retract, vote_tallies_seen
+from app.domain.votes import VoteResult, ensure_participant, vote_cast, vote_retract, vote_tallies_seen
 from app.models import Card, Cluster, Topic
 from app.routes import schemas
 from app.routes.deps import (
@@ -84,6 +84,11 @@ async def vote_cluster(
 # --- the API (/api/v1) -------------------------------------------------------------------------
 
 
+def _vote_out(item: Literal["card_id", "cluster_id"], result: VoteResult) -> dict[str, Any]:
+    """A vote's answer: the item voted on, the caller's dots on it and what is left of the budget."""
+    return {item: result.item_id, "my_dots": result.my_dots, "dots_left": result.dots_left}
+
+
 @router.post(
     "/api/v1/cards/{card_id}/votes",
     response_model=schemas.VoteOut,
@@ -101,7 +106,7 @@ async def vote_for_card(
     result = await vote_cast(
         session=session, actor=actor, workshop=access.workshop, topic=topic, dots=body.dots, card=card
     )
-    return {"card_id": card.id, "my_dots": result.my_dots, "dots_left": result.dots_left}
+    return _vote_out("card_id", result)
 
 
 @router.delete(
@@ -116,7 +121,7 @@ async def take_back_card_votes(card_id: str, session: SessionDep, credentials: C
     access, card, topic = await access_card(session=session, credentials=credentials, card_id=card_id)
     actor = ensure_participant(access.actor)
     result = await vote_retract(session=session, actor=actor, workshop=access.workshop, topic=topic, card=card)
-    return {"card_id": card.id, "my_dots": result.my_dots, "dots_left": result.dots_left}
+    return _vote_out("card_id", result)
 
 
 @router.post(
@@ -134,7 +139,7 @@ async def vote_for_cluster(
     result = await vote_cast(
         session=session, actor=actor, workshop=access.workshop, topic=topic, dots=body.dots, cluster=cluster
     )
-    return {"cluster_id": cluster.id, "my_dots": result.my_dots, "dots_left": result.dots_left}
+    return _vote_out("cluster_id", result)
 
 
 @router.delete(
@@ -148,7 +153,7 @@ async def take_back_cluster_votes(cluster_id: str, session: SessionDep, credenti
     access, cluster, topic = await access_cluster(session=session, credentials=credentials, cluster_id=cluster_id)
     actor = ensure_participant(access.actor)
     result = await vote_retract(session=session, actor=actor, workshop=access.workshop, topic=topic, cluster=cluster)
-    return {"cluster_id": cluster.id, "my_dots": result.my_dots, "dots_left": result.dots_left}
+    return _vote_out("cluster_id", result)
 
 
 @router.get(

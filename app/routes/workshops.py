@@ -17,13 +17,11 @@ from app.domain.access import (
     access_workshop,
     access_workshop_moderated,
 )
-from app.domain.board import (
-    group_views,
-    workshop_public_data,
-)
+from app.domain.board import group_views
 from app.domain.errors import DomainError, Invalid
 from app.domain.moderation import moderation_records
 from app.domain.participants import participant_list
+from app.domain.public import workshop_public_data
 from app.domain.topics import topic_list
 from app.domain.validate import whole_number
 from app.domain.workshops import (
