@@ -1,4 +1,5 @@
-"""The ``runde`` command: serve, demo, migrate, create-moderator, export, --version (``docs/cli.md``)."""
+"""The ``runde`` command: serve, demo, migrate, create-moderator, export, backup, restore, --version
+(``docs/cli.md``)."""
 
 from __future__ import annotations
 
@@ -166,6 +167,51 @@ def serve(
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
     )
+
+
+@cli.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (replaced if it exists).")],
+) -> None:
+    """Copy the database to FILE while the server keeps running (SQLite: online backup API;
+    PostgreSQL: pg_dump's custom format)."""
+    from app.backup import BackupError, pg_backup, sqlite_backup
+
+    settings = Settings()
+    try:
+        if settings.is_sqlite:
+            summary = sqlite_backup(settings, file)
+            typer.echo(f"Backed up to {file}: {summary.describe()}.")
+        else:
+            pg_backup(settings, file)
+            typer.echo(f"Backed up to {file} with pg_dump (custom format; runde restore or pg_restore reads it).")
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+
+
+@cli.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by runde backup.")],
+) -> None:
+    """Replace the database with FILE, then bring it to the newest schema. Refused while a
+    server uses the database."""
+    from app.backup import BackupError, pg_restore, sqlite_restore
+
+    settings = Settings()
+    try:
+        if settings.is_sqlite:
+            summary, kept = sqlite_restore(settings, file)
+            typer.echo(f"Restored {file}: {summary.describe()}.")
+            if kept is not None:
+                typer.echo(f"The database it replaced is kept as {kept}.")
+        else:
+            pg_restore(settings, file)
+            typer.echo(f"Restored {file} with pg_restore.")
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("Database is up to date.")
 
 
 @cli.command()

@@ -34,6 +34,10 @@ T = TypeVar("T")
 
 Publisher = Callable[[str, int], None]
 
+#: ``application_name`` of every connection the app makes to PostgreSQL: ``runde restore``
+#: finds running servers by it in ``pg_stat_activity`` (``app/backup.py``).
+APPLICATION_NAME = "runde"
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -60,7 +64,11 @@ class Database:
             install_sqlite_pragmas(self.engine.sync_engine)
         else:
             self.engine = create_async_engine(
-                settings.async_database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
+                settings.async_database_url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                connect_args={"application_name": APPLICATION_NAME},
             )
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.assets import CachedStaticFiles, StaticAssets
+from app.backup import ServingLock, sqlite_file
 from app.config import Settings
 from app.db import Database
 from app.middleware import CompressMiddleware, HeadMiddleware
@@ -45,6 +46,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Held while the app runs: `runde restore` refuses while any app holds it (app/backup.py).
+        serving = ServingLock(sqlite_file(settings)) if settings.is_sqlite else None
+        if serving is not None:
+            serving.acquire()
+        try:
+            async with _running(app):
+                yield
+        finally:
+            if serving is not None:
+                serving.release()
+
+    @asynccontextmanager
+    async def _running(app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await asyncio.to_thread(migrate, settings)
         env = make_env(assets)
