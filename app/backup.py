@@ -256,7 +256,7 @@ def pg_restore(settings: Settings, backup: Path) -> None:
         )
     result = subprocess.run(  # noqa: S603 (our own arguments)
         [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", _libpq_url(settings)]
-        + [str(backup)],
+        + [str(backup)],  # noqa: RUF005
         capture_output=True,
         text=True,
         check=False,
