@@ -254,9 +254,9 @@ def pg_restore(settings: Settings, backup: Path) -> None:
             "A Runde server is connected to this database (pg_stat_activity, application_name "
             "'runde'). Stop every server that uses it, then restore."
         )
+    arguments = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", _libpq_url(settings)]
     result = subprocess.run(  # noqa: S603 (our own arguments)
-        [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", _libpq_url(settings)]
-        + [str(backup)],  # noqa: RUF005
+        [tool, *arguments, str(backup)],
         capture_output=True,
         text=True,
         check=False,

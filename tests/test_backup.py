@@ -100,7 +100,12 @@ def test_backup_while_cards_arrive_then_restore(server: Server, env: dict[str, s
         tokens = [
             client.post(
                 "/api/v1/workshops/join",
-                json={"join_code": workshop["join_code"], "display_name": f"P{i}", "organization": "Org", "group": group},
+                json={
+                    "join_code": workshop["join_code"],
+                    "display_name": f"P{i}",
+                    "organization": "Org",
+                    "group": group,
+                },
             ).json()["token"]
             for i, group in enumerate(["science", "business", "civil_society"])
         ]
@@ -165,16 +170,26 @@ def test_backup_while_cards_arrive_then_restore(server: Server, env: dict[str, s
             assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
             cards = {row[0]: row[1] for row in db.execute("SELECT id, seq FROM card")}
             for workshop_id, last_seq in db.execute("SELECT id, last_seq FROM workshop"):
-                seqs = [row[0] for row in db.execute("SELECT seq FROM event_log WHERE workshop_id = ? ORDER BY seq", (workshop_id,))]
+                seqs = [
+                    row[0]
+                    for row in db.execute(
+                        "SELECT seq FROM event_log WHERE workshop_id = ? ORDER BY seq", (workshop_id,)
+                    )
+                ]
                 assert seqs == list(range(1, last_seq + 1)), "the restored event log has gaps"
             created = {
-                row[0] for row in db.execute("SELECT json_extract(payload, '$.card_id') FROM event_log WHERE type = 'card.created'")
+                row[0]
+                for row in db.execute(
+                    "SELECT json_extract(payload, '$.card_id') FROM event_log WHERE type = 'card.created'"
+                )
             }
         assert before <= set(cards), f"{len(before - set(cards))} acknowledged cards missing"
         assert set(cards) <= created, "a restored card has no card.created event"
         # The database it replaced (all cards, also those after the backup) is kept beside it.
         with sqlite3.connect(kept) as old:
-            assert {row[0] for row in old.execute("SELECT id FROM card")} == {card_id for _when, card_id in acknowledged}
+            assert {row[0] for row in old.execute("SELECT id FROM card")} == {
+                card_id for _when, card_id in acknowledged
+            }
 
         # A server starts on the restored database and shows the restored cards.
         again = Server(env, tmp_path)
