@@ -138,6 +138,7 @@ def serve(
     """Migrate the database, create the demo on an empty one, and serve."""
     import uvicorn
 
+    from app.logs import log_config
     from app.main import create_app
 
     settings = Settings()
@@ -159,6 +160,10 @@ def serve(
         host=host,
         port=port,
         log_level=settings.log_level,
+        log_config=log_config(settings),
+        # uvicorn's access lines carry the client's address; the app writes its own without
+        # it (RUNDE_ACCESS_LOG, app/logs.py).
+        access_log=False,
         proxy_headers=True,
         # Browsers always ask for permessage-deflate; it would compress the same bytes once per
         # connection (2–3x the CPU per delivery, docs/performance.md), so it is off.

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 
 PENDING_EVENTS = "runde_pending_events"
+#: The types of the events in PENDING_EVENTS, counted once the session commits (app/metrics.py).
+PENDING_TYPES = "runde_pending_types"
 REPLAY_WINDOW = "runde_replay_window"
 #: Present in read-only sessions that see one snapshot of the database (the hub's pump, the
 #: WebSocket replay): there the same query gives the same answer, so a few lookups that every
@@ -71,6 +73,8 @@ class Database:
                 connect_args={"application_name": APPLICATION_NAME},
             )
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        #: Told the types of the events each commit recorded (the metrics' event counter).
+        self.on_events: Callable[[list[str]], None] | None = None
 
         class PublishingSession(Session):
             """A sync session class of our own, so the listeners stay with this app."""
@@ -78,9 +82,13 @@ class Database:
         def after_commit(session: Session) -> None:
             for workshop_id, seq in session.info.pop(PENDING_EVENTS, []):
                 publish(workshop_id, seq)
+            types = session.info.pop(PENDING_TYPES, None)
+            if types and self.on_events is not None:
+                self.on_events(types)
 
         def after_rollback(session: Session) -> None:
             session.info.pop(PENDING_EVENTS, None)
+            session.info.pop(PENDING_TYPES, None)
 
         event.listen(PublishingSession, "after_commit", after_commit)
         event.listen(PublishingSession, "after_soft_rollback", lambda s, _t: after_rollback(s))

@@ -16,7 +16,8 @@ from app.assets import CachedStaticFiles, StaticAssets
 from app.backup import ServingLock, sqlite_file
 from app.config import Settings
 from app.db import Database
-from app.middleware import CompressMiddleware, HeadMiddleware
+from app.metrics import Metrics
+from app.middleware import AccessMiddleware, CompressMiddleware, HeadMiddleware
 from app.migrate import migrate
 from app.realtime.backends import backend_for
 from app.realtime.hub import Hub
@@ -34,6 +35,7 @@ from app.routes import (
     pages_participant,
     ws,
 )
+from app.routes import metrics as metrics_routes
 from app.routes.limits import FailureLimiter, WorkshopJoinRate
 from app.security import ProtectMiddleware
 from app.templating import make_env
@@ -41,6 +43,8 @@ from app.templating import make_env
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # Only when they can be read: a registry of this app's own (app/metrics.py).
+    metrics = Metrics() if settings.metrics_token else None
     # Hashed once per app, shared by the templates (their URLs) and the mount (its headers).
     assets = StaticAssets()
 
@@ -70,6 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         db = Database(settings, publish)
         hub = Hub(db=db, renderer=EventRenderer(env))
+        if metrics is not None:
+            db.on_events = metrics.count_events
+            metrics.watch_engine(db.engine.sync_engine)
+            metrics.watch_hub(hub)
         backend = backend_for(settings, hub)
         await backend.start()
         hub.start_sweeping()
@@ -105,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.add_middleware(
         ProtectMiddleware,
         base_url=settings.base_url,
@@ -115,8 +124,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Added after (so around) the protections: it compresses what they send, headers included.
     app.add_middleware(CompressMiddleware)
-    # Outermost: HEAD sees exactly the headers GET gets, compression included.
+    # HEAD sees exactly the headers GET gets, compression included.
     app.add_middleware(HeadMiddleware)
+    # Outermost: the access line and the request's time cover every layer.
+    app.add_middleware(
+        AccessMiddleware,
+        routes=app.router.routes,
+        log=settings.access_log,
+        observe=metrics.observe_request if metrics is not None else None,
+    )
     errors.install(app)
     app.mount("/static", CachedStaticFiles(assets), name="static")
     for module in (
@@ -129,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages_moderation,
         exports,
         ws,
+        metrics_routes,
     ):
         app.include_router(module.router)
     return app
