@@ -25,9 +25,14 @@ _WEBSOCKET_LINE = '%s - "WebSocket %s"'
 
 class NoClientAddress(logging.Filter):
     """Rewrites uvicorn's WebSocket handshake lines (``'%s - "WebSocket %s" …'``, the first
-    argument the client's address, the second the path with its query) to name only the path."""
+    argument the client's address, the second the path with its query) to name only the path,
+    and drops the websockets library's debug dumps of what went over a connection (``< …`` and
+    ``> …``: every header, the forwarded address and the bearer token among them, and every
+    message, with what participants wrote)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG and isinstance(record.msg, str) and record.msg.startswith(("< ", "> ")):
+            return False
         if isinstance(record.msg, str) and record.msg.startswith(_WEBSOCKET_LINE) and isinstance(record.args, tuple):
             path = str(record.args[1]).partition("?")[0] if len(record.args) > 1 else ""
             record.msg = record.msg.removeprefix("%s - ")
