@@ -1,5 +1,5 @@
-"""The ``runde`` command: serve, demo, migrate, create-moderator, export, backup, restore, --version
-(``docs/cli.md``)."""
+"""The ``runde`` command: serve, demo, migrate, create-moderator, export, backup, restore,
+copy-database, --version (``docs/cli.md``)."""
 
 from __future__ import annotations
 
@@ -217,6 +217,29 @@ def restore(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     typer.echo("Database is up to date.")
+
+
+@cli.command("copy-database")
+def copy_database(
+    to: Annotated[str, typer.Option("--to", help="URL of the new, empty database (e.g. postgresql://…).")],
+) -> None:
+    """Copy every row of the configured database into another, empty one (SQLite to PostgreSQL).
+    Refused while a server uses the configured database."""
+    from sqlalchemy.engine import make_url
+
+    from app.backup import BackupError
+    from app.copydb import copy_database as copy_rows
+
+    settings = Settings()
+    target = settings.model_copy(update={"database_url": to})
+    shown = make_url(target.sync_database_url).render_as_string(hide_password=True)
+    try:
+        copied = copy_rows(settings, target)
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Copied {copied.describe()} to {shown}.")
+    typer.echo("Set RUNDE_DATABASE_URL to it and start the server there.")
 
 
 @cli.command()

@@ -252,3 +252,43 @@ def test_postgresql_backup_and_restore(tmp_path: Path) -> None:
         with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
             for name in names:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs RUNDE_TEST_DATABASE_URL")
+def test_copy_database_from_sqlite_to_postgresql(settings: Settings) -> None:
+    """Every row to an empty PostgreSQL database; the app there exports the same workshop."""
+    if not settings.is_sqlite:
+        pytest.skip("the source is SQLite")
+    from app.main import create_app
+    from tests.test_upgrade import dump, export_json, fill
+
+    name = f"runde_cp_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    target = settings.model_copy(update={"database_url": _pg_url_for(name)})
+    env = {"RUNDE_DATA_DIR": str(settings.data_dir), "RUNDE_SECRET_KEY": SECRET}
+    try:
+        with TestClient(create_app(settings), base_url="http://testserver") as api:
+            api.event_hooks["response"].append(lambda _response: api.cookies.clear())
+            world = fill(api.app, api)  # type: ignore[arg-type]
+            refused = CliRunner().invoke(cli, ["copy-database", "--to", target.database_url], env=env)
+            assert refused.exit_code == 1 and "A Runde server is running on" in refused.output
+        copied = CliRunner().invoke(cli, ["copy-database", "--to", target.database_url], env=env)
+        assert copied.exit_code == 0, copied.output
+        assert "Copied " in copied.output and "Set RUNDE_DATABASE_URL" in copied.output
+
+        _columns, source_rows = dump(settings.sync_database_url)
+        _columns, target_rows = dump(target.sync_database_url)
+        assert {t: len(r) for t, r in target_rows.items()} == {t: len(r) for t, r in source_rows.items()}
+        assert len(target_rows["card"]) > 60 and len(target_rows["event_log"]) > 200
+        before = export_json(settings, world.id, world.moderator.token)
+        after = export_json(target, world.id, world.moderator.token)
+        before.pop("exported_at")
+        after.pop("exported_at")
+        assert after == before
+
+        again = CliRunner().invoke(cli, ["copy-database", "--to", target.database_url], env=env)
+        assert again.exit_code == 1 and "The target database is not empty" in again.output
+    finally:
+        with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
