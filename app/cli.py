@@ -85,11 +85,33 @@ def _print_demo(result: DemoResult, url: str) -> None:
 
 
 @cli.command()
-def migrate() -> None:
-    """Bring the database to the newest schema."""
+def migrate(
+    downgrade_to: Annotated[
+        str | None,
+        typer.Option(
+            "--downgrade-to",
+            help="Take the schema back to this revision (e.g. 0001) for an older version; "
+            "what the later migrations added is dropped (docs/operations.md).",
+        ),
+    ] = None,
+) -> None:
+    """Bring the database to the newest schema (or back to an older one)."""
     settings = Settings()
-    run_migrations(settings)
-    typer.echo("Database is up to date.")
+    if downgrade_to is None:
+        run_migrations(settings)
+        typer.echo("Database is up to date.")
+        return
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    from app.migrate import alembic_config
+
+    try:
+        command.downgrade(alembic_config(settings), downgrade_to)
+    except CommandError as exc:
+        typer.echo(f"Cannot downgrade to {downgrade_to}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"Database is at revision {downgrade_to}.")
 
 
 @cli.command("create-moderator")

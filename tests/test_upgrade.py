@@ -237,3 +237,23 @@ def test_lossy_downgrades_are_documented() -> None:
     for revision, dropped in LOSSY_DOWNGRADES.items():
         for name in dropped:
             assert f"| `{revision}` | `{name}`" in text, (revision, name)
+
+
+def test_runde_migrate_downgrades_and_upgrades_again(app: FastAPI, api: TestClient, settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    fill(app, api)
+    _columns, rows = dump(settings.sync_database_url)
+    env = {"RUNDE_DATA_DIR": str(settings.data_dir), "RUNDE_DATABASE_URL": settings.database_url}
+    down = CliRunner().invoke(cli, ["migrate", "--downgrade-to", "0001"], env=env)
+    assert down.exit_code == 0, down.output
+    assert down.output.endswith("Database is at revision 0001.\n")
+    first_columns, first_rows = dump(settings.sync_database_url)
+    assert "report_settings" not in first_columns and first_rows == project(rows, first_columns)
+    unknown = CliRunner().invoke(cli, ["migrate", "--downgrade-to", "0999"], env=env)
+    assert unknown.exit_code == 2 and "Cannot downgrade to 0999" in unknown.output
+    up = CliRunner().invoke(cli, ["migrate"], env=env)
+    assert up.exit_code == 0 and up.output == "Database is up to date.\n"
+    assert project(dump(settings.sync_database_url)[1], first_columns) == first_rows
