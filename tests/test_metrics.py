@@ -42,7 +42,8 @@ def metered(settings: Settings) -> Iterator[TestClient]:
 def scrape(client: TestClient) -> str:
     response = client.get("/metrics", headers=bearer(TOKEN))
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain; version=")
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert "set-cookie" not in response.headers  # a scraper's answer: no CSRF cookie
     return response.text
 
 

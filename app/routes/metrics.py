@@ -6,7 +6,7 @@ import hmac
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import choose_encoder
 from starlette.exceptions import HTTPException
 
 from app.metrics import Metrics
@@ -28,9 +28,7 @@ async def metrics(request: Request) -> Response:
             media_type="text/plain",
             headers={"WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"},
         )
-    # Read on the event loop: the hub's connections and queues belong to it.
-    return Response(
-        generate_latest(collected.registry),
-        media_type=CONTENT_TYPE_LATEST,
-        headers={"Cache-Control": "no-store"},
-    )
+    # The text format (0.0.4) every Prometheus reads, or OpenMetrics when the scraper asks for
+    # it. Read on the event loop: the hub's connections and queues belong to it.
+    encode, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(collected.registry), headers={"Content-Type": content_type, "Cache-Control": "no-store"})
