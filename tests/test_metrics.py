@@ -109,3 +109,31 @@ def test_metrics_need_the_token_and_are_off_without_one(metered: TestClient, cli
         assert refused.headers["www-authenticate"].startswith("Bearer")
         assert "runde_" not in refused.text and "RUNDE_METRICS_TOKEN" in refused.text
     assert client.get("/metrics", headers=bearer(TOKEN)).status_code == 404  # no token set: off
+
+
+def test_queue_depth_and_drops_come_from_the_hub(metered: TestClient) -> None:
+    """Messages waiting in a connection's queue show as queue depth; a connection whose queue
+    overflowed counts as a drop once the hub lets it go."""
+    from app.domain.board import Audience
+    from app.realtime.hub import Connection
+    from app.realtime.render import Target
+
+    hub = metered.app.state.hub  # type: ignore[attr-defined]
+    target = Target(audience=Audience(role="participant", locale="de"), format="json", view="api")
+    slow = Connection(workshop_id="w-slow", target=target, queue_size=10)
+    full = Connection(workshop_id="w-full", target=target, queue_size=2)
+    hub.add(slow)
+    hub.add(full)
+    for seq in range(1, 4):
+        slow.offer(seq, "{}")
+        full.offer(seq, "{}")  # the third does not fit: dropped
+    found = samples(scrape(metered))
+    assert value(found, "runde_fanout_queue_depth") == 3 + 2
+    assert value(found, "runde_fanout_queue_depth_max") == 3
+    assert value(found, "runde_workshop_connections", workshop="w-slow") == 1
+    assert value(found, "runde_fanout_drops_total") == 0  # still open
+    hub.remove(full)
+    hub.remove(slow)
+    found = samples(scrape(metered))
+    assert value(found, "runde_fanout_drops_total") == 1
+    assert value(found, "runde_connections") == 0
