@@ -24,8 +24,14 @@ from app.config import Settings
 #: The ``session.info`` key under which ``app.domain.eventlog.event_append`` leaves the
 #: (workshop, seq) pairs it recorded; they are published once the session commits.
 PENDING_EVENTS = "runde_pending_events"
+#: The types of the events in PENDING_EVENTS, counted once the session commits (app/metrics.py).
+PENDING_TYPES = "runde_pending_types"
 
 Publisher = Callable[[str, int], None]
+
+#: ``application_name`` of every connection the app makes to PostgreSQL: ``runde restore``
+#: finds running servers by it in ``pg_stat_activity`` (``app/backup.py``).
+APPLICATION_NAME = "runde"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,9 +59,15 @@ class Database:
             install_sqlite_pragmas(self.engine.sync_engine)
         else:
             self.engine = create_async_engine(
-                settings.async_database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
+                settings.async_database_url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                connect_args={"application_name": APPLICATION_NAME},
             )
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        #: Told the types of the events each commit recorded (the metrics' event counter).
+        self.on_events: Callable[[list[str]], None] | None = None
 
         class PublishingSession(Session):
             """A sync session class of our own, so the listeners stay with this app."""
@@ -63,9 +75,13 @@ class Database:
         def after_commit(session: Session) -> None:
             for workshop_id, seq in session.info.pop(PENDING_EVENTS, []):
                 publish(workshop_id, seq)
+            types = session.info.pop(PENDING_TYPES, None)
+            if types and self.on_events is not None:
+                self.on_events(types)
 
         def after_rollback(session: Session) -> None:
             session.info.pop(PENDING_EVENTS, None)
+            session.info.pop(PENDING_TYPES, None)
 
         event.listen(PublishingSession, "after_commit", after_commit)
         event.listen(PublishingSession, "after_soft_rollback", lambda s, _t: after_rollback(s))

@@ -143,8 +143,8 @@ class ProtectMiddleware:
         csrf = cookies.get(CSRF_COOKIE) or ""
         # Pages get the token cookie; API answers do not (tools keep cookie jars, and a
         # cookie that authenticates nobody must not turn their JSON calls into CSRF failures),
-        # and neither do static files (see ``cacheable``).
-        wants_token = not scope["path"].startswith(("/api/", STATIC_PREFIX))
+        # and neither do static files (see ``cacheable``) nor the metrics (a scraper's).
+        wants_token = not scope["path"].startswith(("/api/", STATIC_PREFIX, "/metrics"))
         new_csrf = "" if len(csrf) >= 32 or not wants_token else secrets.token_urlsafe(32)
         state = scope.setdefault("state", {})
         state["csrf_token"] = new_csrf or csrf

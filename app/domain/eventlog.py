@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import PENDING_EVENTS
+from app.db import PENDING_EVENTS, PENDING_TYPES
 from app.events import Event, event_payload
 from app.models import EventLog, Workshop
 
@@ -35,6 +35,7 @@ async def event_append(*, session: AsyncSession, workshop_id: str, event: Event)
     seq = int(result.scalar_one())
     session.add(EventLog(workshop_id=workshop_id, seq=seq, type=event.type, payload=event_payload(event)))
     session.info.setdefault(PENDING_EVENTS, []).append((workshop_id, seq))
+    session.info.setdefault(PENDING_TYPES, []).append(event.type)
     return seq
 
 

@@ -138,6 +138,8 @@ class Hub:
         self.sweep_seconds = sweep_seconds
         self._sweeper: asyncio.Task[None] | None = None
         self._prunes: set[asyncio.Task[None]] = set()
+        self.dropped = 0  # connections dropped for a full queue, since the start (app/metrics.py)
+        self.observe_render: Callable[[float], None] | None = None  # seconds per event rendered
         renderer.online = self.online_counts
 
     def online_counts(self, workshop_id: str) -> dict[str, int]:
@@ -236,9 +238,12 @@ class Hub:
                         viewer = await self.renderer.personal_viewer(session=session, row=row)
                         connections = list(channel.connections)
                         targets = [target_for(conn, viewer) for conn in connections]
+                        started = time.perf_counter()
                         rendered = await self.renderer.render(
                             session=session, workshop=workshop, row=row, targets=set(targets)
                         )
+                        if self.observe_render is not None:
+                            self.observe_render(time.perf_counter() - started)
                         # A plain loop, nothing awaited: render once, frame once, the same
                         # bytes written to every idle socket (or queued for a busy one).
                         frames = Frames()
@@ -278,6 +283,8 @@ class Hub:
         self._schedule_presence(channel)
 
     def remove(self, conn: Connection) -> None:
+        if conn.dropped:
+            self.dropped += 1
         channel = self.channels.get(conn.workshop_id)
         if channel is None:
             return
