@@ -105,5 +105,12 @@ async def rate(
     state = await my_state(session=session, workshop=access.workshop, topic=topic, participant_id=actor.participant.id)
     status = 422 if error else 200
     return render(
-        request, "_rating_response.html", status_code=status, view=view, topic=topic, state=state, saved=error is None
+        request,
+        "_rating_response.html",
+        status_code=status,
+        workshop=access.workshop,
+        view=view,
+        topic=topic,
+        state=state,
+        saved=error is None,
     )

@@ -170,7 +170,14 @@ async def statement_from_cluster_page(
     cards = await _cluster_cards(session, access, topic, cluster)
     views = await card_views(session=session, cards=cards, workshop=access.workshop, audience=audience_of(access))
     return render(
-        request, "pages/mod_statement.html", topic=topic, cluster=cluster, cards=views, text=cluster.title, error=None
+        request,
+        "pages/mod_statement.html",
+        workshop=access.workshop,
+        topic=topic,
+        cluster=cluster,
+        cards=views,
+        text=cluster.title,
+        error=None,
     )
 
 
@@ -238,7 +245,9 @@ async def merge_page(card_id: str, request: Request, session: SessionDep, creden
     views = await card_views(
         session=session, cards=[card, *cards], workshop=access.workshop, audience=audience_of(access)
     )
-    return render(request, "pages/mod_merge.html", topic=topic, card=views[0], candidates=views[1:])
+    return render(
+        request, "pages/mod_merge.html", workshop=access.workshop, topic=topic, card=views[0], candidates=views[1:]
+    )
 
 
 @router.post("/m/cards/{card_id}/merge")
@@ -292,7 +301,14 @@ async def projector(
 
 async def exchange_page(request: Request, session: AsyncSession, access: Access, topic: Topic) -> Response:
     view = await exchange_view(session=session, workshop=access.workshop, topic=topic, audience=audience_of(access))
-    return render(request, "pages/exchange.html", workshop=access.workshop, view=view, audience=audience_of(access))
+    return render(
+        request,
+        "pages/exchange.html",
+        workshop=access.workshop,
+        view=view,
+        audience=audience_of(access),
+        seq=access.workshop.last_seq,
+    )
 
 
 @router.get("/m/workshops/{workshop_id}/topics/{topic_id}/exchange")

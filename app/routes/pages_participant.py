@@ -296,4 +296,4 @@ async def _after_card_change(
     view = (await card_views(session=session, cards=[card], workshop=access.workshop, audience=audience))[0]
     ctx = await card_context(session=session, workshop=access.workshop, topic=topic, audience=audience)
     me = access.actor.participant if isinstance(access.actor, ParticipantActor) else None
-    return render(request, "_card_response.html", view=view, ctx=ctx, me=me)
+    return render(request, "_card_response.html", workshop=access.workshop, view=view, ctx=ctx, me=me)
