@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent

@@ -68,9 +68,7 @@ def target(view: str, topic_id: str, *, role: str = "participant", locale: str =
 
 
 @pytest.mark.rendering
-def test_an_english_page_marks_german_workshop_content(
-    loop_app: FastAPI, api: TestClient, client: TestClient
-) -> None:
+def test_an_english_page_marks_german_workshop_content(loop_app: FastAPI, api: TestClient, client: TestClient) -> None:
     app = loop_app
     moderator = make_moderator(app, api)
     workshop = german_workshop(api, moderator)
@@ -196,5 +194,7 @@ def test_the_exchange_page_is_a_keyboard_reachable_region_kept_live(
     # A new card is also news for the page's live region; nothing for elements it lacks.
     assert '[data-news="card"]' and 'data-news="card"' in messages[0]
     for message in messages:
-        ids = {str(t.get("id")) for t in BeautifulSoup(message, "html.parser").find_all(attrs={"data-hx-swap-oob": True})}
+        ids = {
+            str(t.get("id")) for t in BeautifulSoup(message, "html.parser").find_all(attrs={"data-hx-swap-oob": True})
+        }
         assert ids <= {"live-seq", f"exchange-{topic_id}", "None"}, ids

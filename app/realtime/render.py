@@ -297,7 +297,8 @@ class EventRenderer:
                 into = f"cards-{topic.id}-{card.kind}"
             else:
                 into = f"cluster-cards-{card.cluster_id or 'none'}-{topic.id}"
-            html += self.fragment("card_append", card=view, ctx=ctx, target=into) + self.fragment("news_card", card=view)
+            html += self.fragment("card_append", card=view, ctx=ctx, target=into)
+            html += self.fragment("news_card", card=view)
         elif isinstance(event, CardMoved):
             html += await self._list_of(session, workshop, topic, ctx, event.from_cluster_id, card.kind)
             if event.from_cluster_id != card.cluster_id:
@@ -337,7 +338,8 @@ class EventRenderer:
         if isinstance(event, TopicUpdated) and event.layout:
             board = await board_view_data(session=session, workshop=workshop, topic=topic, audience=audience)
             # The phase, for the live region: runde.js speaks it only when it changed.
-            return topic_public(topic), html + self.fragment("board", board=board) + self.fragment("news_phase", topic=topic)
+            html += self.fragment("board", board=board) + self.fragment("news_phase", topic=topic)
+            return topic_public(topic), html
         html += self.fragment("topic_head", topic=topic, audience=audience)
         if isinstance(event, TopicUpdated):
             cards = await visible_cards(session=session, topic=topic, audience=audience)
