@@ -142,7 +142,7 @@
       }
       focused = { id: active.id || null, form: active.form ? active.form.id : null,
                   name: active.name || null, value: active.value,
-                  index: active.form ? Array.prototype.indexOf.call(active.form.elements, active) : -1,
+                  index: active.form ? controls(active.form).indexOf(active) : -1,
                   places: places };
     }
     scrolled = [];
@@ -175,6 +175,11 @@
     drafts = [];
   }
 
+  // A form's controls but hidden inputs (a page's forms carry a CSRF field, pushed ones do not).
+  function controls(form) {
+    return Array.prototype.filter.call(form.elements, function (el) { return el.type !== "hidden"; });
+  }
+
   function restoreFocus() {
     if (!focused) return;
     var active = document.activeElement;
@@ -188,10 +193,12 @@
     }
     if (!again && focused.form && focused.index >= 0) {
       var sameForm = document.getElementById(focused.form);
-      again = sameForm && sameForm.elements[focused.index];
+      again = sameForm && controls(sameForm)[focused.index];
     }
     if (!again) again = nearestHeading(focused.places);
-    if (again) again.focus({ preventScroll: true });
+    if (!again) return;
+    if (again.matches("h1, h2, h3") && !again.hasAttribute("tabindex")) again.setAttribute("tabindex", "-1");
+    again.focus({ preventScroll: true });
   }
 
   // The focused control went with the swap (e.g. a new phase replaced the board): the heading
@@ -300,7 +307,7 @@
       list.setAttribute("data-sortable-ready", "1");
       window.Sortable.create(list, {
         group: "clusters",
-        animation: 120,
+        animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? 0 : 120,
         filter: "input, select, textarea, button, summary, a",
         preventOnFilter: false,
         onEnd: function (event) {
