@@ -72,6 +72,7 @@ def type_into(page: Page, selector: str, text: str) -> None:
 # --- the keyboard journey ---------------------------------------------------------------------
 
 
+@pytest.mark.rendering  # a browser's behaviour, not the database's: PostgreSQL twin in the slow step
 def test_the_whole_journey_by_keyboard_keeps_the_focus(
     browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo
 ) -> None:
@@ -213,6 +214,7 @@ def spoken(page: Page) -> list[dict[str, Any]]:
     return result
 
 
+@pytest.mark.rendering  # a browser's behaviour, not the database's: PostgreSQL twin in the slow step
 def test_new_cards_and_a_new_phase_are_announced_politely_and_throttled(
     browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo
 ) -> None:
@@ -279,6 +281,7 @@ def assert_reflows(page: Page, label: str) -> None:
     assert not widths["wide"], f"{label}: wider than the viewport: {widths['wide']}"
 
 
+@pytest.mark.rendering  # a browser's behaviour, not the database's: PostgreSQL twin in the slow step
 def test_pages_reflow_at_320_px_and_200_percent_zoom(
     browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo
 ) -> None:
@@ -313,6 +316,7 @@ def test_pages_reflow_at_320_px_and_200_percent_zoom(
     browsing.assert_clean()
 
 
+@pytest.mark.rendering  # a browser's behaviour, not the database's: PostgreSQL twin in the slow step
 def test_reduced_motion_and_forced_colours(browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo) -> None:
     workshop = workshop_with_topics(http, moderator)
     topic = workshop["topics"][0]["id"]
