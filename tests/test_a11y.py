@@ -17,7 +17,16 @@ from fastapi.testclient import TestClient
 
 from app.domain.board import Audience
 from app.realtime.render import Target
-from tests.factories import bearer, create_workshop, join_api, join_browser, make_moderator, page_seq, post_card
+from tests.factories import (
+    ModeratorInfo,
+    bearer,
+    create_workshop,
+    join_api,
+    join_browser,
+    make_moderator,
+    page_seq,
+    post_card,
+)
 from tests.htmx_oob import apply_oob
 from tests.test_event_consistency import loop_app, pushed_messages
 
@@ -40,6 +49,14 @@ def german_workshop(api: TestClient, moderator: Any) -> dict[str, Any]:
             {"key": "quartier", "label": "Quartiersrat"},
         ],
     )
+
+
+def german_world(app: FastAPI, api: TestClient) -> tuple[ModeratorInfo, dict[str, Any], str, dict[str, Any]]:
+    """The German workshop, its topic, and a participant of the untranslated group."""
+    moderator = make_moderator(app, api)
+    workshop = german_workshop(api, moderator)
+    author = join_api(api, workshop, group="quartier", name="Lea")
+    return moderator, workshop, workshop["topics"][0]["id"], author
 
 
 def english(client: TestClient) -> TestClient:
@@ -70,10 +87,7 @@ def target(view: str, topic_id: str, *, role: str = "participant", locale: str =
 @pytest.mark.rendering
 def test_an_english_page_marks_german_workshop_content(loop_app: FastAPI, api: TestClient, client: TestClient) -> None:
     app = loop_app
-    moderator = make_moderator(app, api)
-    workshop = german_workshop(api, moderator)
-    topic_id = workshop["topics"][0]["id"]
-    author = join_api(api, workshop, group="quartier", name="Lea")
+    _moderator, workshop, topic_id, author = german_world(app, api)
     assert post_card(api, author["token"], topic_id, GERMAN_CARD).status_code == 201
     board_url = client.get(join_browser(english(client), workshop, group="science"), follow_redirects=False)
     page = BeautifulSoup(client.get(board_url.headers["location"]).text, "html.parser")
@@ -112,10 +126,7 @@ def test_a_german_page_of_a_german_workshop_adds_no_lang(
     loop_app: FastAPI, api: TestClient, client: TestClient
 ) -> None:
     app = loop_app
-    moderator = make_moderator(app, api)
-    workshop = german_workshop(api, moderator)
-    topic_id = workshop["topics"][0]["id"]
-    author = join_api(api, workshop, group="quartier", name="Lea")
+    _moderator, workshop, topic_id, author = german_world(app, api)
     assert post_card(api, author["token"], topic_id, GERMAN_CARD).status_code == 201
     client.headers["Accept-Language"] = "de"
     board_url = client.get(join_browser(client, workshop, group="science"), follow_redirects=False)
@@ -163,10 +174,7 @@ def test_the_exchange_page_is_a_keyboard_reachable_region_kept_live(
     loop_app: FastAPI, api: TestClient, client: TestClient
 ) -> None:
     app = loop_app
-    moderator = make_moderator(app, api)
-    workshop = german_workshop(api, moderator)
-    topic_id = workshop["topics"][0]["id"]
-    author = join_api(api, workshop, group="quartier", name="Lea")
+    moderator, workshop, topic_id, author = german_world(app, api)
     join_browser(client, workshop, group="science")
     url = f"/w/{workshop['id']}/topics/{topic_id}/exchange"
     before = client.get(url)
