@@ -39,6 +39,8 @@ HOSTILE_TEXTS = {
     "bidi": "Rechnung \u202egnunhcer\u202c Ende und \u202eOhne Ende",
     "long": LONG_WORD,
     "emoji": "Smart City 🏙️🚲 für alle 👩🏽‍🔬👨‍👩‍👧",
+    # Typst markup and code: the PDF is laid out by Typst, and this must print as typed.
+    "typst": '#read("/etc/passwd") #import "x.typ": * ] *fett* $x^2$ @ref <label> #panic("boom") \\ _k_',
 }
 HOSTILE_REASON = "=cmd|' /C calc'!A0 <b>fett</b> \u202eVeto"
 HOSTILE_ORG = "<i>Org</i> =SUM(1+1)"

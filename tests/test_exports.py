@@ -50,6 +50,9 @@ MEDIA_TYPES = {
     "json": "application/json",
 }
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# A soft hyphen is where Typst hyphenated a word at a line's end: the PDF writes it as U+00AD,
+# as PDF 1.7 §14.8.2.2.3 asks, so text extraction can join the word again.
+SOFT_HYPHEN = "\u00ad"
 ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 # The tags our Markdown produces; anything else would have come from participant text.
 MD_TAGS = {"p", "h1", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "table", "thead", "tbody", "tr", "th", "td"}
@@ -58,19 +61,22 @@ MD_TAGS |= {"blockquote", "hr", "br"}
 
 def norm(text: str) -> str:
     """Text as a reader sees it: no bidi controls, one kind of space, NFC."""
-    text = BIDI.sub("", unicodedata.normalize("NFC", text))
+    text = BIDI.sub("", unicodedata.normalize("NFC", text)).replace(SOFT_HYPHEN + "\n", "").replace(SOFT_HYPHEN, "")
     return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " ")).strip()
 
 
 def squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", BIDI.sub("", text))
+    return re.sub(r"\s+", "", BIDI.sub("", text)).replace(SOFT_HYPHEN, "")
 
 
-def pdf_text(content: bytes, tmp_path: Path) -> str:
+def pdf_text(content: bytes, tmp_path: Path, *, raw: bool = False) -> str:
+    """The PDF's text; ``raw``: in the order it was drawn (colour emoji are drawn as images
+    of their own, which the layout order can put on a line of their own)."""
     path = tmp_path / "report.pdf"
     path.write_bytes(content)
+    order = ["-raw"] if raw else []
     return subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
+        ["pdftotext", "-enc", "UTF-8", *order, str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
 
 
@@ -515,8 +521,9 @@ def check_hostile_office_and_json(hostile: World, tmp_path: Path) -> None:
 @pytest.mark.rendering
 def test_hostile_text_in_pdf_is_kept_and_inside_the_page(hostile: World, tmp_path: Path) -> None:
     content = hostile.export("pdf").content
-    text = pdf_text(content, tmp_path)
+    text = pdf_text(content, tmp_path, raw=True)
     flat = squeeze(text)
+    assert "root:x:0:0" not in text  # #read("/etc/passwd") is text, not code
     for hostile_text in HOSTILE_ALL:
         # After a right-to-left override the text is drawn (and extracted) reversed.
         before, override, after = hostile_text.partition("\u202e")
@@ -614,15 +621,137 @@ def test_csv_export_is_named_as_the_zip_it_is(
 # --- the pieces -----------------------------------------------------------------------------------
 
 
-def test_pdf_renderer_fetches_nothing_but_data_uris() -> None:
-    from app.exports.pdf import _fetcher
+def test_typst_template_imports_no_package_and_reads_no_file() -> None:
+    """The template is code we wrote; what it may reach is fixed here: no ``#import``/
+    ``#include`` (so no package is ever fetched), no ``read``/``image`` of a path (the logo
+    comes as bytes in the data), and the only input is ``sys.inputs.report``."""
+    from app.exports.pdf import TEMPLATE, TEMPLATE_DIR
 
-    fetcher = _fetcher()
-    for url in ("http://127.0.0.1:9/x.png", "https://example.org/x.css", "file:///etc/passwd", "ftp://x/y"):
-        with pytest.raises(ValueError, match="refused"):
-            fetcher.fetch(url)
-    response = fetcher.fetch("data:text/plain;base64,aGFsbG8=")
-    assert response is not None
+    source = TEMPLATE.read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in source.splitlines())
+    assert not re.search(r"#\s*(import|include)\b", code)
+    assert "@preview" not in code and "read(" not in code
+    assert re.findall(r"image\(([^,]+),", code) == ["bytes(data.logo.bytes)"]
+    assert re.findall(r"sys\.inputs\.(\w+)", code) == ["report"]
+    assert sorted(p.name for p in TEMPLATE_DIR.iterdir()) == ["report.typ"]
+
+
+def test_typst_reads_nothing_outside_the_template_folder(tmp_path: Path) -> None:
+    """The compiler's root is the template folder: a path outside it cannot be read, even by
+    a template that tries (ours does not; participant text is never code anyway)."""
+    import typst
+
+    from app.exports.pdf import TEMPLATE_DIR
+
+    probe = TEMPLATE_DIR / "report.typ"
+    for path in ("/etc/passwd", "../../../../etc/passwd", "../pdf.py"):
+        with pytest.raises(typst.TypstError):
+            typst.compile(f"#read({json.dumps(path)})".encode(), root=TEMPLATE_DIR)
+    assert probe.exists()
+
+
+@pytest.mark.rendering
+def test_pdf_is_tagged_pdf_ua_1_and_pdf_a_2a(world: World) -> None:
+    """PDF/UA-1 and PDF/A-2a, read back with pikepdf: a structure tree, MarkInfo Marked, the
+    workshop's language, the title as the window title, both standards in the XMP metadata,
+    every heading in the outline (bookmarks), tables with header cells, charts as figures
+    whose alternative text says the numbers."""
+    import pikepdf
+
+    content = world.export("pdf").content
+    pdf = pikepdf.open(io.BytesIO(content))
+    root = pdf.Root
+    assert "/StructTreeRoot" in root
+    assert root.MarkInfo.Marked is True
+    assert str(root.Lang) == "de"
+    assert root.ViewerPreferences.DisplayDocTitle is True
+    meta = pdf.open_metadata()
+    assert meta["pdfuaid:part"] == "1"
+    assert meta["pdfaid:part"] == "2" and meta["pdfaid:conformance"] == "A"
+    assert meta["dc:title"] == "Austauschrunde: Beteiligung & Stadtlabore"
+
+    tags: list[tuple[str, pikepdf.Dictionary]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, pikepdf.Dictionary):
+            if "/S" in node:
+                tags.append((str(node.S), node))
+            kids = node.get("/K")
+            if isinstance(kids, pikepdf.Array):
+                for kid in kids:
+                    walk(kid)
+            elif isinstance(kids, pikepdf.Dictionary):
+                walk(kids)
+
+    walk(root.StructTreeRoot)
+    names = [name for name, _ in tags]
+    assert names.count("/Title") == 1 and "/Document" in names
+    headings = [name for name in names if re.fullmatch(r"/H\d", name)]
+    outline: list[str] = []
+    with pdf.open_outline() as tree:
+        stack = list(reversed(tree.root))
+        while stack:
+            item = stack.pop()
+            outline.append(item.title)
+            stack.extend(reversed(item.children))
+    assert len(outline) == len(headings) > 10
+    assert "Beteiligte Organisationen" in outline and "Anhang: alle Beiträge" in outline
+    assert "1. § 4 Beteiligung aller relevanten Akteure" in outline and "Konsens" in outline
+    # Tables: the participation table and one support table per rated statement, each with
+    # a header row of header cells.
+    assert names.count("/Table") == names.count("/THead") == 5
+    assert names.count("/TH") >= 5 + 4 * 4
+    # Charts: one figure per group of a rated statement, its numbers in the alternative text.
+    logo, *alts = [str(node.Alt) for name, node in tags if name == "/Figure"]
+    assert logo == "Logo von Stadt Musterstadt"
+    assert len(alts) == 16, alts
+    assert all(alt.startswith("Diagramm für ") for alt in alts), alts
+    assert any("Volle Zustimmung 2" in alt for alt in alts)
+    assert any("Veto" in alt for alt in alts)
+
+
+@pytest.mark.rendering
+def test_pdf_hyphenates_with_soft_hyphens_and_keeps_headings_with_their_text(world: World, tmp_path: Path) -> None:
+    """Words break at real hyphenation points, written as soft hyphens (U+00AD) that text
+    extraction drops, never as hard hyphen characters inside a word; no page ends with a
+    heading."""
+    content = world.export("pdf").content
+    text = pdf_text(content, tmp_path)
+    assert "\u2010" not in text
+    assert not re.search(r"\w-\n\w", text), "a hard hyphen at a line's end"
+    assert headings_followed_on_their_page(content, tmp_path) > 10
+
+
+def headings_followed_on_their_page(content: bytes, tmp_path: Path) -> int:
+    """Checks that every heading (an outline entry's destination) has text below it on its own
+    page, above the footer; returns the number of headings checked."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(content))
+    pages = {page.objgen: i for i, page in enumerate(pdf.pages)}
+    targets = []
+    with pdf.open_outline() as tree:
+        stack = list(tree.root)
+        while stack:
+            item = stack.pop()
+            stack.extend(item.children)
+            destination = item.destination
+            assert destination is not None, item.title
+            targets.append((item.title, pages[destination[0].objgen], float(destination[3])))
+    path = tmp_path / "headings.pdf"
+    path.write_bytes(content)
+    boxes = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    words_per_page = [
+        [float(y) for y in re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)"', page)]
+        for page in boxes.split("<page ")[1:]
+    ]
+    height = float(pdf.pages[0].MediaBox[3])
+    footer = height - 22 * 72 / 25.4  # the bottom margin holds the page numbers
+    for title, page, top in targets:
+        heading_top = height - top
+        below = [y for y in words_per_page[page] if heading_top + 25 < y < footer]
+        assert below, f"{title!r} ends page {page + 1}"
+    return len(targets)
 
 
 def test_bidi_isolation_closes_what_the_text_opens() -> None:
