@@ -135,9 +135,14 @@ class _Writer(SectionWriter):
         self.line("*" + md_lines(" · ".join(flags), inline=True) + "* — " + md_lines(" · ".join(details), inline=True))
         self.line()
         if s.ratings_count:
-            head = [gettext("Stakeholder group"), gettext("Support"), gettext("Carries it?"), gettext("Ratings")]
+            # The columns of the DOCX/ODT table (whose third column holds the chart too).
+            head = [gettext("Stakeholder group"), gettext("Support"), gettext("Ratings")]
             rows = [
-                [_cell(gs.group.label), _cell(x.support_figure(gs)), _cell(x.carried(gs)), _cell(x.level_summary(gs))]
+                [
+                    _cell(gs.group.label),
+                    _cell(x.support_figure(gs) + (f" — {x.carried(gs)}" if gs.carried is not None else "")),
+                    _cell(x.level_summary(gs)),
+                ]
                 for gs in s.support
             ]
             self.out += _table([_cell(h) for h in head], rows)
