@@ -176,6 +176,11 @@ def targets(fmt: str, *, demo: bool) -> float:
     return 1.0
 
 
+def _save(folder: Path, filename: str, content: bytes) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / filename).write_bytes(content)
+
+
 def _timed_render(report: Report, fmt: str) -> tuple[float, float, str, bytes]:
     """Wall-clock and CPU seconds (all threads of the process) of one export."""
     started, cpu = time.perf_counter(), time.process_time()
@@ -226,8 +231,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             cpu_runs.append(round(cpu, 3))
             size = len(content)
         if args.save:
-            Path(args.save).mkdir(parents=True, exist_ok=True)
-            (Path(args.save) / filename).write_bytes(content)
+            _save(Path(args.save), filename, content)
         median = round(statistics.median(runs), 3)
         target = targets(fmt, demo=args.demo)
         figures[fmt] = {

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from markdown_it import MarkdownIt
 
-from tests.report_world import World, build_world
+from tests.report_world import build_world
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,6 +40,8 @@ PAGE_FURNITURE = (
 
 def pages(content: bytes) -> int:
     return len(pikepdf.open(io.BytesIO(content)).pages)
+
+
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 

@@ -319,7 +319,9 @@ class _Writer(SectionWriter):
         _run(meta, " — " + " · ".join(details), size=9)
         if s.ratings_count:
             widths = (Cm(5), Cm(4), Cm(8))
-            table = self.table([gettext("Stakeholder group"), gettext("Support"), gettext("Ratings")], "Table Grid", widths)
+            table = self.table(
+                [gettext("Stakeholder group"), gettext("Support"), gettext("Ratings")], "Table Grid", widths
+            )
             table.alignment = WD_TABLE_ALIGNMENT.LEFT
             for gs in s.support:
                 cells = _add_row(table)

@@ -22,6 +22,7 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
 from odfdo import Document, Frame, Paragraph, Span, Style, VarPageCount, VarPageNumber
 from odfdo.container import Container
+from odfdo.xmlpart import XmlPart
 
 from app.domain.report import EarlierRevision, Report, ReportCard, ReportStatement
 from app.domain.report.model import GroupParticipation, ReportCluster
@@ -107,6 +108,14 @@ def _container(doc: Document) -> Container:
     return doc.container
 
 
+def _xml_root(doc: Document, name: str) -> Node:
+    """The lxml root of one of the package's XML parts (styles.xml, content.xml)."""
+    part = doc.get_part(name)
+    if not isinstance(part, XmlPart):  # pragma: no cover - odfdo's template has both
+        raise LookupError(f"{name} missing from the ODT template")
+    return part.root._xml_element
+
+
 LIST_INDENT_CM = 0.63  # per level: the bullet hangs in it, the text starts after it
 
 
@@ -114,7 +123,7 @@ def _fix_template_styles(doc: Document, language: str, country: str) -> None:
     """What odfdo's template gets wrong for a report: its default language (French), the
     outline numbering of headings ("1.", "1.1." — no other format numbers headings), and
     lists whose bullet sits right against the text."""
-    root = doc.get_part("styles.xml").root._xml_element
+    root = _xml_root(doc, "styles.xml")
     for node in root.iter():
         if node.get(_q("fo:language")) is not None:
             node.set(_q("fo:language"), language)
@@ -283,7 +292,7 @@ class _Writer(SectionWriter):
         name = f"Runde_Col_{round(width_cm * 100)}"
         if name not in self.column_styles:
             self.column_styles.add(name)
-            styles = self.doc.get_part("content.xml").root._xml_element.find(
+            styles = _xml_root(self.doc, "content.xml").find(
                 "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}automatic-styles"
             )
             style = etree.SubElement(styles, _q("style:style"))
@@ -297,7 +306,7 @@ class _Writer(SectionWriter):
         name = f"Runde_Table_{round(width_cm * 100)}"
         if name not in self.column_styles:
             self.column_styles.add(name)
-            styles = self.doc.get_part("content.xml").root._xml_element.find(
+            styles = _xml_root(self.doc, "content.xml").find(
                 "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}automatic-styles"
             )
             style = etree.SubElement(styles, _q("style:style"))

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.domain.report import EarlierRevision, Report, ReportCard, ReportStatement
 from app.domain.report.model import GroupParticipation, ReportCluster
@@ -33,11 +33,14 @@ from app.exports.sections import SectionWriter
 from app.exports.text import isolate
 from app.i18n import gettext
 
+if TYPE_CHECKING:
+    import typst
+
 TEMPLATE_DIR = Path(__file__).resolve().parent / "typst"
 TEMPLATE = TEMPLATE_DIR / "report.typ"
 #: PDF/UA-1 (accessibility) together with PDF/A-2a (archiving; "a": tagged and Unicode-mapped,
 #: which UA needs anyway). Typst 0.15 cannot combine UA-1 with PDF/A-4 (PDF 2.0).
-PDF_STANDARDS = ["ua-1", "a-2a"]
+PDF_STANDARDS: tuple[typst.PDFStandard, ...] = ("ua-1", "a-2a")
 VERDICT_COLORS = {"ok": "#1e6b35", "bad": "#a4262c", "open": "#0b3d6e"}
 
 _lock = threading.Lock()
@@ -129,7 +132,13 @@ class _Writer(SectionWriter):
         self.add(
             "numbers",
             caption=self.x.section("participation"),
-            head=[gettext("Stakeholder group"), gettext("Joined"), gettext("Cards"), gettext("Dots"), gettext("Ratings")],
+            head=[
+                gettext("Stakeholder group"),
+                gettext("Joined"),
+                gettext("Cards"),
+                gettext("Dots"),
+                gettext("Ratings"),
+            ],
             rows=rows,
             foot=[gettext("Total"), *map(str, totals)],
         )
@@ -221,7 +230,10 @@ class _Writer(SectionWriter):
         self.add("cards", items=items)
 
     def revision_list(self, revisions: Sequence[EarlierRevision]) -> None:
-        self.add("list", items=[{"text": _t(e.text), "meta": x_note} for e in revisions for x_note in [self.x.revision_note(e)]])
+        self.add(
+            "list",
+            items=[{"text": _t(e.text), "meta": x_note} for e in revisions for x_note in [self.x.revision_note(e)]],
+        )
 
     def document(self) -> dict[str, Any]:
         self.sections()
@@ -266,7 +278,7 @@ def render(report: Report) -> bytes:
             root=TEMPLATE_DIR,
             font_paths=_fonts(),
             sys_inputs={"report": data},
-            pdf_standards=PDF_STANDARDS,
+            pdf_standards=list(PDF_STANDARDS),
             timestamp=int(report.generated_at.timestamp()),
         )
     assert isinstance(pdf, bytes)
