@@ -186,6 +186,36 @@ def check_documented_content(fmt: str, text: str, world: World) -> None:
 
 
 @pytest.mark.rendering
+def test_documents_show_merged_duplicates_conditions_ideas_and_concerns(world: World, tmp_path: Path) -> None:
+    """A duplicate merged from another group stays in that group's needs ("also named by …"),
+    the condition given with "support with reservations" is listed with its statement, ideas
+    and concerns have their own sections — in every document format."""
+    for fmt in DOCUMENTS:
+        text = norm(text_of(fmt, world.export(fmt).content, tmp_path))
+        assert "auch genannt von Verwaltung & Politik" in text, fmt
+        assert "Bedingungen der Zustimmung mit Vorbehalten" in text and "Nur mit Budget für die Stadtteile" in text, fmt
+        assert "Hans Rat" in text.split("Nur mit Budget für die Stadtteile")[0][-200:], fmt
+        for label in ("idea", "concern"):
+            assert text.count(norm(world.cards[label]["text"])) >= 2, (fmt, label)  # section and appendix
+    html = render_md(world.export("md").content)
+    headings = [h.get_text() for h in BeautifulSoup(html, "html.parser").find_all("h3")]
+    assert "Ideen" in headings and "Bedenken" in headings
+    # The administration's needs hold the business card its duplicate was merged into.
+    administration = html.split("<h4>Verwaltung &amp; Politik</h4>")[1].split("<h4>")[0].split("<h3>")[0]
+    assert "Probleme statt fertiger Lösungen ausschreiben" in administration
+
+
+@pytest.mark.rendering
+def test_the_appendix_can_be_left_out_of_one_export(world: World, tmp_path: Path) -> None:
+    for fmt in ("md", "pdf", "docx"):
+        full = norm(text_of(fmt, world.export(fmt).content, tmp_path))
+        short = norm(text_of(fmt, world.export(fmt, appendix="false").content, tmp_path))
+        assert "Anhang: alle Beiträge" in full and "Anhang: alle Beiträge" not in short, fmt
+        assert norm(world.statements["consensus"]["text"]) in short, fmt
+    assert "Anhang: alle Beiträge" in norm(text_of("md", world.export("md").content, tmp_path))  # settings unchanged
+
+
+@pytest.mark.rendering
 def test_html_is_standalone_print_ready_and_script_free(world: World) -> None:
     html = world.export("html").content.decode()
     soup = BeautifulSoup(html, "html.parser")

@@ -231,6 +231,9 @@ class _Writer(SectionWriter):
         if who:
             meta.append(who)
         meta.append(gettext("no. %(number)d", number=card.number))
+        also = self.x.also_named(card)
+        if also:
+            meta.append(also)
         _run(paragraph, " — " + _t(" · ".join(meta)), italic=True, size=9)
 
     def table(self, head: list[str], style: str, widths: Sequence[Cm]) -> Table:
@@ -331,6 +334,12 @@ class _Writer(SectionWriter):
                     self.picture(cells[2].paragraphs[0], bar_png(gs.counts, threshold=self.r.threshold), Cm(5))
                     _run(cells[2].add_paragraph(), x.level_summary(gs), size=8)
             self.fit(table, widths)
+        if s.conditions:
+            self.para(gettext("Conditions given with support with reservations") + ":", bold=True)
+            for d in s.conditions:
+                paragraph = self.paragraph("ListBullet")
+                who = ", ".join(filter(None, [d.group.label, x.person(d.author, d.organization)]))
+                _run(paragraph, f"({_t(who)}): " + _t(d.reason))
         if s.dissent:
             self.para(gettext("Concerns and blocks, with their reasons") + ":", bold=True)
             for d in s.dissent:

@@ -283,6 +283,9 @@ class _Writer(SectionWriter):
         if who:
             meta.append(who)
         meta.append(gettext("no. %(number)d", number=card.number))
+        also = self.x.also_named(card)
+        if also:
+            meta.append(also)
         _append_plain(node, " — ")
         span(node, _t(" · ".join(meta)), "Runde_Italic")
         return node
@@ -408,6 +411,15 @@ class _Writer(SectionWriter):
                 figure = x.support_figure(gs) + (f" — {x.carried(gs)}" if gs.carried is not None else "")
                 rows.append([gs.group.label, figure, chart])
             self.table([gettext("Stakeholder group"), gettext("Support"), gettext("Ratings")], rows, (5.0, 4.0, 8.0))
+        if s.conditions:
+            self.para(gettext("Conditions given with support with reservations") + ":", bold=True)
+            conditions = []
+            for d in s.conditions:
+                node = self.item()
+                who = ", ".join(filter(None, [d.group.label, x.person(d.author, d.organization)]))
+                add_text(node, f"({_t(who)}): " + _t(d.reason))
+                conditions.append(node)
+            self.bullets(conditions)
         if s.dissent:
             self.para(gettext("Concerns and blocks, with their reasons") + ":", bold=True)
             items = []

@@ -149,6 +149,9 @@ class _Writer(SectionWriter):
         if who:
             meta.append(_t(who))
         meta.append(gettext("no. %(number)d", number=card.number))
+        also = self.x.also_named(card)
+        if also:
+            meta.append(_t(also))
         return {"text": _t(card.text), "meta": " · ".join(meta)}
 
     def card_list(self, cards: Sequence[ReportCard], *, with_group: bool = True) -> None:
@@ -206,6 +209,13 @@ class _Writer(SectionWriter):
             }
             for d in s.dissent
         ]
+        conditions = [
+            {
+                "who": ", ".join(filter(None, [_t(d.group.label), _t(x.person(d.author, d.organization))])),
+                "reason": _t(d.reason),
+            }
+            for d in s.conditions
+        ]
         self.add(
             "statement",
             n=n,
@@ -217,6 +227,8 @@ class _Writer(SectionWriter):
             support_caption=gettext("Support per stakeholder group"),
             support_head=[gettext("Stakeholder group"), gettext("Support"), gettext("Chart"), gettext("Ratings")],
             support=support,
+            conditions_label=gettext("Conditions given with support with reservations"),
+            conditions=conditions,
             dissent_label=gettext("Concerns and blocks, with their reasons"),
             dissent=dissent,
         )

@@ -2,4 +2,6 @@
 
 DE = {
     "Chart for %(group)s: %(summary)s": "Diagramm für %(group)s: %(summary)s",
+    "also named by %(groups)s": "auch genannt von %(groups)s",
+    "Conditions given with support with reservations": "Bedingungen der Zustimmung mit Vorbehalten",
 }
