@@ -741,6 +741,29 @@ def test_pdf_is_tagged_pdf_ua_1_and_pdf_a_2a(world: World) -> None:
 
 
 @pytest.mark.rendering
+def test_pdf_of_text_no_installed_font_can_draw_is_written_without_the_standards(world: World, tmp_path: Path) -> None:
+    """PDF/A and PDF/UA forbid characters no font can draw (Chinese or runes on a server
+    without such fonts): the export still succeeds, tagged, with everything else in it — it
+    only leaves out the standards' claims (docs/exports.md). Failed with a 500 before."""
+    import pikepdf
+
+    topic = world.topics[1]["id"]
+    response = world.api.post(
+        f"/api/v1/topics/{topic}/cards",
+        json={"kind": "need", "text": "Mehrsprachig 中文 ᚠᚢᚦ Beteiligung"},
+        headers=bearer(world.tokens["Ada Lovelace"]),
+    )
+    assert response.status_code == 201, response.text
+    exported = world.export("pdf")
+    assert exported.status_code == 200, exported.text[:300]
+    pdf = pikepdf.open(io.BytesIO(exported.content))
+    assert "/StructTreeRoot" in pdf.Root and str(pdf.Root.Lang) == "de"
+    text = norm(pdf_text(exported.content, tmp_path))
+    assert "Mehrsprachig" in text and "Beteiligung" in text
+    assert norm(world.statements["consensus"]["text"]) in text
+
+
+@pytest.mark.rendering
 def test_pdf_hyphenates_with_soft_hyphens_and_keeps_headings_with_their_text(world: World, tmp_path: Path) -> None:
     """Words break at real hyphenation points, written as soft hyphens (U+00AD) that text
     extraction drops, never as hard hyphen characters inside a word; no page ends with a

@@ -19,6 +19,7 @@ Python, so the event loop keeps serving the live board meanwhile; ``docs/perform
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -44,6 +45,7 @@ PDF_STANDARDS: tuple[typst.PDFStandard, ...] = ("ua-1", "a-2a")
 VERDICT_COLORS = {"ok": "#1e6b35", "bad": "#a4262c", "open": "#0b3d6e"}
 
 _lock = threading.Lock()
+log = logging.getLogger("runde.exports")
 
 
 @cache
@@ -285,13 +287,30 @@ def render(report: Report) -> bytes:
 
     data = report_data(report)
     with _lock:  # one layout at a time per process: a second one would only halve both
-        pdf = typst.compile(
-            TEMPLATE,
-            root=TEMPLATE_DIR,
-            font_paths=_fonts(),
-            sys_inputs={"report": data},
-            pdf_standards=list(PDF_STANDARDS),
-            timestamp=int(report.generated_at.timestamp()),
-        )
+        try:
+            pdf = _compile(data, report, PDF_STANDARDS)
+        except typst.TypstError as exc:
+            if "could not be displayed" not in str(exc):
+                raise
+            # PDF/A and PDF/UA forbid a character no installed font can draw (a card in
+            # Chinese on a server without a CJK font): rather than fail the export, write the
+            # same tagged PDF without claiming either standard, and say so in the log.
+            log.warning("pdf_without_standards", extra={"reason": str(exc)[:200], "workshop": report.workshop_id})
+            pdf = _compile(data, report, ())
+    return pdf
+
+
+def _compile(data: str, report: Report, standards: tuple[typst.PDFStandard, ...]) -> bytes:
+    import typst
+
+    pdf = typst.compile(
+        TEMPLATE,
+        root=TEMPLATE_DIR,
+        font_paths=_fonts(),
+        sys_inputs={"report": data},
+        pdf_standards=list(standards),
+        pdf_tags=True,
+        timestamp=int(report.generated_at.timestamp()),
+    )
     assert isinstance(pdf, bytes)
     return pdf
