@@ -516,7 +516,7 @@ def check_hostile_markdown(hostile: World) -> None:
     assert appendix is not None
     listing = appendix.find_next("ol")
     items = listing.find_all("li", recursive=False)
-    assert len(items) == 11 + len(HOSTILE_TEXTS)  # topic 1: eleven visible cards and the hostile ones
+    assert len(items) == 12 + len(HOSTILE_TEXTS)  # topic 1: twelve visible cards and the hostile ones
     assert listing.get("start") in (None, "1") and all(item.find("em") for item in items)
     assert not soup.find_all("table", string=re.compile("HYPERLINK"))
 
