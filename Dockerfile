@@ -23,10 +23,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     RUNDE_DATA_DIR=/data
 
-# What WeasyPrint (the PDF export) loads: Pango, HarfBuzz subsetting, fontconfig and fonts.
+# Fonts for the PDF export (Typst, a compiled wheel, reads them itself: no library needed):
+# DejaVu Sans for the text, Noto Color Emoji for emoji. Without them Typst's embedded fonts are used.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-       fontconfig fonts-dejavu-core fonts-noto-color-emoji \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-noto-color-emoji \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --uid 10001 --home-dir /srv/runde --shell /usr/sbin/nologin runde \

@@ -39,6 +39,8 @@ HOSTILE_TEXTS = {
     "bidi": "Rechnung \u202egnunhcer\u202c Ende und \u202eOhne Ende",
     "long": LONG_WORD,
     "emoji": "Smart City 🏙️🚲 für alle 👩🏽‍🔬👨‍👩‍👧",
+    # Typst markup and code: the PDF is laid out by Typst, and this must print as typed.
+    "typst": '#read("/etc/passwd") #import "x.typ": * ] *fett* $x^2$ @ref <label> #panic("boom") \\ _k_',
 }
 HOSTILE_REASON = "=cmd|' /C calc'!A0 <b>fett</b> \u202eVeto"
 HOSTILE_ORG = "<i>Org</i> =SUM(1+1)"
@@ -165,6 +167,7 @@ def build_world(
     card("idea", "Ada Lovelace", "idea", "Reallabore wissenschaftlich begleiten")
     card("concern", "Greta Amt", "concern", "Datenschutz bei Sensordaten klären")
     card("duplicate", "Carla Kaufmann", "need", "Bitte Probleme beschreiben, nicht Lösungen")
+    card("duplicate-admin", "Greta Amt", "need", "Aufgaben offen ausschreiben statt Produkte")
     card("hidden", "Deniz Handel", "idea", "Beleidigender Beitrag, den die Moderation ausblendet")
     card("topic2", "Emma Ehrenamt", "need", "Fehlerkultur braucht Rückendeckung der Leitung", topic=t2)
     if hostile:
@@ -172,13 +175,14 @@ def build_world(
             who = PEOPLE[i % len(PEOPLE)][0]
             card(f"hostile-{label}", who, "need" if i % 2 else "example", text)
     _ok(api.patch(f"/api/v1/cards/{w.cards['hidden']['id']}", json={"hidden": True}, headers=w.mod()))
-    _ok(
-        api.post(
-            f"/api/v1/cards/{w.cards['duplicate']['id']}/merge",
-            json={"into": w.cards["need-business"]["id"]},
-            headers=w.mod(),
+    for duplicate in ("duplicate", "duplicate-admin"):  # one of the group's own, one of another group's
+        _ok(
+            api.post(
+                f"/api/v1/cards/{w.cards[duplicate]['id']}/merge",
+                json={"into": w.cards["need-business"]["id"]},
+                headers=w.mod(),
+            )
         )
-    )
 
     set_phase(api, moderator.token, t1, "cluster")
     cluster_title = HOSTILE_CLUSTER if hostile else "Daten und Zugang"
@@ -215,7 +219,10 @@ def build_world(
         assert response.status_code == 200, response.text
 
     for name, _group, _org in PEOPLE:
-        rating("consensus", name, "reservations" if name == "Hans Rat" else "full")
+        if name == "Hans Rat":  # a condition with the support
+            rating("consensus", name, "reservations", "Nur mit Budget für die Stadtteile")
+        else:
+            rating("consensus", name, "full")
     for name, group, _org in PEOPLE:
         if name == "Carla Kaufmann":
             rating("blocked", name, "block", HOSTILE_REASON if hostile else "Rechtlich unzulässig: Vergaberecht")

@@ -50,6 +50,9 @@ MEDIA_TYPES = {
     "json": "application/json",
 }
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# A soft hyphen is where Typst hyphenated a word at a line's end: the PDF writes it as U+00AD,
+# as PDF 1.7 §14.8.2.2.3 asks, so text extraction can join the word again.
+SOFT_HYPHEN = "\u00ad"
 ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 # The tags our Markdown produces; anything else would have come from participant text.
 MD_TAGS = {"p", "h1", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "table", "thead", "tbody", "tr", "th", "td"}
@@ -58,19 +61,22 @@ MD_TAGS |= {"blockquote", "hr", "br"}
 
 def norm(text: str) -> str:
     """Text as a reader sees it: no bidi controls, one kind of space, NFC."""
-    text = BIDI.sub("", unicodedata.normalize("NFC", text))
+    text = BIDI.sub("", unicodedata.normalize("NFC", text)).replace(SOFT_HYPHEN + "\n", "").replace(SOFT_HYPHEN, "")
     return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " ")).strip()
 
 
 def squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", BIDI.sub("", text))
+    return re.sub(r"\s+", "", BIDI.sub("", text)).replace(SOFT_HYPHEN, "")
 
 
-def pdf_text(content: bytes, tmp_path: Path) -> str:
+def pdf_text(content: bytes, tmp_path: Path, *, raw: bool = False) -> str:
+    """The PDF's text; ``raw``: in the order it was drawn (colour emoji are drawn as images
+    of their own, which the layout order can put on a line of their own)."""
     path = tmp_path / "report.pdf"
     path.write_bytes(content)
+    order = ["-raw"] if raw else []
     return subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
+        ["pdftotext", "-enc", "UTF-8", *order, str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
 
 
@@ -177,6 +183,36 @@ def check_documented_content(fmt: str, text: str, world: World) -> None:
     assert "Beleidigender Beitrag" not in text
     if fmt == "pdf":
         assert "Seite 1 von" in text
+
+
+@pytest.mark.rendering
+def test_documents_show_merged_duplicates_conditions_ideas_and_concerns(world: World, tmp_path: Path) -> None:
+    """A duplicate merged from another group stays in that group's needs ("also named by …"),
+    the condition given with "support with reservations" is listed with its statement, ideas
+    and concerns have their own sections — in every document format."""
+    for fmt in DOCUMENTS:
+        text = norm(text_of(fmt, world.export(fmt).content, tmp_path))
+        assert "auch genannt von Verwaltung & Politik" in text, fmt
+        assert "Bedingungen der Zustimmung mit Vorbehalten" in text and "Nur mit Budget für die Stadtteile" in text, fmt
+        assert "Hans Rat" in text.split("Nur mit Budget für die Stadtteile")[0][-200:], fmt
+        for label in ("idea", "concern"):
+            assert text.count(norm(world.cards[label]["text"])) >= 2, (fmt, label)  # section and appendix
+    html = render_md(world.export("md").content)
+    headings = [h.get_text() for h in BeautifulSoup(html, "html.parser").find_all("h3")]
+    assert "Ideen" in headings and "Bedenken" in headings
+    # The administration's needs hold the business card its duplicate was merged into.
+    administration = html.split("<h4>Verwaltung &amp; Politik</h4>")[1].split("<h4>")[0].split("<h3>")[0]
+    assert "Probleme statt fertiger Lösungen ausschreiben" in administration
+
+
+@pytest.mark.rendering
+def test_the_appendix_can_be_left_out_of_one_export(world: World, tmp_path: Path) -> None:
+    for fmt in ("md", "pdf", "docx"):
+        full = norm(text_of(fmt, world.export(fmt).content, tmp_path))
+        short = norm(text_of(fmt, world.export(fmt, appendix="false").content, tmp_path))
+        assert "Anhang: alle Beiträge" in full and "Anhang: alle Beiträge" not in short, fmt
+        assert norm(world.statements["consensus"]["text"]) in short, fmt
+    assert "Anhang: alle Beiträge" in norm(text_of("md", world.export("md").content, tmp_path))  # settings unchanged
 
 
 @pytest.mark.rendering
@@ -480,7 +516,7 @@ def check_hostile_markdown(hostile: World) -> None:
     assert appendix is not None
     listing = appendix.find_next("ol")
     items = listing.find_all("li", recursive=False)
-    assert len(items) == 11 + len(HOSTILE_TEXTS)  # topic 1: eleven visible cards and the hostile ones
+    assert len(items) == 12 + len(HOSTILE_TEXTS)  # topic 1: twelve visible cards and the hostile ones
     assert listing.get("start") in (None, "1") and all(item.find("em") for item in items)
     assert not soup.find_all("table", string=re.compile("HYPERLINK"))
 
@@ -515,8 +551,9 @@ def check_hostile_office_and_json(hostile: World, tmp_path: Path) -> None:
 @pytest.mark.rendering
 def test_hostile_text_in_pdf_is_kept_and_inside_the_page(hostile: World, tmp_path: Path) -> None:
     content = hostile.export("pdf").content
-    text = pdf_text(content, tmp_path)
+    text = pdf_text(content, tmp_path, raw=True)
     flat = squeeze(text)
+    assert "root:x:0:0" not in text  # #read("/etc/passwd") is text, not code
     for hostile_text in HOSTILE_ALL:
         # After a right-to-left override the text is drawn (and extracted) reversed.
         before, override, after = hostile_text.partition("\u202e")
@@ -614,15 +651,160 @@ def test_csv_export_is_named_as_the_zip_it_is(
 # --- the pieces -----------------------------------------------------------------------------------
 
 
-def test_pdf_renderer_fetches_nothing_but_data_uris() -> None:
-    from app.exports.pdf import _fetcher
+def test_typst_template_imports_no_package_and_reads_no_file() -> None:
+    """The template is code we wrote; what it may reach is fixed here: no ``#import``/
+    ``#include`` (so no package is ever fetched), no ``read``/``image`` of a path (the logo
+    comes as bytes in the data), and the only input is ``sys.inputs.report``."""
+    from app.exports.pdf import TEMPLATE, TEMPLATE_DIR
 
-    fetcher = _fetcher()
-    for url in ("http://127.0.0.1:9/x.png", "https://example.org/x.css", "file:///etc/passwd", "ftp://x/y"):
-        with pytest.raises(ValueError, match="refused"):
-            fetcher.fetch(url)
-    response = fetcher.fetch("data:text/plain;base64,aGFsbG8=")
-    assert response is not None
+    source = TEMPLATE.read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in source.splitlines())
+    assert not re.search(r"#\s*(import|include)\b", code)
+    assert "@preview" not in code and "read(" not in code
+    assert re.findall(r"image\(([^,]+),", code) == ["bytes(data.logo.bytes)"]
+    assert re.findall(r"sys\.inputs\.(\w+)", code) == ["report"]
+    assert sorted(p.name for p in TEMPLATE_DIR.iterdir()) == ["report.typ"]
+
+
+def test_typst_reads_nothing_outside_the_template_folder(tmp_path: Path) -> None:
+    """The compiler's root is the template folder: a path outside it cannot be read, even by
+    a template that tries (ours does not; participant text is never code anyway)."""
+    import typst
+
+    from app.exports.pdf import TEMPLATE_DIR
+
+    probe = TEMPLATE_DIR / "report.typ"
+    for path in ("/etc/passwd", "../../../../etc/passwd", "../pdf.py"):
+        with pytest.raises(typst.TypstError):
+            typst.compile(f"#read({json.dumps(path)})".encode(), root=TEMPLATE_DIR)
+    assert probe.exists()
+
+
+@pytest.mark.rendering
+def test_pdf_is_tagged_pdf_ua_1_and_pdf_a_2a(world: World) -> None:
+    """PDF/UA-1 and PDF/A-2a, read back with pikepdf: a structure tree, MarkInfo Marked, the
+    workshop's language, the title as the window title, both standards in the XMP metadata,
+    every heading in the outline (bookmarks), tables with header cells, charts as figures
+    whose alternative text says the numbers."""
+    import pikepdf
+
+    content = world.export("pdf").content
+    pdf = pikepdf.open(io.BytesIO(content))
+    root = pdf.Root
+    assert "/StructTreeRoot" in root
+    assert root.MarkInfo.Marked is True
+    assert str(root.Lang) == "de"
+    assert root.ViewerPreferences.DisplayDocTitle is True
+    meta = pdf.open_metadata()
+    assert meta["pdfuaid:part"] == "1"
+    assert meta["pdfaid:part"] == "2" and meta["pdfaid:conformance"] == "A"
+    assert meta["dc:title"] == "Austauschrunde: Beteiligung & Stadtlabore"
+
+    tags: list[tuple[str, pikepdf.Dictionary]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, pikepdf.Dictionary):
+            if "/S" in node:
+                tags.append((str(node.S), node))
+            kids = node.get("/K")
+            if isinstance(kids, pikepdf.Array):
+                for kid in kids:
+                    walk(kid)
+            elif isinstance(kids, pikepdf.Dictionary):
+                walk(kids)
+
+    walk(root.StructTreeRoot)
+    names = [name for name, _ in tags]
+    assert names.count("/Title") == 1 and "/Document" in names
+    headings = [name for name in names if re.fullmatch(r"/H\d", name)]
+    outline: list[str] = []
+    with pdf.open_outline() as tree:
+        stack = list(reversed(tree.root))
+        while stack:
+            item = stack.pop()
+            outline.append(item.title)
+            stack.extend(reversed(item.children))
+    assert len(outline) == len(headings) > 10
+    assert "Beteiligte Organisationen" in outline and "Anhang: alle Beiträge" in outline
+    assert "1. § 4 Beteiligung aller relevanten Akteure" in outline and "Konsens" in outline
+    # Tables: the participation table and one support table per rated statement, each with
+    # a header row of header cells.
+    assert names.count("/Table") == names.count("/THead") == 5
+    assert names.count("/TH") >= 5 + 4 * 4
+    # Charts: one figure per group of a rated statement, its numbers in the alternative text.
+    logo, *alts = [str(node.Alt) for name, node in tags if name == "/Figure"]
+    assert logo == "Logo von Stadt Musterstadt"
+    assert len(alts) == 16, alts
+    assert all(alt.startswith("Diagramm für ") for alt in alts), alts
+    assert any("Volle Zustimmung 2" in alt for alt in alts)
+    assert any("Veto" in alt for alt in alts)
+
+
+@pytest.mark.rendering
+def test_pdf_of_text_no_installed_font_can_draw_is_written_without_the_standards(world: World, tmp_path: Path) -> None:
+    """PDF/A and PDF/UA forbid characters no font can draw (Chinese or runes on a server
+    without such fonts): the export still succeeds, tagged, with everything else in it — it
+    only leaves out the standards' claims (docs/exports.md). Failed with a 500 before."""
+    import pikepdf
+
+    topic = world.topics[1]["id"]
+    response = world.api.post(
+        f"/api/v1/topics/{topic}/cards",
+        json={"kind": "need", "text": "Mehrsprachig 中文 ᚠᚢᚦ Beteiligung"},
+        headers=bearer(world.tokens["Ada Lovelace"]),
+    )
+    assert response.status_code == 201, response.text
+    exported = world.export("pdf")
+    assert exported.status_code == 200, exported.text[:300]
+    pdf = pikepdf.open(io.BytesIO(exported.content))
+    assert "/StructTreeRoot" in pdf.Root and str(pdf.Root.Lang) == "de"
+    text = norm(pdf_text(exported.content, tmp_path))
+    assert "Mehrsprachig" in text and "Beteiligung" in text
+    assert norm(world.statements["consensus"]["text"]) in text
+
+
+@pytest.mark.rendering
+def test_pdf_hyphenates_with_soft_hyphens_and_keeps_headings_with_their_text(world: World, tmp_path: Path) -> None:
+    """Words break at real hyphenation points, written as soft hyphens (U+00AD) that text
+    extraction drops, never as hard hyphen characters inside a word; no page ends with a
+    heading."""
+    content = world.export("pdf").content
+    text = pdf_text(content, tmp_path)
+    assert "\u2010" not in text
+    assert not re.search(r"\w-\n\w", text), "a hard hyphen at a line's end"
+    assert headings_followed_on_their_page(content, tmp_path) > 10
+
+
+def headings_followed_on_their_page(content: bytes, tmp_path: Path) -> int:
+    """Checks that every heading (an outline entry's destination) has text below it on its own
+    page, above the footer; returns the number of headings checked."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(content))
+    pages = {page.objgen: i for i, page in enumerate(pdf.pages)}
+    targets = []
+    with pdf.open_outline() as tree:
+        stack = list(tree.root)
+        while stack:
+            item = stack.pop()
+            stack.extend(item.children)
+            destination = item.destination
+            assert destination is not None, item.title
+            targets.append((item.title, pages[destination[0].objgen], float(destination[3])))
+    path = tmp_path / "headings.pdf"
+    path.write_bytes(content)
+    boxes = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    words_per_page = [
+        [float(y) for y in re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)"', page)]
+        for page in boxes.split("<page ")[1:]
+    ]
+    height = float(pdf.pages[0].MediaBox[3])
+    footer = height - 22 * 72 / 25.4  # the bottom margin holds the page numbers
+    for title, page, top in targets:
+        heading_top = height - top
+        below = [y for y in words_per_page[page] if heading_top + 25 < y < footer]
+        assert below, f"{title!r} ends page {page + 1}"
+    return len(targets)
 
 
 def test_bidi_isolation_closes_what_the_text_opens() -> None:

@@ -1078,8 +1078,8 @@ def read_exports(run: Run) -> None:
 
 
 def read_pdf_export(run: Run) -> None:
-    """The PDF of a smaller workshop (WeasyPrint needs over a minute for the thousand cards of
-    the main one): hostile cards, statements and reasons; it must render, and say what it got."""
+    """The PDF of a smaller workshop (kept small so the corpus run stays short): hostile cards,
+    statements and reasons; it must render (Typst, PDF/UA-1 + PDF/A-2a), and say what it got."""
     mod = run.mod_token()
     texts = [p.text for p in sample(60, offset=13) if expected(p.text, CARD)]
     made = run.api.post(

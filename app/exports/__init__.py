@@ -8,7 +8,7 @@ to the workshop's language and names the file. What the report says is computed 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from app.domain.errors import Invalid
@@ -122,9 +122,12 @@ def check_output_name(name: str, fmt: str, table: str | None = None) -> None:
     )
 
 
-def export_render(report: Report, fmt: str, *, table: str | None = None) -> ExportFile:
-    """Lay ``report`` out as ``fmt`` (CPU-bound: routes run it in a worker thread)."""
+def export_render(report: Report, fmt: str, *, table: str | None = None, appendix: bool = True) -> ExportFile:
+    """Lay ``report`` out as ``fmt`` (CPU-bound: routes run it in a worker thread).
+    ``appendix=False`` leaves the appendix out of this export, whatever the report settings say."""
     spec = check_format(fmt, table)
+    if not appendix:
+        report = replace(report, sections=tuple(s for s in report.sections if s != "appendix"))
     stem = file_stem(report)
     content: bytes
     with use_locale(report.locale):

@@ -111,6 +111,16 @@ class Labels:
         return segments(gs.counts, width)
 
     @staticmethod
+    def also_named(card: ReportCard) -> str:
+        """ "also named by Wirtschaft, Verwaltung & Politik" for a card that duplicates of other
+        groups were merged into; "" otherwise."""
+        others = []
+        for g in card.merged_groups:
+            if g.key != card.group.key and g.label not in others:
+                others.append(g.label)
+        return gettext("also named by %(groups)s", groups=", ".join(others)) if others else ""
+
+    @staticmethod
     def ratings(n: int) -> str:
         return ngettext("%(num)d rating", "%(num)d ratings", n)
 

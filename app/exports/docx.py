@@ -145,6 +145,10 @@ class _Writer(SectionWriter):
         lang_element = OxmlElement("w:lang")
         lang_element.set(qn("w:val"), lang)
         doc.styles["Normal"].element.get_or_add_rPr().append(lang_element)
+        # The document defaults too (python-docx's template says en-US there): Word and
+        # LibreOffice take the document's language from w:docDefaults.
+        for default in doc.styles.element.findall(qn("w:docDefaults") + "//" + qn("w:lang")):
+            default.set(qn("w:val"), lang)
         props = doc.core_properties
         props.title = xml_safe(r.title)
         props.subject = self.x.subtitle()
@@ -227,14 +231,32 @@ class _Writer(SectionWriter):
         if who:
             meta.append(who)
         meta.append(gettext("no. %(number)d", number=card.number))
+        also = self.x.also_named(card)
+        if also:
+            meta.append(also)
         _run(paragraph, " — " + _t(" · ".join(meta)), italic=True, size=9)
 
-    def table(self, head: list[str], style: str) -> Table:
+    def table(self, head: list[str], style: str, widths: Sequence[Cm]) -> Table:
+        """A table with a header row that repeats on every page and fixed column widths
+        (in the grid, which LibreOffice reads, and in each cell, which Word reads)."""
         table: Table = self.doc.add_table(rows=1, cols=len(head))
         table.style = self.doc.styles[style]
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width
+        header = table.rows[0]._tr.get_or_add_trPr()
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        header.append(repeat)
         for cell, text in zip(table.rows[0].cells, head, strict=True):
             _cell_text(cell, text, bold=True)
         return table
+
+    @staticmethod
+    def fit(table: Table, widths: Sequence[Cm]) -> None:
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths, strict=True):
+                cell.width = width
 
     # --- parts -------------------------------------------------------------------------------
 
@@ -266,9 +288,11 @@ class _Writer(SectionWriter):
         x = self.x
         self.heading(x.section("participation"), 1)
         rows = self.r.participation
+        widths = (Cm(4), Cm(3.25), Cm(3.25), Cm(3.25), Cm(3.25))
         table = self.table(
             [gettext("Stakeholder group"), gettext("Joined"), gettext("Cards"), gettext("Dots"), gettext("Ratings")],
             "Light Grid Accent 1",
+            widths,
         )
         totals = [sum(getattr(p, f) for p in rows) for f in ("joined", "cards", "dots", "ratings")]
         for values in [
@@ -277,6 +301,7 @@ class _Writer(SectionWriter):
         ]:
             for cell, value in zip(_add_row(table), values, strict=True):
                 _cell_text(cell, value)
+        self.fit(table, widths)
 
     def statement(self, s: ReportStatement, n: int) -> None:
         x = self.x
@@ -296,7 +321,10 @@ class _Writer(SectionWriter):
         _run(meta, " · ".join(flags), bold=True, color=VERDICT_COLORS[x.verdict_class(s)])
         _run(meta, " — " + " · ".join(details), size=9)
         if s.ratings_count:
-            table = self.table([gettext("Stakeholder group"), gettext("Support"), gettext("Chart")], "Table Grid")
+            widths = (Cm(5), Cm(4), Cm(8))
+            table = self.table(
+                [gettext("Stakeholder group"), gettext("Support"), gettext("Ratings")], "Table Grid", widths
+            )
             table.alignment = WD_TABLE_ALIGNMENT.LEFT
             for gs in s.support:
                 cells = _add_row(table)
@@ -305,9 +333,13 @@ class _Writer(SectionWriter):
                 if gs.ratings:
                     self.picture(cells[2].paragraphs[0], bar_png(gs.counts, threshold=self.r.threshold), Cm(5))
                     _run(cells[2].add_paragraph(), x.level_summary(gs), size=8)
-            for row in table.rows:
-                for cell, width in zip(row.cells, (Cm(4.5), Cm(4), Cm(8.5)), strict=True):
-                    cell.width = width
+            self.fit(table, widths)
+        if s.conditions:
+            self.para(gettext("Conditions given with support with reservations") + ":", bold=True)
+            for d in s.conditions:
+                paragraph = self.paragraph("ListBullet")
+                who = ", ".join(filter(None, [d.group.label, x.person(d.author, d.organization)]))
+                _run(paragraph, f"({_t(who)}): " + _t(d.reason))
         if s.dissent:
             self.para(gettext("Concerns and blocks, with their reasons") + ":", bold=True)
             for d in s.dissent:

@@ -1,5 +1,6 @@
 """HTML export: a standalone page (embedded print stylesheet, A4, no scripts, no external
-resources) from ``app/templates/report/report.html``; the PDF export renders the same HTML.
+resources) from ``app/templates/report/report.html``. (The PDF is laid out by Typst from
+``app/exports/typst/report.typ``; see ``app/exports/pdf.py``.)
 
 The body (``report/_body.html``) is also the moderator's live preview, so the preview shows
 exactly what the documents will say.

@@ -58,6 +58,15 @@ def _statement(s: ReportStatement) -> dict[str, Any]:
             }
             for d in s.dissent
         ],
+        "conditions": [
+            {
+                "reason": d.reason,
+                "group": d.group.key,
+                "display_name": d.author,
+                "organization": d.organization,
+            }
+            for d in s.conditions
+        ],
     }
 
 
@@ -77,6 +86,8 @@ def _topic(t: ReportTopic) -> dict[str, Any]:
         ],
         "example_card_ids": [c.id for c in t.examples],
         "question_card_ids": [c.id for c in t.questions],
+        "idea_card_ids": [c.id for c in t.ideas],
+        "concern_card_ids": [c.id for c in t.concerns],
         "clusters": [
             {
                 "cluster_id": cl.id,

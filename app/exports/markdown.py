@@ -73,6 +73,9 @@ class _Writer(SectionWriter):
         if who:
             meta.append(md_lines(who, inline=True))
         meta.append(md_lines(gettext("no. %(number)d", number=card.number), inline=True))
+        also = self.x.also_named(card)
+        if also:
+            meta.append(md_lines(also, inline=True))
         return md_lines(card.text, indent="  ") + " — *" + " · ".join(meta) + "*"
 
     # --- parts ---------------------------------------------------------------------------
@@ -135,12 +138,27 @@ class _Writer(SectionWriter):
         self.line("*" + md_lines(" · ".join(flags), inline=True) + "* — " + md_lines(" · ".join(details), inline=True))
         self.line()
         if s.ratings_count:
-            head = [gettext("Stakeholder group"), gettext("Support"), gettext("Carries it?"), gettext("Ratings")]
+            # The columns of the DOCX/ODT table (whose third column holds the chart too).
+            head = [gettext("Stakeholder group"), gettext("Support"), gettext("Ratings")]
             rows = [
-                [_cell(gs.group.label), _cell(x.support_figure(gs)), _cell(x.carried(gs)), _cell(x.level_summary(gs))]
+                [
+                    _cell(gs.group.label),
+                    _cell(x.support_figure(gs) + (f" — {x.carried(gs)}" if gs.carried is not None else "")),
+                    _cell(x.level_summary(gs)),
+                ]
                 for gs in s.support
             ]
             self.out += _table([_cell(h) for h in head], rows)
+        if s.conditions:
+            self.line(md_lines(gettext("Conditions given with support with reservations")) + ":")
+            self.line()
+            self.bullets(
+                "("
+                + md_lines(", ".join(filter(None, [d.group.label, x.person(d.author, d.organization)])), inline=True)
+                + "): "
+                + md_lines(d.reason, indent="  ", inline=True)
+                for d in s.conditions
+            )
         if s.dissent:
             self.line(f"{md_lines(gettext('Concerns and blocks, with their reasons'))}:")
             self.line()

@@ -22,6 +22,7 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
 from odfdo import Document, Frame, Paragraph, Span, Style, VarPageCount, VarPageNumber
 from odfdo.container import Container
+from odfdo.xmlpart import XmlPart
 
 from app.domain.report import EarlierRevision, Report, ReportCard, ReportStatement
 from app.domain.report.model import GroupParticipation, ReportCluster
@@ -33,6 +34,9 @@ from app.i18n import gettext
 
 NS = {
     "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+    "fo": "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0",
+    "loext": "urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0",
     "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
     "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
     "svg": "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0",
@@ -104,6 +108,46 @@ def _container(doc: Document) -> Container:
     return doc.container
 
 
+def _xml_root(doc: Document, name: str) -> Node:
+    """The lxml root of one of the package's XML parts (styles.xml, content.xml)."""
+    part = doc.get_part(name)
+    if not isinstance(part, XmlPart):  # pragma: no cover - odfdo's template has both
+        raise LookupError(f"{name} missing from the ODT template")
+    return part.root._xml_element
+
+
+LIST_INDENT_CM = 0.63  # per level: the bullet hangs in it, the text starts after it
+
+
+def _fix_template_styles(doc: Document, language: str, country: str) -> None:
+    """What odfdo's template gets wrong for a report: its default language (French), the
+    outline numbering of headings ("1.", "1.1." — no other format numbers headings), and
+    lists whose bullet sits right against the text."""
+    root = _xml_root(doc, "styles.xml")
+    for node in root.iter():
+        if node.get(_q("fo:language")) is not None:
+            node.set(_q("fo:language"), language)
+            node.set(_q("fo:country"), country)
+    for level_style in root.iter(_q("text:outline-level-style")):
+        level_style.set(_q("style:num-format"), "")
+        for attribute in (_q("style:num-suffix"), _q("loext:num-list-format"), _q("text:display-levels")):
+            level_style.attrib.pop(attribute, None)
+    for list_style in root.iter(_q("text:list-style")):
+        for level_style in list_style:
+            level = int(level_style.get(_q("text:level"), "1"))
+            for old in level_style.findall(_q("style:list-level-properties")):
+                level_style.remove(old)
+            properties = etree.Element(_q("style:list-level-properties"))
+            properties.set(_q("text:list-level-position-and-space-mode"), "label-alignment")
+            alignment = etree.SubElement(properties, _q("style:list-level-label-alignment"))
+            margin = f"{LIST_INDENT_CM * level:.2f}cm"
+            alignment.set(_q("text:label-followed-by"), "listtab")
+            alignment.set(_q("text:list-tab-stop-position"), margin)
+            alignment.set(_q("fo:text-indent"), f"-{LIST_INDENT_CM:.2f}cm")
+            alignment.set(_q("fo:margin-left"), margin)
+            level_style.insert(0, properties)
+
+
 class _Writer(SectionWriter):
     def __init__(self, report: Report) -> None:
         self.r = report
@@ -112,6 +156,7 @@ class _Writer(SectionWriter):
         self.doc.body.clear()
         self.body: Node = self.doc.body._xml_element
         self.table_count = 0
+        self.column_styles: set[str] = set()
         self._setup()
 
     def _setup(self) -> None:
@@ -164,6 +209,7 @@ class _Writer(SectionWriter):
         meta.title = xml_safe(r.title)
         meta.subject = self.x.subtitle()
         meta.language = "de-DE" if r.locale == "de" else "en-GB"
+        _fix_template_styles(doc, *(("de", "DE") if r.locale == "de" else ("en", "GB")))
 
     def image(self, data: bytes, ext: str, media_type: str) -> str:
         """Store a picture once (by content) with its media type; returns its path."""
@@ -237,14 +283,54 @@ class _Writer(SectionWriter):
         if who:
             meta.append(who)
         meta.append(gettext("no. %(number)d", number=card.number))
+        also = self.x.also_named(card)
+        if also:
+            meta.append(also)
         _append_plain(node, " — ")
         span(node, _t(" · ".join(meta)), "Runde_Italic")
         return node
 
-    def table(self, head: list[str], rows: Iterable[list[str | Node]]) -> None:
+    def column_style(self, width_cm: float) -> str:
+        """An automatic column style of this width (one per width)."""
+        name = f"Runde_Col_{round(width_cm * 100)}"
+        if name not in self.column_styles:
+            self.column_styles.add(name)
+            styles = _xml_root(self.doc, "content.xml").find(
+                "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}automatic-styles"
+            )
+            style = etree.SubElement(styles, _q("style:style"))
+            style.set(_q("style:name"), name)
+            style.set(_q("style:family"), "table-column")
+            properties = etree.SubElement(style, _q("style:table-column-properties"))
+            properties.set(_q("style:column-width"), f"{width_cm}cm")
+        return name
+
+    def table_style(self, width_cm: float) -> str:
+        name = f"Runde_Table_{round(width_cm * 100)}"
+        if name not in self.column_styles:
+            self.column_styles.add(name)
+            styles = _xml_root(self.doc, "content.xml").find(
+                "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}automatic-styles"
+            )
+            style = etree.SubElement(styles, _q("style:style"))
+            style.set(_q("style:name"), name)
+            style.set(_q("style:family"), "table")
+            properties = etree.SubElement(style, _q("style:table-properties"))
+            properties.set(_q("style:width"), f"{width_cm}cm")
+            properties.set(_q("table:align"), "left")
+        return name
+
+    def table(self, head: list[str], rows: Iterable[list[str | Node]], widths: Sequence[float]) -> None:
+        """A table whose header row repeats on every page, with fixed column widths (cm)."""
         self.table_count += 1
-        table = el("table:table", self.body, table__name=f"Table{self.table_count}")
-        el("table:table-column", table, table__number_columns_repeated=str(len(head)))
+        table = el(
+            "table:table",
+            self.body,
+            table__name=f"Table{self.table_count}",
+            table__style_name=self.table_style(round(sum(widths), 2)),
+        )
+        for width in widths:
+            el("table:table-column", table, table__style_name=self.column_style(width))
         header_rows = el("table:table-header-rows", table)
         row = el("table:table-row", header_rows)
         for text in head:
@@ -297,6 +383,7 @@ class _Writer(SectionWriter):
         self.table(
             [gettext("Stakeholder group"), gettext("Joined"), gettext("Cards"), gettext("Dots"), gettext("Ratings")],
             rows,
+            (4.0, 3.25, 3.25, 3.25, 3.25),
         )
 
     def statement(self, s: ReportStatement, n: int) -> None:
@@ -323,7 +410,16 @@ class _Writer(SectionWriter):
                     span(chart, x.level_summary(gs), "Runde_Italic")
                 figure = x.support_figure(gs) + (f" — {x.carried(gs)}" if gs.carried is not None else "")
                 rows.append([gs.group.label, figure, chart])
-            self.table([gettext("Stakeholder group"), gettext("Support"), gettext("Chart")], rows)
+            self.table([gettext("Stakeholder group"), gettext("Support"), gettext("Ratings")], rows, (5.0, 4.0, 8.0))
+        if s.conditions:
+            self.para(gettext("Conditions given with support with reservations") + ":", bold=True)
+            conditions = []
+            for d in s.conditions:
+                node = self.item()
+                who = ", ".join(filter(None, [d.group.label, x.person(d.author, d.organization)]))
+                add_text(node, f"({_t(who)}): " + _t(d.reason))
+                conditions.append(node)
+            self.bullets(conditions)
         if s.dissent:
             self.para(gettext("Concerns and blocks, with their reasons") + ":", bold=True)
             items = []

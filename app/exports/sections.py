@@ -73,6 +73,12 @@ class SectionWriter:
                 self.dissent(t, numbers)
             elif part == "perspectives" and any(p.needs or p.logics for p in t.perspectives):
                 self.perspectives(t)
+            elif part == "ideas" and t.ideas:
+                self.heading(self.x.section("ideas"), 2)
+                self.card_list(t.ideas)
+            elif part == "concerns" and t.concerns:
+                self.heading(self.x.section("concerns"), 2)
+                self.card_list(t.concerns)
             elif part == "examples" and t.examples:
                 self.heading(self.x.section("examples"), 2)
                 self.card_list(t.examples)

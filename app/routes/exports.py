@@ -89,6 +89,7 @@ async def export(
     table: Annotated[
         str | None, Query(description="With format=csv: one table as a single CSV file: " + ", ".join(CSV_TABLES))
     ] = None,
+    appendix: Annotated[bool, Query(description="false: leave the appendix (every card) out of this export")] = True,
 ) -> Response:
     """The consensus report or the raw data as a download (moderators of the workshop only)."""
     access = await _moderated(session, credentials, workshop_id)
@@ -96,7 +97,7 @@ async def export(
     report = await report_build(session=session, workshop=access.workshop)
     await session.close()  # rendering can take a while; it needs no database
     async with _slots(request):
-        file = await asyncio.to_thread(export_render, report, fmt, table=table)
+        file = await asyncio.to_thread(export_render, report, fmt, table=table, appendix=appendix)
     return Response(
         file.content,
         media_type=file.media_type,

@@ -56,7 +56,7 @@ class GroupSupport:
 
 @dataclass(frozen=True)
 class Dissent:
-    level: str  # "concerns" or "block"
+    level: str  # "concerns" or "block" (dissent); "reservations" (a condition)
     reason: str
     group: GroupView
     author: str | None  # None where the workshop is anonymous
@@ -76,6 +76,7 @@ class ReportStatement:
     bridging_score: float
     support: tuple[GroupSupport, ...]
     dissent: tuple[Dissent, ...]
+    conditions: tuple[Dissent, ...] = ()  # reasons given with "support with reservations"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class EarlierRevision:
 
 @dataclass(frozen=True)
 class GroupPerspective:
+    """A group's needs and logics: its own cards and those it named too (a duplicate of the
+    group's that was merged into another group's card; the card says "also named by …")."""
+
     group: GroupView
     needs: tuple[ReportCard, ...]
     logics: tuple[ReportCard, ...]
@@ -119,6 +123,8 @@ class ReportTopic:
     perspectives: tuple[GroupPerspective, ...]
     examples: tuple[ReportCard, ...]
     questions: tuple[ReportCard, ...]
+    ideas: tuple[ReportCard, ...]
+    concerns: tuple[ReportCard, ...]
     clusters: tuple[ReportCluster, ...]
     cards: tuple[ReportCard, ...]  # every visible card, merged duplicates included (appendix)
     earlier_revisions: tuple[EarlierRevision, ...]

@@ -31,7 +31,16 @@ REPORT_SECTIONS: tuple[str, ...] = (
     "appendix",
 )
 #: The parts of each topic, in their default order.
-TOPIC_SECTIONS: tuple[str, ...] = ("consensus", "dissent", "perspectives", "examples", "questions", "clusters")
+TOPIC_SECTIONS: tuple[str, ...] = (
+    "consensus",
+    "dissent",
+    "perspectives",
+    "ideas",
+    "concerns",
+    "examples",
+    "questions",
+    "clusters",
+)
 SECTION_LABELS: dict[str, str] = {
     "introduction": N_("Introduction"),
     "organizations": N_("Participating organisations"),
@@ -43,6 +52,8 @@ SECTION_LABELS: dict[str, str] = {
     "consensus": N_("Consensus"),
     "dissent": N_("Without consensus"),
     "perspectives": N_("Needs and logics of thinking and acting"),
+    "ideas": N_("Ideas"),
+    "concerns": N_("Concerns"),
     "examples": N_("Examples"),
     "questions": N_("Open questions"),
     "clusters": N_("Clusters and dot votes"),

@@ -146,12 +146,17 @@ async def _cards_load(*, session: AsyncSession, ctx: BuildContext, topic: Topic,
     )
 
 
+def _named_by(card: ReportCard, group_key: str) -> bool:
+    """The card is the group's own, or a duplicate of the group's was merged into it."""
+    return card.group.key == group_key or any(g.key == group_key for g in card.merged_groups)
+
+
 def _perspectives_build(*, ctx: BuildContext, cards: _TopicCards) -> tuple[GroupPerspective, ...]:
     return tuple(
         GroupPerspective(
             group=g,
-            needs=tuple(c for c in cards.of_kind("need") if c.group.key == g.key),
-            logics=tuple(c for c in cards.of_kind("logic") if c.group.key == g.key),
+            needs=tuple(c for c in cards.of_kind("need") if _named_by(c, g.key)),
+            logics=tuple(c for c in cards.of_kind("logic") if _named_by(c, g.key)),
         )
         for g in ctx.groups
     )
@@ -213,6 +218,22 @@ def _dissent_build(*, ctx: BuildContext, ratings: Sequence[Rating]) -> tuple[Dis
     )
 
 
+def _conditions_build(*, ctx: BuildContext, ratings: Sequence[Rating]) -> tuple[Dissent, ...]:
+    """The conditions given with "support with reservations" (a reason is optional there):
+    by group, oldest first."""
+    return tuple(
+        Dissent(
+            level=r.level,
+            reason=r.reason,
+            group=ctx.group(r.group_key),
+            author=ctx.person(r.participant_id)[0],
+            organization=ctx.person(r.participant_id)[1],
+        )
+        for r in sorted(ratings, key=lambda r: (ctx.group_index(r.group_key), r.updated_at))
+        if r.level == "reservations" and r.reason.strip()
+    )
+
+
 async def _statements_build(
     *,
     session: AsyncSession,
@@ -242,6 +263,7 @@ async def _statements_build(
                 bridging_score=o.bridging_score,
                 support=_support(o, ctx.groups, workshop.consensus_threshold),
                 dissent=_dissent_build(ctx=ctx, ratings=ratings.get(s.id, [])),
+                conditions=_conditions_build(ctx=ctx, ratings=ratings.get(s.id, [])),
             )
         )
     return statements_out
@@ -325,6 +347,8 @@ async def topic_build(
         perspectives=_perspectives_build(ctx=ctx, cards=cards),
         examples=cards.of_kind("example"),
         questions=cards.of_kind("question"),
+        ideas=cards.of_kind("idea"),
+        concerns=cards.of_kind("concern"),
         clusters=_clusters_build(ctx=ctx, cards=cards),
         cards=cards.report_cards,
         earlier_revisions=_earlier_revisions_build(ctx=ctx, statements=every_statement, ratings=ratings),
