@@ -75,6 +75,14 @@ class Settings(BaseSettings):
         True, description="Run Python's full garbage collections when no event is being fanned out."
     )
     log_level: str = Field("info", description="uvicorn/application log level.")
+    smtp_url: str = Field(
+        "",
+        description="Where e-mail goes (registrations, waitlist, messages to a round): "
+        "`smtp://[user:password@]host[:port]` (add `?starttls=true` for STARTTLS) or "
+        "`smtps://…` (TLS from the start); empty: each mail is written to `<data_dir>/mail/` "
+        "as an `.eml` file and logged.",
+    )
+    mail_from: str = Field("runde@localhost", description="The sender address of Runde's e-mails.")
 
     @model_validator(mode="after")
     def _strong_secret_in_production(self) -> Settings:

@@ -31,6 +31,7 @@ from app.routes import (
     pages_moderation,
     pages_moderator,
     pages_participant,
+    series,
     ws,
 )
 from app.routes.limits import FailureLimiter, WorkshopJoinRate
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages_moderator,
         pages_moderation,
         exports,
+        series,
         ws,
     ):
         app.include_router(module.router)
