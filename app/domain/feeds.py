@@ -8,7 +8,7 @@ iCalendar through the ``icalendar`` package (RFC 5545: folding, escaping, UTC ti
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
 from icalendar import Calendar, Event
@@ -66,7 +66,7 @@ def series_ics(page: SeriesPage, *, series_url: str, now: datetime) -> bytes:
     """Every round of the series: a feed calendars subscribe to (new rounds appear by themselves)."""
     calendar = _calendar(page.series.title)
     calendar.add("method", "PUBLISH")
-    calendar.add("refresh-interval", "PT12H", parameters={"VALUE": "DURATION"})
+    calendar.add("refresh-interval", timedelta(hours=12), parameters={"VALUE": "DURATION"})
     for view in page.rounds:
         calendar.add_component(_event(view, series=page.series, series_url=series_url, now=now))
     return bytes(calendar.to_ical())

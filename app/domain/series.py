@@ -202,7 +202,7 @@ def _round_checked(data: RoundInput) -> RoundInput:
         raise Invalid(N_("The online link must be a web address starting with https://."), field="online_url")
     return RoundInput(
         title=data.title,
-        starts_at=data.starts_at,
+        starts_at=data.starts_at.astimezone(UTC),
         duration_minutes=duration,
         place=_one_line(data.place, "place", TITLE_MAX) or "",
         online_url=online_url,

@@ -50,6 +50,7 @@ from app.domain.series import (
     RoundView,
     SeriesInput,
     access_series_moderated,
+    aware,
     published_round,
     round_create,
     round_publish,
@@ -366,7 +367,7 @@ async def api_round_create(
         series_id=series.id,
         title=workshop.title,
         join_code=workshop.join_code,
-        starts_at=round_.starts_at,
+        starts_at=aware(round_.starts_at),
         duration_minutes=round_.duration_minutes,
         place=round_.place,
         online_url=round_.online_url,
@@ -431,7 +432,7 @@ async def api_registrations(
             group=r.group_key,
             email=r.email,
             status=r.status,
-            created_at=r.created_at,
+            created_at=aware(r.created_at),
         )
         for r in await registration_list(session=session, workshop_id=access.workshop.id)
     ]
@@ -591,7 +592,8 @@ async def report_page(request: Request, series_id: str, workshop_id: str, sessio
                 **body_context(report, heading_offset=1),
             )
         cache[key] = hit = (time.monotonic() + REPORT_MAX_AGE, html)
-    if request.headers.get("if-none-match") == etag:
+    # The compression middleware weakens the tag (W/"…"): a weak match is a match for GET.
+    if etag in {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}:
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": f"public, max-age={REPORT_MAX_AGE}"})
     return Response(
         hit[1],
