@@ -570,6 +570,22 @@ async def register_submit(
     )
 
 
+@router.get("/s/{series_id}/reports/{workshop_id}.pdf", tags=["public"], response_class=Response)
+async def report_pdf(request: Request, series_id: str, workshop_id: str, session: SessionDep) -> Response:
+    """The published report as PDF, through the export machinery (``app/exports``)."""
+    _series, workshop, _round = await published_round(session=session, series_id=series_id, workshop_id=workshop_id)
+    report = await report_build(session=session, workshop=workshop)
+    await session.close()
+    slots: asyncio.Semaphore = request.app.state.__dict__.setdefault("export_slots", asyncio.Semaphore(EXPORT_SLOTS))
+    async with slots:
+        file = await asyncio.to_thread(export_render, report, "pdf")
+    return Response(
+        file.content,
+        media_type=file.media_type,
+        headers={"Content-Disposition": file.content_disposition, "Cache-Control": f"public, max-age={REPORT_MAX_AGE}"},
+    )
+
+
 @router.get("/s/{series_id}/reports/{workshop_id}", tags=["public"], response_class=Response)
 async def report_page(request: Request, series_id: str, workshop_id: str, session: SessionDep) -> Response:
     """A round's published follow-up report: HTML at a stable URL, the PDF linked; cached."""
@@ -599,22 +615,6 @@ async def report_page(request: Request, series_id: str, workshop_id: str, sessio
         hit[1],
         media_type="text/html; charset=utf-8",
         headers={"ETag": etag, "Cache-Control": f"public, max-age={REPORT_MAX_AGE}", "Vary": "Accept-Language, Cookie"},
-    )
-
-
-@router.get("/s/{series_id}/reports/{workshop_id}.pdf", tags=["public"], response_class=Response)
-async def report_pdf(request: Request, series_id: str, workshop_id: str, session: SessionDep) -> Response:
-    """The published report as PDF, through the export machinery (``app/exports``)."""
-    _series, workshop, _round = await published_round(session=session, series_id=series_id, workshop_id=workshop_id)
-    report = await report_build(session=session, workshop=workshop)
-    await session.close()
-    slots: asyncio.Semaphore = request.app.state.__dict__.setdefault("export_slots", asyncio.Semaphore(EXPORT_SLOTS))
-    async with slots:
-        file = await asyncio.to_thread(export_render, report, "pdf")
-    return Response(
-        file.content,
-        media_type=file.media_type,
-        headers={"Content-Disposition": file.content_disposition, "Cache-Control": f"public, max-age={REPORT_MAX_AGE}"},
     )
 
 
@@ -931,5 +931,6 @@ async def mod_round_carry_over(
     except (Invalid, NotFound) as exc:
         context = await _round_context(request, session, credentials, workshop_id)
         errors = {"carry": gettext(exc.message, **exc.params)}
-        return render(request, "series/mod_round.html", exc.status_code, form={}, errors=errors, sent=None, **context)
+        # An unknown or foreign earlier round is a wrong choice in the form: 422, like the rest.
+        return render(request, "series/mod_round.html", 422, form={}, errors=errors, sent=None, **context)
     return redirect(f"/m/workshops/{access.workshop.id}/round#carry-heading")
