@@ -91,6 +91,13 @@ def clock(app: FastAPI, client: TestClient) -> Clock:
     return controlled
 
 
+@pytest.fixture(autouse=True)
+def english(api: TestClient, client: TestClient) -> None:
+    """Messages are asserted in English (the catalog's German is checked by test_i18n)."""
+    api.headers["Accept-Language"] = "en"
+    client.headers["Accept-Language"] = "en"
+
+
 START = "2026-12-10T14:00:00+01:00"
 
 
