@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import email
 import re
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from icalendar import Calendar
@@ -27,41 +23,9 @@ from app.domain.errors import Invalid
 from app.domain.mail import Mail, email_check, mail_message, smtp_target
 from tests.conftest import SECRET
 from tests.factories import bearer, join_api, login_as, make_moderator, set_phase
+from tests.smtp import Inbox
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-# --- a real SMTP server ------------------------------------------------------------------------
-
-
-@dataclass
-class Inbox:
-    """What the local aiosmtpd server received."""
-
-    messages: list[Message] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address in str(m["To"])]  # type: ignore[misc]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
 
 
 @pytest.fixture

@@ -73,10 +73,14 @@ from app.routes.schemas import ErrorOut, GroupIn, UnprocessableOut
 from app.security import no_csrf
 
 router = APIRouter()
+#: The area's pages, feeds and personal links: served beside the JSON, left out of OpenAPI
+#: like every page (the JSON twins are in it).
+pages = APIRouter(include_in_schema=False)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in {
+        400: "The body is not valid JSON",
         401: "Not logged in, or the token is wrong",
         403: "Not the moderator of this series or round",
         404: "No such series, round or registration (or a used link)",
@@ -473,7 +477,7 @@ def _file(content: bytes, media_type: str, *, max_age: int = 300) -> Response:
     return Response(content, media_type=media_type, headers={"Cache-Control": f"public, max-age={max_age}"})
 
 
-@router.get("/s/{series_id}.ics", tags=["public"], response_class=Response)
+@pages.get("/s/{series_id}.ics", tags=["public"], response_class=Response)
 async def series_feed_ics(request: Request, series_id: str, session: SessionDep) -> Response:
     """Every round of the series as an iCalendar feed to subscribe to."""
     page = await series_page(session=session, series_id=series_id, now=now_of(request))
@@ -481,7 +485,7 @@ async def series_feed_ics(request: Request, series_id: str, session: SessionDep)
     return _file(body, "text/calendar; charset=utf-8")
 
 
-@router.get("/s/{series_id}.atom", tags=["public"], response_class=Response)
+@pages.get("/s/{series_id}.atom", tags=["public"], response_class=Response)
 async def series_feed_atom(request: Request, series_id: str, session: SessionDep) -> Response:
     """The published follow-up reports as an Atom feed."""
     page = await series_page(session=session, series_id=series_id, now=now_of(request))
@@ -490,7 +494,7 @@ async def series_feed_atom(request: Request, series_id: str, session: SessionDep
     return _file(body, "application/atom+xml; charset=utf-8")
 
 
-@router.get("/s/{series_id}/rounds/{workshop_id}.ics", tags=["public"], response_class=Response)
+@pages.get("/s/{series_id}/rounds/{workshop_id}.ics", tags=["public"], response_class=Response)
 async def round_file_ics(request: Request, series_id: str, workshop_id: str, session: SessionDep) -> Response:
     """One round as a calendar file."""
     series = await series_get(session=session, series_id=series_id)
@@ -502,7 +506,7 @@ async def round_file_ics(request: Request, series_id: str, workshop_id: str, ses
     return response
 
 
-@router.get("/s/{series_id}", tags=["public"], response_class=Response)
+@pages.get("/s/{series_id}", tags=["public"], response_class=Response)
 async def series_public_page(request: Request, series_id: str, session: SessionDep) -> Response:
     """The public series page: description, upcoming rounds with their places, published reports."""
     await _purge(request, session)
@@ -534,13 +538,13 @@ async def _registration_form(
     }
 
 
-@router.get("/s/{series_id}/rounds/{workshop_id}/register", tags=["public"], response_class=Response)
+@pages.get("/s/{series_id}/rounds/{workshop_id}/register", tags=["public"], response_class=Response)
 async def register_page(request: Request, series_id: str, workshop_id: str, session: SessionDep) -> Response:
     context = await _registration_form(request, session, series_id, workshop_id)
     return render(request, "series/register.html", form={}, errors={}, **context)
 
 
-@router.post("/s/{series_id}/rounds/{workshop_id}/register", tags=["public"], response_class=Response)
+@pages.post("/s/{series_id}/rounds/{workshop_id}/register", tags=["public"], response_class=Response)
 async def register_submit(
     request: Request,
     series_id: str,
@@ -570,7 +574,7 @@ async def register_submit(
     )
 
 
-@router.get("/s/{series_id}/reports/{workshop_id}.pdf", tags=["public"], response_class=Response)
+@pages.get("/s/{series_id}/reports/{workshop_id}.pdf", tags=["public"], response_class=Response)
 async def report_pdf(request: Request, series_id: str, workshop_id: str, session: SessionDep) -> Response:
     """The published report as PDF, through the export machinery (``app/exports``)."""
     _series, workshop, _round = await published_round(session=session, series_id=series_id, workshop_id=workshop_id)
@@ -586,7 +590,7 @@ async def report_pdf(request: Request, series_id: str, workshop_id: str, session
     )
 
 
-@router.get("/s/{series_id}/reports/{workshop_id}", tags=["public"], response_class=Response)
+@pages.get("/s/{series_id}/reports/{workshop_id}", tags=["public"], response_class=Response)
 async def report_page(request: Request, series_id: str, workshop_id: str, session: SessionDep) -> Response:
     """A round's published follow-up report: HTML at a stable URL, the PDF linked; cached."""
     series, workshop, round_ = await published_round(session=session, series_id=series_id, workshop_id=workshop_id)
@@ -621,7 +625,7 @@ async def report_page(request: Request, series_id: str, workshop_id: str, sessio
 # --- personal links ---------------------------------------------------------------------------
 
 
-@router.get("/r/{token}", tags=["public"], response_class=Response)
+@pages.get("/r/{token}", tags=["public"], response_class=Response)
 async def cancel_page(request: Request, token: str, session: SessionDep) -> Response:
     """The cancellation link from the e-mail: asks before it cancels (a GET changes nothing)."""
     await _purge(request, session)
@@ -634,7 +638,7 @@ async def cancel_page(request: Request, token: str, session: SessionDep) -> Resp
     return render(request, "series/cancel.html", registration=registration, view=view, series=series, token=token)
 
 
-@router.post("/r/{token}", tags=["public"], response_class=Response)
+@pages.post("/r/{token}", tags=["public"], response_class=Response)
 async def cancel_submit(request: Request, token: str, session: SessionDep) -> Response:
     await _purge(request, session)
     try:
@@ -644,7 +648,7 @@ async def cancel_submit(request: Request, token: str, session: SessionDep) -> Re
     return render(request, "series/cancelled.html")
 
 
-@router.get("/r/{token}/join", tags=["public"], response_class=Response)
+@pages.get("/r/{token}/join", tags=["public"], response_class=Response)
 async def registered_join(request: Request, token: str, session: SessionDep) -> Response:
     """On the day: the join form of the round, filled in from the registration."""
     await _purge(request, session)
@@ -666,7 +670,7 @@ async def registered_join(request: Request, token: str, session: SessionDep) -> 
 # --- the moderator's pages --------------------------------------------------------------------
 
 
-@router.get("/m/series", tags=["moderator"], response_class=Response)
+@pages.get("/m/series", tags=["moderator"], response_class=Response)
 async def mod_series_list(request: Request, session: SessionDep, moderator: ModeratorDep) -> Response:
     series = await series_list_for_moderator(session=session, moderator=moderator)
     return render(
@@ -674,7 +678,7 @@ async def mod_series_list(request: Request, session: SessionDep, moderator: Mode
     )
 
 
-@router.post("/m/series", tags=["moderator"], response_class=Response)
+@pages.post("/m/series", tags=["moderator"], response_class=Response)
 async def mod_series_create(
     request: Request,
     session: SessionDep,
@@ -755,14 +759,14 @@ async def _series_page_context(request: Request, session: AsyncSession, series: 
     }
 
 
-@router.get("/m/series/{series_id}", tags=["moderator"], response_class=Response)
+@pages.get("/m/series/{series_id}", tags=["moderator"], response_class=Response)
 async def mod_series_page(request: Request, series_id: str, session: SessionDep, moderator: ModeratorDep) -> Response:
     series = await access_series_moderated(session=session, moderator=moderator, series_id=series_id)
     context = await _series_page_context(request, session, series)
     return render(request, "series/mod_series.html", form={}, errors={}, moderator=moderator.moderator, **context)
 
 
-@router.post("/m/series/{series_id}/rounds", tags=["moderator"], response_class=Response)
+@pages.post("/m/series/{series_id}/rounds", tags=["moderator"], response_class=Response)
 async def mod_round_create(
     request: Request,
     series_id: str,
@@ -838,7 +842,7 @@ async def _round_context(
     }
 
 
-@router.get("/m/workshops/{workshop_id}/round", tags=["moderator"], response_class=Response)
+@pages.get("/m/workshops/{workshop_id}/round", tags=["moderator"], response_class=Response)
 async def mod_round_page(
     request: Request, workshop_id: str, session: SessionDep, credentials: CredentialsDep
 ) -> Response:
@@ -847,7 +851,7 @@ async def mod_round_page(
     return render(request, "series/mod_round.html", form={}, errors={}, sent=None, **context)
 
 
-@router.get("/m/workshops/{workshop_id}/registrations.csv", tags=["moderator"], response_class=Response)
+@pages.get("/m/workshops/{workshop_id}/registrations.csv", tags=["moderator"], response_class=Response)
 async def mod_registrations_csv(
     request: Request, workshop_id: str, session: SessionDep, credentials: CredentialsDep
 ) -> Response:
@@ -860,7 +864,7 @@ async def mod_registrations_csv(
     )
 
 
-@router.post("/m/workshops/{workshop_id}/round/message", tags=["moderator"], response_class=Response)
+@pages.post("/m/workshops/{workshop_id}/round/message", tags=["moderator"], response_class=Response)
 async def mod_round_message(
     request: Request,
     workshop_id: str,
@@ -890,7 +894,7 @@ async def mod_round_message(
     return render(request, "series/mod_round.html", form={}, errors={}, sent=sent, **context)
 
 
-@router.post("/m/workshops/{workshop_id}/round/publish", tags=["moderator"], response_class=Response)
+@pages.post("/m/workshops/{workshop_id}/round/publish", tags=["moderator"], response_class=Response)
 async def mod_round_publish(
     request: Request,
     workshop_id: str,
@@ -906,7 +910,7 @@ async def mod_round_publish(
     return redirect(f"/m/workshops/{access.workshop.id}/round")
 
 
-@router.post("/m/workshops/{workshop_id}/round/carry-over", tags=["moderator"], response_class=Response)
+@pages.post("/m/workshops/{workshop_id}/round/carry-over", tags=["moderator"], response_class=Response)
 async def mod_round_carry_over(
     request: Request,
     workshop_id: str,
@@ -934,3 +938,6 @@ async def mod_round_carry_over(
         # An unknown or foreign earlier round is a wrong choice in the form: 422, like the rest.
         return render(request, "series/mod_round.html", 422, form={}, errors=errors, sent=None, **context)
     return redirect(f"/m/workshops/{access.workshop.id}/round#carry-heading")
+
+
+router.include_router(pages)
