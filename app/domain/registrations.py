@@ -197,7 +197,8 @@ async def registration_for_link(
     """The registration behind a personal link, with clear answers for every dead end."""
     claim = link_read(secret=secret, purpose=purpose, token=token)
     registration = await session.get(Registration, claim.registration_id)
-    if registration is None:
+    round_ = await session.get(SeriesRound, registration.workshop_id) if registration is not None else None
+    if registration is None or (round_ is not None and aware(round_.purge_at) <= now):
         raise NotFound(
             N_(
                 "This registration no longer exists: registrations are deleted some days after their "
@@ -258,7 +259,11 @@ async def _promote(session: AsyncSession, workshop_id: str) -> Registration | No
     return first
 
 
-async def registration_list(*, session: AsyncSession, workshop_id: str) -> Sequence[Registration]:
+async def registration_list(*, session: AsyncSession, workshop_id: str, now: datetime) -> Sequence[Registration]:
+    """The round's registrations; none once its retention is over, even before the purge ran."""
+    round_ = await session.get(SeriesRound, workshop_id)
+    if round_ is not None and aware(round_.purge_at) <= now:
+        return []
     result = await session.execute(
         select(Registration)
         .where(col(Registration.workshop_id) == workshop_id)

@@ -8,13 +8,16 @@ Thin: parse, access, one domain call, render; mails go out after the commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, FastAPI, Form, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,10 +75,8 @@ from app.routes.deps import CallerDep, CredentialsDep, ModeratorDep, SessionDep,
 from app.routes.schemas import ErrorOut, GroupIn, UnprocessableOut
 from app.security import no_csrf
 
-router = APIRouter()
-#: The area's pages, feeds and personal links: served beside the JSON, left out of OpenAPI
-#: like every page (the JSON twins are in it).
-pages = APIRouter(include_in_schema=False)
+log = logging.getLogger("runde.series")
+
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
@@ -138,9 +139,45 @@ def join_url(request: Request, registration: Registration, view: RoundView) -> s
 
 
 async def _purge(request: Request, session: AsyncSession) -> None:
-    """Registrations past their retention go before anything of the area is read (cheap: one
-    indexed query), so no page or link ever shows one; ``docs/series.md``."""
+    """Registrations past their retention go before the area writes (one indexed query); reads
+    leave out an expired round's registrations (``registration_list``, personal links) until
+    the periodic purge (``lifespan``) deletes them; ``docs/series.md``."""
     await registrations_purge(session=session, now=now_of(request))
+
+
+PURGE_EVERY_SECONDS = 600
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Delete expired registrations at start and every ten minutes (runs inside the app's own
+    lifespan, so the database is there)."""
+
+    async def purge_forever() -> None:
+        while True:
+            try:
+                clock: Callable[[], datetime] = getattr(app.state, "clock", utcnow)
+                async with app.state.db.session(write=True) as session:
+                    deleted = await registrations_purge(session=session, now=clock())
+                if deleted:
+                    log.info("deleted %d registrations past their retention", deleted)
+            except Exception:  # a failed round must not end the loop; the next one retries
+                log.exception("purging registrations failed")
+            await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+    task = asyncio.create_task(purge_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+router = APIRouter(lifespan=lifespan)
+#: The area's pages, feeds and personal links: served beside the JSON, left out of OpenAPI
+#: like every page (the JSON twins are in it).
+pages = APIRouter(include_in_schema=False)
 
 
 def _moderator_of(credentials: Credentials) -> ModeratorActor:
@@ -336,7 +373,6 @@ async def api_series_create(request: Request, body: SeriesIn, session: SessionDe
 @router.get("/api/v1/series/{series_id}", tags=["series"], responses=ERRORS, response_model=SeriesOut)
 async def api_series_get(request: Request, series_id: str, session: SessionDep) -> SeriesOut:
     """A series with its rounds and their capacity (public, no login)."""
-    await _purge(request, session)
     return await _series_out(request, session, await series_get(session=session, series_id=series_id))
 
 
@@ -427,7 +463,6 @@ async def api_registrations(
 ) -> list[RegistrationOut]:
     """The round's registrations (its moderators)."""
     access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
-    await _purge(request, session)
     return [
         RegistrationOut(
             id=r.id,
@@ -438,7 +473,7 @@ async def api_registrations(
             status=r.status,
             created_at=aware(r.created_at),
         )
-        for r in await registration_list(session=session, workshop_id=access.workshop.id)
+        for r in await registration_list(session=session, workshop_id=access.workshop.id, now=now_of(request))
     ]
 
 
@@ -509,7 +544,6 @@ async def round_file_ics(request: Request, series_id: str, workshop_id: str, ses
 @pages.get("/s/{series_id}", tags=["public"], response_class=Response)
 async def series_public_page(request: Request, series_id: str, session: SessionDep) -> Response:
     """The public series page: description, upcoming rounds with their places, published reports."""
-    await _purge(request, session)
     page = await series_page(session=session, series_id=series_id, now=now_of(request))
     with no_csrf():  # no form on it: the same page for everybody
         return render(
@@ -628,7 +662,6 @@ async def report_page(request: Request, series_id: str, workshop_id: str, sessio
 @pages.get("/r/{token}", tags=["public"], response_class=Response)
 async def cancel_page(request: Request, token: str, session: SessionDep) -> Response:
     """The cancellation link from the e-mail: asks before it cancels (a GET changes nothing)."""
-    await _purge(request, session)
     try:
         registration, view, series = await registration_for_link(
             session=session, secret=secret_of(request), purpose="cancel", token=token, now=now_of(request)
@@ -651,7 +684,6 @@ async def cancel_submit(request: Request, token: str, session: SessionDep) -> Re
 @pages.get("/r/{token}/join", tags=["public"], response_class=Response)
 async def registered_join(request: Request, token: str, session: SessionDep) -> Response:
     """On the day: the join form of the round, filled in from the registration."""
-    await _purge(request, session)
     try:
         registration, view, _series = await registration_for_link(
             session=session, secret=secret_of(request), purpose="join", token=token, now=now_of(request)
@@ -811,10 +843,9 @@ async def _round_context(
     request: Request, session: AsyncSession, credentials: Credentials, workshop_id: str
 ) -> dict[str, Any]:
     access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
-    await _purge(request, session)
     view = await round_view(session=session, workshop_id=access.workshop.id)
     series = await series_get(session=session, series_id=view.round.series_id)
-    registrations = await registration_list(session=session, workshop_id=view.workshop.id)
+    registrations = await registration_list(session=session, workshop_id=view.workshop.id, now=now_of(request))
     groups = await group_list(session=session, workshop_id=view.workshop.id)
     labels = {g.key: v.label for g, v in zip(groups, group_views(groups, current_locale.get()), strict=True)}
     earlier = [v for v in await round_views(session=session, series_id=series.id) if v.starts_at < view.starts_at]
