@@ -294,7 +294,9 @@ class SeriesRound(SQLModel, table=True):
     __tablename__ = "series_round"
     workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", primary_key=True)
     series_id: str = Field(foreign_key="series.id", ondelete="CASCADE", index=True)
-    starts_at: datetime
+    starts_at: datetime  # UTC
+    # The offset the start was given with: pages and mails show the time as the organiser meant it.
+    utc_offset_minutes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     duration_minutes: int = 120
     place: str = Field(default="", max_length=TITLE_MAX)
     online_url: str = Field(default="", max_length=500)

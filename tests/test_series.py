@@ -133,6 +133,10 @@ def test_round_capacity_waitlist_cancel_and_move_up_through_real_smtp(
         cem_mail["Subject"]
     )
 
+    # People read the time as it was given (14:00 at +01:00); the JSON and the .ics say UTC.
+    page = api.get(series["url"].replace("http://testserver", ""))
+    assert "2026-12-10 14:00 (UTC+0100)" in page.text
+    assert "14:00 (UTC+0100)" in ada_mail.get_body(preferencelist=("plain",)).get_content()
     public = api.get(f"/api/v1/series/{series['id']}").json()
     assert [(r["confirmed"], r["waitlisted"], r["report_url"]) for r in public["rounds"]] == [(2, 1, None)]
 

@@ -347,7 +347,7 @@ def status_label(status: str) -> str:
 
 
 def _when(view: RoundView) -> str:
-    start = view.starts_at
+    start = view.local_start
     return f"{start:%Y-%m-%d %H:%M} (UTC{start:%z}) · {view.round.duration_minutes} min"
 
 

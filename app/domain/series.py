@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, select
@@ -227,6 +227,7 @@ async def round_create(
         workshop_id=workshop.id,
         series_id=series.id,
         starts_at=checked.starts_at,
+        utc_offset_minutes=int((data.starts_at.utcoffset() or timedelta()).total_seconds() // 60),
         duration_minutes=checked.duration_minutes or 120,
         place=checked.place,
         online_url=checked.online_url,
@@ -263,6 +264,11 @@ class RoundView:
     @property
     def starts_at(self) -> datetime:
         return aware(self.round.starts_at)
+
+    @property
+    def local_start(self) -> datetime:
+        """The start in the offset it was given with (for people; files and JSON use UTC)."""
+        return self.starts_at.astimezone(timezone(timedelta(minutes=self.round.utc_offset_minutes)))
 
     @property
     def ends_at(self) -> datetime:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -772,14 +773,14 @@ def _int(raw: str, field: str, *, optional: bool = False) -> int | None:
         raise Invalid(N_("Please enter a whole number."), field=field) from None
 
 
-def _datetime(raw: str, field: str) -> datetime:
+def _datetime(raw: str, field: str, zone: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise Invalid(N_("Please enter a date and time (e.g. 2026-12-10T14:00+01:00)."), field=field) from None
     if value.tzinfo is None:
-        # The browser's datetime-local field has no zone: read it as the server's local time.
-        value = value.astimezone()
+        # The browser's datetime-local field has no zone: it is meant in RUNDE_TIME_ZONE.
+        value = value.replace(tzinfo=ZoneInfo(zone))
     return value
 
 
@@ -823,7 +824,7 @@ async def mod_round_create(
     try:
         data = RoundInput(
             title=title,
-            starts_at=_datetime(starts_at, "starts_at"),
+            starts_at=_datetime(starts_at, "starts_at", request.app.state.settings.time_zone),
             duration_minutes=_int(duration_minutes, "duration_minutes", optional=True),
             place=place,
             online_url=online_url,

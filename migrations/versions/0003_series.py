@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("workshop_id", sa.String(), nullable=False),
         sa.Column("series_id", sa.String(), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("utc_offset_minutes", sa.Integer(), server_default="0", nullable=False),
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
         sa.Column("place", sa.String(length=200), nullable=False),
         sa.Column("online_url", sa.String(length=500), nullable=False),
