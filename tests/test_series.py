@@ -250,6 +250,7 @@ def test_ics_feed_and_atom_parse_back_and_publishing(
     assert report_path == f"{url}/reports/{first['id']}"
     page = client.get(report_path)
     assert page.status_code == 200 and "Runde 1" in page.text
+    assert "5. November 2026" in page.text  # the round's date, filled into the report's settings
     assert ada["token"] and "Ada Lovelace-Geheim" not in page.text
     assert "public" in page.headers["cache-control"] and page.headers["etag"]
     assert "set-cookie" not in page.headers

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -34,6 +35,7 @@ from app.models import (
     TEXT_MAX,
     TITLE_MAX,
     Registration,
+    ReportSettings,
     Series,
     SeriesRound,
     Workshop,
@@ -236,6 +238,15 @@ async def round_create(
     )
     round_.purge_at = purge_time(round_, series)
     session.add(round_)
+    # The follow-up report says when and where the round took place (the moderator may edit it).
+    local = checked.starts_at.astimezone(timezone(timedelta(minutes=round_.utc_offset_minutes)))
+    session.add(
+        ReportSettings(
+            workshop_id=workshop.id,
+            held_on=format_date(local.date(), format="long", locale=workshop.locale)[:40],
+            place=checked.place or ("Online" if checked.online_url else ""),
+        )
+    )
     await session.commit()
     return workshop, round_
 
