@@ -210,6 +210,11 @@ def test_header_injection_is_impossible() -> None:
     assert b"\nBcc" not in headers and headers.count(b"\nTo:") == 1
     parsed = email.message_from_bytes(raw, policy=default_policy)
     assert [a.addr_spec for a in parsed["To"].addresses] == ["a@example.org"]
+    # A long name with quotes and spaces once folded into a header that read back as "svg@".
+    tricky = '<svg><a xlink:href="javascript:alert(1)"><text x="9" y="9">x</text></a></svg>'
+    raw = mail_message(Mail(to="p2@example.org", to_name=tricky, subject="x", text="y"), sender="r@example.org")
+    reparsed = email.message_from_bytes(raw.as_bytes(), policy=default_policy)
+    assert [a.addr_spec for a in reparsed["To"].addresses] == ["p2@example.org"]
     assert smtp_target("smtps://u%40x:p@mail.example.org").port == 465
     assert smtp_target("smtp://mail.example.org?starttls=true").starttls
 

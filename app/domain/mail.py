@@ -72,8 +72,11 @@ def mail_message(mail: Mail, *, sender: str) -> EmailMessage:
     local, _, domain = sender.rpartition("@")
     message["From"] = Address(display_name="Runde", username=local, domain=domain)
     to_local, _, to_domain = mail.to.rpartition("@")
-    # Address() refuses CR/LF in the display name; names are single-line by validation anyway.
-    message["To"] = Address(display_name=mail.to_name, username=to_local, domain=to_domain)
+    # The address alone, without the person's name as display name: the standard library's
+    # header folding can drop the quotes of a long display name with quotes and spaces in it,
+    # and the header then reads back as another address (tests/test_hostile_series.py found
+    # '<svg><a xlink:href="…"> …' turning into "svg@"). The name is in the greeting.
+    message["To"] = Address(username=to_local, domain=to_domain)
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=domain or "localhost")
