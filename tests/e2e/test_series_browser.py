@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from app.config import Settings
 from tests.conftest import SECRET
 from tests.e2e.conftest import Browsing
-from tests.e2e.test_browser import login
+from tests.e2e.test_browser import axe_check, login, serve_axe
 from tests.factories import ModeratorInfo, bearer
 from tests.smtp import Inbox
 
@@ -99,7 +99,10 @@ def test_the_whole_cycle_of_a_series(
     app.state.clock = clock
 
     # 1. The moderator creates a series and a round with two places (and the next round).
-    m = browsing.page(locale="de-DE")
+    moderator_context = browsing.context(locale="de-DE")
+    serve_axe(moderator_context)
+    m = browsing.page(moderator_context)
+    violations: list[str] = []
     login(browsing, m, moderator)
     browsing.goto(m, "/m/series")
     m.fill("#title", "Smart-City-Austausch")
@@ -123,6 +126,7 @@ def test_the_whole_cycle_of_a_series(
 
     # 2. Three people register on the public page; the third is waitlisted.
     form_path = f"/s/{series_id}/rounds/{first}/register"
+    violations += axe_check(m, "moderator round page")
     people = {}
     for name, group in (("Ada", "science"), ("Ben", "administration"), ("Cem", "business")):
         page = browsing.page(locale="de-DE")
@@ -130,9 +134,14 @@ def test_the_whole_cycle_of_a_series(
         people[name] = page
     expect(people["Ada"].locator("h1")).to_have_text("Sie sind angemeldet")
     expect(people["Cem"].locator("h1")).to_have_text("Sie stehen auf der Warteliste")
-    public = browsing.page(locale="de-DE")
+    public_context = browsing.context(locale="de-DE")
+    serve_axe(public_context)
+    public = browsing.page(public_context)
     browsing.goto(public, f"/s/{series_id}")
     expect(public.locator(f"#round-{first} .capacity")).to_contain_text("Ausgebucht")
+    violations += axe_check(public, "public series page")
+    browsing.goto(public, form_path)
+    violations += axe_check(public, "registration form")
 
     # 3. Ada cancels through the link in the e-mail the SMTP server received.
     ada_mail = wait_for_mail(server, "ada@example.org", 1, m)[0]
@@ -206,4 +215,6 @@ def test_the_whole_cycle_of_a_series(
     public.wait_for_url(re.compile(rf"/s/{series_id}/reports/{first}$"))
     expect(public.locator("main")).to_contain_text("Stadtlabore sind Lotsen.")
     expect(public.locator(f'a[href$="/reports/{first}.pdf"]')).to_have_count(1)
+    violations += axe_check(public, "published report")
+    assert not violations, "\n".join(violations)
     browsing.assert_clean()
