@@ -244,8 +244,15 @@ def test_ics_feed_and_atom_parse_back_and_publishing(
     # The first round is over; its anonymous participant's name must not reach the public page.
     client.patch(f"/api/v1/workshops/{first['id']}", json={"anonymous": True}, headers=bearer(moderator.token))
     ada = join_api(api, first, name="Ada Lovelace-Geheim")
-    topic_id = client.get(f"/api/v1/workshops/{first['id']}", headers=bearer(moderator.token)).json()["topics"]
-    assert topic_id == [] or isinstance(topic_id, list)
+    topic = client.post(
+        f"/api/v1/workshops/{first['id']}/topics", json={"title": "Beteiligung"}, headers=bearer(moderator.token)
+    ).json()
+    card = client.post(
+        f"/api/v1/topics/{topic['id']}/cards",
+        json={"kind": "need", "text": "Abendtermine"},
+        headers=bearer(ada["token"]),
+    )
+    assert card.status_code == 201, card.text
     report_url_before = client.get(f"{url}/reports/{first['id']}")
     assert report_url_before.status_code == 404
     clock.now = datetime(2026, 11, 20, tzinfo=UTC)
@@ -256,7 +263,7 @@ def test_ics_feed_and_atom_parse_back_and_publishing(
     page = client.get(report_path)
     assert page.status_code == 200 and "Runde 1" in page.text
     assert "5. November 2026" in page.text  # the round's date, filled into the report's settings
-    assert ada["token"] and "Ada Lovelace-Geheim" not in page.text
+    assert "Abendtermine" in page.text and "Ada Lovelace-Geheim" not in page.text
     assert "public" in page.headers["cache-control"] and page.headers["etag"]
     assert "set-cookie" not in page.headers
     assert f"{report_path}.pdf" in page.text
@@ -415,3 +422,52 @@ def test_carry_over_keeps_a_reference_back(
     assert all("Runde 1" in t["prompt"] for t in topics if t["title"].startswith(("Wie", "Stadtlabore")))
     again = client.get(f"/m/workshops/{second['id']}/round")
     assert again.text.count("disabled") >= 2  # both are marked as carried over
+
+    # The next step becomes a card on one of the new topics, with its reference back.
+    client.patch(
+        f"/api/v1/workshops/{first['id']}/report",
+        json={"next_steps": "Förderprogramme sichten."},
+        headers=bearer(moderator.token),
+    )
+    target = topics[0]["id"]
+    done = client.post(
+        f"/m/workshops/{second['id']}/round/carry-over",
+        data={
+            "source": first["id"],
+            "items": ["next_step:1"],
+            "as_kind": "card",
+            "topic_id": target,
+            "csrf_token": client.cookies["runde_csrf"],
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    cards = client.get(f"/api/v1/topics/{target}/cards", headers=bearer(moderator.token)).json()
+    assert [c["text"] for c in cards] == ["Förderprogramme sichten."]
+
+    async def references(session: Any) -> list[tuple[str, str, str, str]]:
+        from sqlalchemy import select
+
+        from app.models import CarryOver
+
+        rows = (await session.execute(select(CarryOver).order_by(CarryOver.created_at))).scalars().all()
+        return [(r.source_workshop_id, r.source_kind, r.target_kind, r.target_id) for r in rows]
+
+    refs = db_run(app, references)
+    assert [(r[0], r[1], r[2]) for r in refs] == [
+        (first["id"], "question", "topic"),
+        (first["id"], "statement", "topic"),
+        (first["id"], "next_step", "card"),
+    ]
+    assert refs[2][3] == cards[0]["id"]
+    # Carrying the same item again is refused with a readable message, not a duplicate.
+    twice = client.post(
+        f"/m/workshops/{second['id']}/round/carry-over",
+        data={
+            "source": first["id"],
+            "items": ["next_step:1"],
+            "as_kind": "topic",
+            "csrf_token": client.cookies["runde_csrf"],
+        },
+    )
+    assert twice.status_code == 422 and "Choose at least one open item" in twice.text

@@ -96,7 +96,8 @@ async def carry_over(
     _w, target_round = await round_get(session=session, workshop_id=target.id)
     if source_round.series_id != target_round.series_id:
         raise NotFound(N_("This round does not exist or takes no registrations."))
-    by_key = {item.key: item for item in await open_items(session=session, source=source, target_id=target.id)}
+    items = await open_items(session=session, source=source, target_id=target.id)
+    by_key = {item.key: item for item in items if not item.carried}  # each item once per round
     chosen = [by_key[key] for key in dict.fromkeys(request.item_keys) if key in by_key]
     if not chosen or len(chosen) != len(set(request.item_keys)):
         raise Invalid(N_("Choose at least one open item of the earlier round."), field="items")

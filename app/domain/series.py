@@ -126,32 +126,6 @@ def _settings_dict(settings: WorkshopSettings | None) -> dict[str, Any]:
     return {name: getattr(checked, name) for name in SETTING_FIELDS if getattr(checked, name) is not None}
 
 
-async def series_update(*, session: AsyncSession, series: Series, data: SeriesInput) -> Series:
-    """Change a series' texts and retention (``None`` leaves a field as it is)."""
-    if data.title is not None:
-        title = _one_line(data.title, "title", TITLE_MAX)
-        if not title:
-            raise Invalid(N_("Please fill in this field."), field="title")
-        series.title = title
-    if data.description is not None:
-        series.description = clean_text(data.description, field="description", max_len=4000, min_len=0)
-    if data.organizer is not None:
-        series.organizer = _one_line(data.organizer, "organizer", TITLE_MAX) or ""
-    if data.rhythm is not None:
-        series.rhythm = _one_line(data.rhythm, "rhythm", NAME_MAX) or ""
-    if data.consent_text is not None:
-        series.consent_text = clean_text(data.consent_text, field="consent_text", max_len=TEXT_MAX, min_len=0)
-    if data.retention_days is not None:
-        series.retention_days = _retention(data.retention_days) or 0
-        rounds = (await session.execute(select(SeriesRound).where(col(SeriesRound.series_id) == series.id))).scalars()
-        for round_ in rounds:
-            round_.purge_at = purge_time(round_, series)
-            session.add(round_)
-    session.add(series)
-    await session.commit()
-    return series
-
-
 async def series_get(*, session: AsyncSession, series_id: str) -> Series:
     series = await session.get(Series, series_id)
     if series is None:
