@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from app.config import Settings
+
 
 @dataclass
 class Inbox:
@@ -43,3 +45,8 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
     controller.start()
     yield handler, port
     controller.stop()
+
+
+def settings_with_smtp(base: Settings, port: int) -> Settings:
+    """The test's settings, sending mail to the local server on ``port``."""
+    return base.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}", "mail_from": "runde@example.org"})

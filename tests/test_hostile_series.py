@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,10 +26,9 @@ from app.domain.errors import Invalid
 from app.domain.mail import email_check
 from app.models import NAME_MAX, TEXT_MAX, TITLE_MAX
 from app.security import MAX_BODY
-from tests.conftest import SECRET
 from tests.factories import bearer, csrf, form_body, json_body, login_as, make_moderator
 from tests.hostile_corpus import Payload, sample
-from tests.smtp import Inbox
+from tests.smtp import Inbox, settings_with_smtp
 from tests.test_hostile_input import (
     DESCRIPTION,
     NAME,
@@ -57,15 +55,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, inbox: tuple[Inbox, int]) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        secret_key=SECRET,
-        auto_migrate=False,
-        smtp_url=f"smtp://127.0.0.1:{inbox[1]}",
-        mail_from="runde@example.org",
-    )
+def settings(settings: Settings, inbox: tuple[Inbox, int]) -> Settings:
+    return settings_with_smtp(settings, inbox[1])
 
 
 def expected_email(value: str) -> str | None:

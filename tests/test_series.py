@@ -9,7 +9,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,23 +20,15 @@ from lxml import etree
 from app.config import Settings
 from app.domain.errors import Invalid
 from app.domain.mail import Mail, email_check, mail_message, smtp_target
-from tests.conftest import SECRET
 from tests.factories import bearer, db_run, join_api, login_as, make_moderator, set_phase
-from tests.smtp import Inbox
+from tests.smtp import Inbox, settings_with_smtp
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, inbox: tuple[Inbox, int]) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        secret_key=SECRET,
-        auto_migrate=False,
-        smtp_url=f"smtp://127.0.0.1:{inbox[1]}",
-        mail_from="runde@example.org",
-    )
+def settings(settings: Settings, inbox: tuple[Inbox, int]) -> Settings:
+    return settings_with_smtp(settings, inbox[1])
 
 
 class Clock:

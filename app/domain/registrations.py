@@ -355,6 +355,21 @@ def _where(view: RoundView) -> str:
     return " · ".join(x for x in (view.round.place, view.round.online_url) if x)
 
 
+def _round_lines(view: RoundView) -> list[str]:
+    where = _where(view)
+    return [gettext("When: %(when)s", when=_when(view)), *([gettext("Where: %(where)s", where=where)] if where else [])]
+
+
+def _with_ics(registration: Registration, subject: str, text: str, ics: bytes) -> Mail:
+    return Mail(
+        to=registration.email,
+        to_name=registration.name,
+        subject=subject,
+        text=text,
+        attachments=(Attachment("round.ics", "text", "calendar", ics),),
+    )
+
+
 def confirmation_mail(
     *, registration: Registration, view: RoundView, series: Series, cancel_url: str, series_url: str, ics: bytes
 ) -> Mail:
@@ -377,20 +392,13 @@ def confirmation_mail(
                     series=series.title,
                 ),
                 status,
-                gettext("When: %(when)s", when=_when(view)),
-                *([gettext("Where: %(where)s", where=_where(view))] if _where(view) else []),
+                *_round_lines(view),
                 gettext("The attached .ics file puts the round into your calendar."),
                 gettext("Cannot come? Cancel here (the link works once):\n%(url)s", url=cancel_url),
                 gettext("The series: %(url)s", url=series_url),
             ]
         )
-    return Mail(
-        to=registration.email,
-        to_name=registration.name,
-        subject=subject,
-        text=text,
-        attachments=(Attachment("round.ics", "text", "calendar", ics),),
-    )
+    return _with_ics(registration, subject, text, ics)
 
 
 def promoted_mail(*, registration: Registration, view: RoundView, series: Series, cancel_url: str, ics: bytes) -> Mail:
@@ -405,18 +413,11 @@ def promoted_mail(*, registration: Registration, view: RoundView, series: Series
                     title=view.workshop.title,
                     series=series.title,
                 ),
-                gettext("When: %(when)s", when=_when(view)),
-                *([gettext("Where: %(where)s", where=_where(view))] if _where(view) else []),
+                *_round_lines(view),
                 gettext("Cannot come? Cancel here (the link works once):\n%(url)s", url=cancel_url),
             ]
         )
-    return Mail(
-        to=registration.email,
-        to_name=registration.name,
-        subject=subject,
-        text=text,
-        attachments=(Attachment("round.ics", "text", "calendar", ics),),
-    )
+    return _with_ics(registration, subject, text, ics)
 
 
 @dataclass(frozen=True)

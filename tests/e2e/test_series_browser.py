@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from pathlib import Path
-from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -19,26 +17,19 @@ from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
 from app.config import Settings
-from tests.conftest import SECRET
 from tests.e2e.conftest import Browsing
 from tests.e2e.test_browser import axe_check, login, serve_axe
-from tests.factories import ModeratorInfo, bearer
-from tests.smtp import Inbox
+from tests.e2e.test_consensus_browser import api
+from tests.factories import ModeratorInfo
+from tests.smtp import Inbox, settings_with_smtp
 
 pytestmark = pytest.mark.browser
 LIVE = 6_000
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, inbox: tuple[Inbox, int]) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        secret_key=SECRET,
-        auto_migrate=False,
-        smtp_url=f"smtp://127.0.0.1:{inbox[1]}",
-        mail_from="runde@example.org",
-    )
+def settings(settings: Settings, inbox: tuple[Inbox, int]) -> Settings:
+    return settings_with_smtp(settings, inbox[1])
 
 
 class Clock:
@@ -81,14 +72,6 @@ def register(browsing: Browsing, page: Page, form_path: str, name: str, group: s
     browsing.collect(page)
     page.locator("main form button[type=submit]").click()
     expect(page.locator("h1")).to_contain_text(re.compile("angemeldet|Warteliste"))
-
-
-def api(
-    http: httpx.Client, moderator: ModeratorInfo, method: str, path: str, body: dict[str, Any] | None = None
-) -> Any:
-    response = http.request(method, path, json=body, headers=bearer(moderator.token))
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else None
 
 
 def test_the_whole_cycle_of_a_series(
