@@ -108,6 +108,7 @@ class Checks:
                 self.problems.append(f"{output}: {value[:80]!r} not shown as text")
 
 
+@pytest.mark.rendering
 def test_hostile_series_fields(app: FastAPI, client: TestClient, api: TestClient, inbox: tuple[Inbox, int]) -> None:
     checks = Checks()
     moderator = make_moderator(app, client)
@@ -161,6 +162,7 @@ def test_hostile_series_fields(app: FastAPI, client: TestClient, api: TestClient
     assert checks.accepted > 20 and checks.refused > 20, (checks.accepted, checks.refused)
 
 
+@pytest.mark.rendering
 def test_hostile_registrations_and_messages(
     app: FastAPI, client: TestClient, api: TestClient, inbox: tuple[Inbox, int]
 ) -> None:
