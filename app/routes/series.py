@@ -646,7 +646,10 @@ async def report_page(request: Request, series_id: str, workshop_id: str, sessio
                 pdf_url=f"{series_url(request, series.id)}/reports/{workshop.id}.pdf",
                 **body_context(report, heading_offset=1),
             )
-        cache[key] = hit = (time.monotonic() + REPORT_MAX_AGE, html)
+        now = time.monotonic()
+        for stale in [k for k, (expires, _html) in cache.items() if expires < now]:
+            del cache[stale]  # at most one entry per published report and language stays
+        cache[key] = hit = (now + REPORT_MAX_AGE, html)
     # The compression middleware weakens the tag (W/"…"): a weak match is a match for GET.
     if etag in {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}:
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": f"public, max-age={REPORT_MAX_AGE}"})
