@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -88,11 +89,32 @@ class Settings(BaseSettings):
         description="Turns on `GET /metrics` (Prometheus text format) for requests with "
         "`Authorization: Bearer <token>`; empty: off (404).",
     )
+    smtp_url: str = Field(
+        "",
+        description="Where e-mail goes (registrations, waitlist, messages to a round): "
+        "`smtp://[user:password@]host[:port]` (add `?starttls=true` for STARTTLS) or "
+        "`smtps://…` (TLS from the start); empty: each mail is written to `<data_dir>/mail/` "
+        "as an `.eml` file and logged.",
+    )
+    mail_from: str = Field("runde@localhost", description="The sender address of Runde's e-mails.")
+    time_zone: str = Field(
+        "Europe/Berlin",
+        description="IANA time zone in which a date and time typed into a form without an offset "
+        "(a round's start) is meant; the API always takes an explicit offset.",
+    )
 
     @model_validator(mode="after")
     def _strong_secret_in_production(self) -> Settings:
         if self.env == "production" and len(self.secret_key) < MIN_SECRET_LENGTH:
             raise ValueError("RUNDE_SECRET_KEY must be set to at least 32 random characters in production")
+        return self
+
+    @model_validator(mode="after")
+    def _known_time_zone(self) -> Settings:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"RUNDE_TIME_ZONE {self.time_zone!r} is no IANA time zone (e.g. Europe/Berlin)") from None
         return self
 
     @property

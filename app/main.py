@@ -31,6 +31,7 @@ from app.routes import (
     errors,
     exports,
     participants,
+    series,
     site,
     statements,
     topics,
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         votes,
         statements,
         exports,
+        series,
         ws,
         metrics_routes,
     ):

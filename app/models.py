@@ -64,10 +64,23 @@ class AuthSession(SQLModel, table=True):
 
 
 class Series(SQLModel, table=True):
-    """Recurring rounds on one theme (registration and carry-over hang off it later)."""
+    """Recurring rounds on one theme: each round is a workshop (``SeriesRound``) that copies the
+    series' default groups and settings; people register for rounds (``docs/series.md``)."""
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
     title: str = Field(max_length=TITLE_MAX)
+    description: str = Field(default="", max_length=4000, sa_column_kwargs={"server_default": ""})
+    organizer: str = Field(default="", max_length=TITLE_MAX, sa_column_kwargs={"server_default": ""})
+    rhythm: str = Field(default="", max_length=NAME_MAX, sa_column_kwargs={"server_default": ""})
+    # Who manages the series (and moderates every round created in it).
+    moderator_id: str | None = Field(default=None, foreign_key="moderator.id", ondelete="SET NULL", index=True)
+    # What a new round copies: [{"key", "label_de", "label_en"}] and the workshop settings.
+    default_groups: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=True))
+    default_settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=True))
+    # The purpose of the registration data in the organiser's words (shown with the consent box).
+    consent_text: str = Field(default="", max_length=TEXT_MAX, sa_column_kwargs={"server_default": ""})
+    # Registrations are deleted this many days after their round.
+    retention_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -273,3 +286,55 @@ class ReportSettings(SQLModel, table=True):
     topic_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sections: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SeriesRound(SQLModel, table=True):
+    """A workshop as a round of its series: when and where, capacity, publication of its report."""
+
+    __tablename__ = "series_round"
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", primary_key=True)
+    series_id: str = Field(foreign_key="series.id", ondelete="CASCADE", index=True)
+    starts_at: datetime  # UTC
+    # The offset the start was given with: pages and mails show the time as the organiser meant it.
+    utc_offset_minutes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    duration_minutes: int = 120
+    place: str = Field(default="", max_length=TITLE_MAX)
+    online_url: str = Field(default="", max_length=500)
+    capacity: int | None = None  # None: no limit
+    # Registrations of this round are deleted from then on (round end + the series' retention).
+    purge_at: datetime = Field(index=True)
+    purged: bool = False
+    published_at: datetime | None = None  # the follow-up report is public while set
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Registration(SQLModel, table=True):
+    """A person registered for a round; deleted ``retention_days`` after it."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=NAME_MAX)
+    organization: str = Field(default="", max_length=NAME_MAX)
+    group_key: str = Field(max_length=40)
+    email: str = Field(max_length=254)
+    status: str = Field(max_length=16)  # "confirmed" | "waitlisted" | "cancelled"
+    locale: str = Field(default="de", max_length=5)
+    consent_text: str = Field(max_length=4000)  # the text the person agreed to, as shown
+    consented_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    cancelled_at: datetime | None = None
+
+
+class CarryOver(SQLModel, table=True):
+    """A topic or card of a round made from an open item of an earlier round, with its origin."""
+
+    __tablename__ = "carry_over"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    source_workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    source_kind: str = Field(max_length=16)  # "question" | "statement" | "next_step"
+    source_id: str = Field(max_length=40)  # card/statement id, or "next_step:<n>"
+    source_text: str = Field(max_length=8000)
+    target_kind: str = Field(max_length=16)  # "topic" | "card"
+    target_id: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)

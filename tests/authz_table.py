@@ -123,6 +123,37 @@ TABLE: dict[tuple[str, str], Row] = {
     ("PATCH", "/api/v1/workshops/{workshop_id}/report"): MODERATOR,
     ("PUT", "/api/v1/workshops/{workshop_id}/report/logo"): MODERATOR,
     ("DELETE", "/api/v1/workshops/{workshop_id}/report/logo"): MODERATOR,
+    # --- API: series, rounds, registrations, publishing (workshop A is a round of mod_a's series)
+    ("POST", "/api/v1/series"): ANY_MODERATOR,
+    ("GET", "/api/v1/series/{series_id}"): PUBLIC,
+    ("POST", "/api/v1/series/{series_id}/rounds"): MODERATOR,
+    ("POST", "/api/v1/workshops/{workshop_id}/registrations"): PUBLIC,
+    ("GET", "/api/v1/workshops/{workshop_id}/registrations"): MODERATOR,
+    ("DELETE", "/api/v1/registrations/{token}"): PUBLIC,  # whoever holds the link
+    ("POST", "/api/v1/workshops/{workshop_id}/publish"): MODERATOR,
+    ("DELETE", "/api/v1/workshops/{workshop_id}/publish"): MODERATOR,
+    # --- public series pages, feeds and personal links -----------------------------------------
+    ("GET", "/s/{series_id}"): PUBLIC,
+    ("GET", "/s/{series_id}.ics"): PUBLIC,
+    ("GET", "/s/{series_id}.atom"): PUBLIC,
+    ("GET", "/s/{series_id}/rounds/{workshop_id}.ics"): PUBLIC,
+    ("GET", "/s/{series_id}/rounds/{workshop_id}/register"): PUBLIC,
+    ("POST", "/s/{series_id}/rounds/{workshop_id}/register"): PUBLIC,
+    ("GET", "/s/{series_id}/reports/{workshop_id}"): PUBLIC,  # once published
+    ("GET", "/s/{series_id}/reports/{workshop_id}.pdf"): PUBLIC,
+    ("GET", "/r/{token}"): PUBLIC,
+    ("POST", "/r/{token}"): PUBLIC,
+    ("GET", "/r/{token}/join"): PUBLIC,
+    # --- the series' moderator pages -----------------------------------------------------------
+    ("GET", "/m/series"): ANY_MODERATOR,
+    ("POST", "/m/series"): ANY_MODERATOR,
+    ("GET", "/m/series/{series_id}"): MODERATOR,
+    ("POST", "/m/series/{series_id}/rounds"): MODERATOR,
+    ("GET", "/m/workshops/{workshop_id}/round"): MODERATOR,
+    ("GET", "/m/workshops/{workshop_id}/registrations.csv"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/round/message"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/round/publish"): MODERATOR,
+    ("POST", "/m/workshops/{workshop_id}/round/carry-over"): MODERATOR,
     # --- participant pages --------------------------------------------------------------------
     ("GET", "/w/{workshop_id}"): MEMBERS,  # moderators are sent on to their console
     ("GET", "/w/{workshop_id}/topics/{topic_id}"): MEMBERS,  # moderators: to their board

@@ -27,6 +27,7 @@ from hypothesis import settings as hypothesis_settings
 from app.config import Settings
 from app.main import create_app
 from app.migrate import migrate
+from tests.smtp import inbox  # noqa: F401 - a real local SMTP server for the tests that send mail
 
 # No Hypothesis deadline anywhere: the properties are about results, and on a loaded 2-core
 # machine a 200 ms deadline turned a correct example into a DeadlineExceeded failure.

@@ -375,6 +375,7 @@ class AuthzWorld:
     tokens: dict[str, str | None]
     browsers: dict[str, TestClient]
     counter: int = 0
+    series_id: str = ""  # a series of mod_a's with workshop A as its round
 
     def unique(self, prefix: str) -> str:
         self.counter += 1
@@ -392,6 +393,8 @@ class AuthzWorld:
             "participant_id": self.victim,
             "code": self.ws_a["join_code"],
             "key": "science",
+            "series_id": self.series_id,
+            "token": "not-a-token",
         }
 
     # Fresh objects of workshop A for calls that destroy theirs.
@@ -476,7 +479,27 @@ def authz_world(app: FastAPI, api: TestClient) -> AuthzWorld:
     statement = create_statement(api, mod_a.token, consent_topic, "Alle Akteure werden beteiligt.")["id"]
     set_phase(api, mod_a.token, consent_topic, "consent")
 
+    series = api.post("/api/v1/series", json={"title": "Reihe A"}, headers=bearer(mod_a.token))
+    assert series.status_code == 201, series.text
+    series_id = series.json()["id"]
+
+    async def make_round(session: Any) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        from app.models import SeriesRound
+
+        starts = datetime.now(UTC) + timedelta(days=30)
+        session.add(
+            SeriesRound(
+                workshop_id=ws_a["id"], series_id=series_id, starts_at=starts, purge_at=starts + timedelta(days=60)
+            )
+        )
+        await session.commit()
+
+    db_run(app, make_round)
+
     return AuthzWorld(
+        series_id=series_id,
         app=app,
         api=api,
         mod_a=mod_a,

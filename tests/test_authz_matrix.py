@@ -125,7 +125,65 @@ def card_text(world: AuthzWorld, _role: str) -> Call:
 
 #: Requests with a body, other path parameters, or a fresh object for calls that destroy
 #: theirs. Every other route is called with ``path_defaults`` and no body.
+def registration_link(world: AuthzWorld, purpose: str) -> str:
+    """A fresh registration for workshop A and its personal link's token."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.domain.registrations import link_token
+
+    response = world.api.post(
+        f"/api/v1/workshops/{world.ws_a['id']}/registrations",
+        json={
+            "name": "Rita",
+            "group": "science",
+            "email": f"rita{world.unique('r').split()[-1]}@example.org",
+            "consent": True,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return link_token(
+        secret=world.app.state.secret_key,
+        purpose=purpose,
+        registration_id=response.json()["id"],
+        expires=datetime.now(UTC) + timedelta(days=60),
+    )
+
+
+def published(world: AuthzWorld) -> Call:
+    response = world.api.post(f"/api/v1/workshops/{world.ws_a['id']}/publish", headers=bearer(world.mod_a.token))
+    assert response.status_code == 200, response.text
+    return Call()
+
+
+def registration_body(world: AuthzWorld) -> dict[str, Any]:
+    number = world.unique("r").split()[-1]
+    return {"name": "Rita", "group": "science", "email": f"reg{number}@example.org", "consent": True}
+
+
 RECIPES: dict[tuple[str, str], Recipe] = {
+    # series, registrations, publishing
+    ("POST", "/api/v1/series"): lambda w, r: Call(json={"title": w.unique("Reihe")}),
+    ("POST", "/api/v1/series/{series_id}/rounds"): lambda w, r: Call(
+        json={"title": w.unique("Runde"), "starts_at": "2030-01-10T14:00:00+01:00"}
+    ),
+    ("POST", "/api/v1/workshops/{workshop_id}/registrations"): lambda w, r: Call(json=registration_body(w)),
+    ("DELETE", "/api/v1/registrations/{token}"): lambda w, r: Call(params={"token": registration_link(w, "cancel")}),
+    ("GET", "/r/{token}"): lambda w, r: Call(params={"token": registration_link(w, "cancel")}),
+    ("POST", "/r/{token}"): lambda w, r: Call(params={"token": registration_link(w, "cancel")}),
+    ("GET", "/r/{token}/join"): lambda w, r: Call(params={"token": registration_link(w, "join")}),
+    ("POST", "/s/{series_id}/rounds/{workshop_id}/register"): lambda w, r: Call(
+        data={**registration_body(w), "consent": "yes"}
+    ),
+    ("GET", "/s/{series_id}/reports/{workshop_id}"): lambda w, r: published(w),
+    ("GET", "/s/{series_id}/reports/{workshop_id}.pdf"): lambda w, r: published(w),
+    ("POST", "/m/series"): lambda w, r: Call(data={"title": w.unique("Reihe")}),
+    ("POST", "/m/series/{series_id}/rounds"): lambda w, r: Call(
+        data={"title": w.unique("Runde"), "starts_at": "2030-01-10T14:00+01:00"}
+    ),
+    ("POST", "/m/workshops/{workshop_id}/round/message"): lambda w, r: Call(
+        data={"subject": "Hallo", "text": "Bis bald"}
+    ),
+    ("POST", "/m/workshops/{workshop_id}/round/publish"): lambda w, r: Call(data={"action": "publish"}),
     # public
     ("POST", "/api/v1/auth/token"): lambda w, r: Call(data={"username": w.mod_a.email, "password": PASSWORD}),
     ("POST", "/login"): lambda w, r: Call(

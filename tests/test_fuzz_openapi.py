@@ -80,15 +80,37 @@ def make_world(app: FastAPI, client: asgi.ASGIClient) -> dict[str, Any]:
     """A workshop with everything an operation can point at; returns the ids and tokens."""
     moderator = quick_moderator(app)
     mod = {"Authorization": f"Bearer {moderator.token}"}
+    # The workshop is a round of a series, so registrations and publishing reach the domain.
+    series = _ok(client.post("/api/v1/series", json={"title": "Fuzzreihe"}, headers=mod), 201)
     workshop = _ok(
         client.post(
-            "/api/v1/workshops",
-            json={"title": "Fuzz", "topics": [{"title": "A"}, {"title": "B"}]},
+            f"/api/v1/series/{series['id']}/rounds",
+            json={"title": "Fuzz", "starts_at": "2031-01-10T14:00:00+01:00", "capacity": 3},
             headers=mod,
         ),
         201,
     )
-    topic_id = workshop["topics"][0]["id"]
+    topic_id = _ok(client.post(f"/api/v1/workshops/{workshop['id']}/topics", json={"title": "A"}, headers=mod), 201)[
+        "id"
+    ]
+    _ok(client.post(f"/api/v1/workshops/{workshop['id']}/topics", json={"title": "B"}, headers=mod), 201)
+    registration = _ok(
+        client.post(
+            f"/api/v1/workshops/{workshop['id']}/registrations",
+            json={"name": "Rita", "group": "science", "email": "rita@example.org", "consent": True},
+        ),
+        201,
+    )
+    from datetime import UTC, datetime, timedelta
+
+    from app.domain.registrations import link_token
+
+    cancel = link_token(
+        secret=app.state.secret_key,
+        purpose="cancel",
+        registration_id=registration["id"],
+        expires=datetime.now(UTC) + timedelta(days=3650),
+    )
     joined = _ok(
         client.post(
             "/api/v1/workshops/join",
@@ -119,6 +141,8 @@ def make_world(app: FastAPI, client: asgi.ASGIClient) -> dict[str, Any]:
             "statement_id": statement["id"],
             "participant_id": joined["participant_id"],
             "key": "science",
+            "series_id": series["id"],
+            "token": cancel,
         },
         "other_card": other["id"],
     }
