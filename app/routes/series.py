@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI, Form, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.csrf import no_csrf
 from app.domain.access import Credentials, access_workshop_moderated
 from app.domain.actors import ModeratorActor
 from app.domain.board import group_views
@@ -74,7 +75,6 @@ from app.i18n import N_, current_locale, gettext
 from app.models import Registration, Series, utcnow
 from app.routes.deps import CallerDep, CredentialsDep, ModeratorDep, SessionDep, base_url, redirect, render
 from app.routes.schemas import ErrorOut, GroupIn, UnprocessableOut
-from app.security import no_csrf
 
 log = logging.getLogger("runde.series")
 
