@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import engine_from_config, event, pool
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table; autogenerate would drop the rest)
@@ -32,8 +32,13 @@ def run_migrations_online() -> None:
         prefix="sqlalchemy.",
         poolclass=pool.NullPool,
     )
-    if connectable.dialect.name == "sqlite":
+    sqlite = connectable.dialect.name == "sqlite"
+    if sqlite:
         install_sqlite_pragmas(connectable)
+        # Batch mode rebuilds a SQLite table (copy, drop, rename). With foreign keys on, dropping
+        # the old table would fire ON DELETE actions in other tables (SET NULL, CASCADE) and lose
+        # their links: off during migrations, and checked once they are done.
+        event.listen(connectable, "connect", _foreign_keys_off)
     with connectable.connect() as connection:
         context.configure(
             connection=connection,
@@ -44,6 +49,16 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"a migration left rows whose foreign keys point nowhere: {broken[:5]}")
+
+
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
 
 
 run_migrations_online()
