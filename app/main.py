@@ -25,6 +25,7 @@ from app.routes import (
     api,
     api_consensus,
     auth,
+    clustering,
     errors,
     exports,
     pages_consensus,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages_consensus,
         pages_moderator,
         pages_moderation,
+        clustering,
         exports,
         ws,
     ):

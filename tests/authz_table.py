@@ -109,6 +109,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/clusters/{cluster_id}/merge"): MODERATOR,
     ("PUT", "/api/v1/cards/{card_id}/cluster"): MODERATOR,
     ("POST", "/api/v1/cards/{card_id}/merge"): MODERATOR,
+    ("POST", "/api/v1/topics/{topic_id}/cards/move"): MODERATOR,
+    ("POST", "/api/v1/topics/{topic_id}/clusters/from-cards"): MODERATOR,
     # --- API: topic options, timer, participants, balance -----------------------------------
     ("POST", "/api/v1/topics/{topic_id}/options"): MODERATOR,
     ("POST", "/api/v1/topics/{topic_id}/timer"): MODERATOR,
@@ -157,6 +159,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/m/topics/{topic_id}/statements"): MODERATOR,
     ("POST", "/m/statements/{statement_id}/revise"): MODERATOR,
     ("POST", "/m/cards/{card_id}/move"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/cards/move"): MODERATOR,
+    ("POST", "/m/topics/{topic_id}/clusters/from-cards"): MODERATOR,
     ("GET", "/m/cards/{card_id}/merge"): MODERATOR,
     ("POST", "/m/cards/{card_id}/merge"): MODERATOR,
     ("POST", "/m/participants/{participant_id}/lock"): MODERATOR,

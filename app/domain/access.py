@@ -6,6 +6,7 @@ caller's workshop (no IDOR): a participant of workshop A gets 403 for anything o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -166,6 +167,21 @@ async def access_cluster_in(*, session: AsyncSession, topic: Topic, cluster_id: 
     if cluster is None or cluster.topic_id != topic.id:
         raise Invalid(N_("Please choose a cluster of this topic."), field=field)
     return cluster
+
+
+async def access_cards_in(*, session: AsyncSession, topic: Topic, card_ids: Sequence[str], field: str) -> list[Card]:
+    """Cards named in a request body, for a moderator's action on ``topic`` the caller was
+    already checked for: only cards of that same topic are accepted. An unknown id and
+    another topic's or workshop's card get the same 422, so nothing is told about others."""
+    wanted = list(dict.fromkeys(card_ids))
+    if not wanted:
+        return []
+    result = await session.execute(select(Card).where(col(Card.id).in_(wanted)))
+    found = {card.id: card for card in result.scalars().all()}
+    cards = [found[i] for i in wanted if i in found]
+    if len(cards) != len(wanted) or any(card.topic_id != topic.id for card in cards):
+        raise Invalid(N_("Please choose cards of this topic."), field=field)
+    return cards
 
 
 async def access_participant(

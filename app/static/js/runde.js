@@ -9,8 +9,11 @@
  * - paint the participant's own dots and ratings (#my-state) into shared fragments;
  * - keep keyboard focus, and a rating chosen but not saved yet, when a live swap replaces them;
  * - count the phase timer down between server updates;
- * - drag cards between clusters (sortable.js) for pointer users: the same request as the
- *   keyboard "Move to" menu;
+ * - drag cards between clusters (sortable.js, by the card's handle) for pointer users: the
+ *   same request as the keyboard "Move to" menu; the arrow keys on a handle move the card up
+ *   or down its list;
+ * - keep the moderator's card selection (checkboxes) across live swaps, count it, clear it
+ *   after a bulk action; filter the board and the merge dialog by a search text;
  * - on the projector, follow the moderator's current topic.
  */
 (function () {
@@ -204,20 +207,96 @@
       window.Sortable.create(list, {
         group: "clusters",
         animation: 120,
-        filter: "input, select, textarea, button, summary, a",
-        preventOnFilter: false,
+        handle: "[data-drag-handle]",
         onEnd: function (event) {
           var card = event.item.getAttribute("data-card");
           if (!card) return;
-          htmx.ajax("POST", "/m/cards/" + card + "/move", {
-            source: document.body,
-            swap: "none",
-            values: { cluster_id: event.to.getAttribute("data-cluster") || "", position: String(event.newIndex) }
-          });
+          moveCard(card, event.to, event.newIndex);
         }
       });
     });
   }
+
+  function moveCard(card, list, index) {
+    htmx.ajax("POST", "/m/cards/" + card + "/move", {
+      source: document.body,
+      swap: "none",
+      values: { cluster_id: list.getAttribute("data-cluster") || "", position: String(index) }
+    });
+  }
+
+  // Keyboard equivalent of dragging within a list: arrow up/down on a card's handle.
+  document.addEventListener("keydown", function (event) {
+    var handle = event.target.closest && event.target.closest("[data-drag-handle]");
+    if (!handle || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+    var item = handle.closest("[data-card]");
+    var list = item && item.parentElement;
+    if (!list || !list.hasAttribute("data-sortable")) return;
+    event.preventDefault();
+    var items = Array.prototype.filter.call(list.children, function (el) { return el.hasAttribute("data-card"); });
+    var index = items.indexOf(item) + (event.key === "ArrowUp" ? -1 : 1);
+    if (index < 0 || index >= items.length) return;
+    if (event.key === "ArrowUp") list.insertBefore(item, items[index]);
+    else list.insertBefore(item, items[index].nextSibling);
+    handle.focus();
+    moveCard(item.getAttribute("data-card"), list, index);
+  });
+
+  // The moderator's selection: checkboxes in the cards, owned by the bulk form through form=.
+  var picked = new Set();
+  function paintSelection() {
+    document.querySelectorAll("input[data-pick]").forEach(function (box) {
+      box.checked = picked.has(box.value);
+    });
+    document.querySelectorAll("[data-bulk-count]").forEach(function (el) { el.textContent = String(picked.size); });
+    document.querySelectorAll("[data-bulk-clear]").forEach(function (el) { el.hidden = picked.size === 0; });
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-pick]")) return;
+    if (box.checked) picked.add(box.value); else picked.delete(box.value);
+    paintSelection();
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-bulk-clear]")) { picked.clear(); paintSelection(); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".bulk-bar");
+    if (form && event.detail.successful) {
+      picked.clear();
+      var title = form.querySelector('input[name="title"]');
+      if (title) title.value = "";
+      paintSelection();
+    }
+  });
+
+  // Find cards: hide every card (or merge candidate) whose text does not contain the words.
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  function applyFilter(input) {
+    var root = document.getElementById(input.getAttribute("data-filter"));
+    if (!root) return;
+    var words = fold(input.value).split(/\s+/).filter(Boolean);
+    var items = root.querySelectorAll("[data-card], [data-candidate]");
+    var shown = 0;
+    items.forEach(function (item) {
+      var parts = item.querySelectorAll(".card-text, .card-meta, .candidate-text");
+      var text = fold(Array.prototype.map.call(parts, function (p) { return p.textContent; }).join(" "));
+      var hit = words.every(function (w) { return text.indexOf(w) !== -1; });
+      item.hidden = !hit;
+      if (hit) shown += 1;
+    });
+    var count = document.getElementById((input.getAttribute("aria-describedby") || "").split(" ")[0]);
+    if (count) count.textContent = words.length ? shown + " / " + items.length : "";
+  }
+  function applyFilters() {
+    document.querySelectorAll("[data-filter-box]").forEach(function (box) { box.hidden = false; });
+    document.querySelectorAll("input[data-filter]").forEach(applyFilter);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("input[data-filter]")) applyFilter(event.target);
+  });
 
   function followProjector() {
     var follow = document.body.getAttribute("data-follow");
@@ -236,6 +315,8 @@
     startTimers();
     tick();
     setUpSortable();
+    paintSelection();
+    applyFilters();
     followProjector();
   }
 
@@ -249,6 +330,8 @@
     paintState();
     startTimers();
     setUpSortable();
+    paintSelection();
+    applyFilters();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -257,6 +340,9 @@
     startTimers();
     tick();
     setUpSortable();
+    document.querySelectorAll("input[data-pick]:checked").forEach(function (box) { picked.add(box.value); });
+    paintSelection();
+    applyFilters();
     document.querySelectorAll("textarea[data-max]").forEach(updateCounter);
   });
 })();
