@@ -10,7 +10,7 @@ anything changes.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -26,8 +26,9 @@ from app.domain.access import (
     audience_of,
 )
 from app.domain.board import card_public, card_views, cluster_public, visible_cards
-from app.domain.clusters import cards_move, cluster_create_from_cards
-from app.i18n import ngettext
+from app.domain.clusters import cards_move, cluster_create_from_cards, cluster_list
+from app.domain.suggestions import suggestion_accept, suggestion_dismiss, suggestion_list, suggestions_view
+from app.i18n import gettext, ngettext
 from app.models import Card, Cluster, Topic
 from app.routes.api import ERRORS
 from app.routes.deps import CallerDep, CredentialsDep, SessionDep, is_htmx, redirect, render
@@ -152,3 +153,113 @@ async def api_cluster_from_cards(
     cluster = await _from_cards(session, access, topic, body.card_ids, body.title)
     cards = await visible_cards(session=session, topic=topic, audience=audience_of(access))
     return cluster_public(cluster, cards)
+
+
+# --- duplicate and related-card suggestions -----------------------------------------------------
+
+
+async def _suggestions(
+    request: Request, session: AsyncSession, access: ModeratedAccess, topic: Topic, message: str = ""
+) -> Response:
+    items = await suggestions_view(session=session, workshop=access.workshop, topic=topic, audience=audience_of(access))
+    if is_htmx(request):
+        return render(request, "_suggestions_response.html", topic=topic, items=items, message=message)
+    return render(request, "pages/mod_suggestions.html", topic=topic, items=items, message=message)
+
+
+@router.get("/m/topics/{topic_id}/suggestions", **PAGE)
+async def suggestions_page(
+    topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep
+) -> Response:
+    """The suggestions as a page (without script) or as the board's panel (htmx)."""
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    return await _suggestions(request, session, access, topic)
+
+
+def _after_suggestion(request: Request, topic: Topic) -> Response | None:
+    if is_htmx(request):
+        return None
+    return redirect(f"/m/topics/{topic.id}/suggestions")
+
+
+@router.post("/m/topics/{topic_id}/suggestions/accept", **PAGE)
+async def accept_suggestion(
+    topic_id: str,
+    request: Request,
+    session: SessionDep,
+    credentials: CredentialsDep,
+    card_ids: CardIds = None,
+    kind: Text = "",
+) -> Response:
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    await _accept(session, access, topic, card_ids or [], kind)
+    message = gettext("Merged.") if kind == "duplicate" else gettext("Put into one cluster.")
+    return _after_suggestion(request, topic) or await _suggestions(request, session, access, topic, message)
+
+
+@router.post("/m/topics/{topic_id}/suggestions/dismiss", **PAGE)
+async def dismiss_suggestion(
+    topic_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, card_ids: CardIds = None
+) -> Response:
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    cards = await access_cards_in(session=session, topic=topic, card_ids=card_ids or [], field="card_ids")
+    await suggestion_dismiss(session=session, moderator=access.actor, topic=topic, cards=cards)
+    message = gettext("Dismissed: this pair is not suggested again.")
+    return _after_suggestion(request, topic) or await _suggestions(request, session, access, topic, message)
+
+
+async def _accept(session: AsyncSession, access: ModeratedAccess, topic: Topic, card_ids: list[str], kind: str) -> Any:
+    cards = await access_cards_in(session=session, topic=topic, card_ids=card_ids, field="card_ids")
+    clusters = {c.id: c for c in await cluster_list(session=session, topic_id=topic.id)}
+    return await suggestion_accept(
+        session=session, moderator=access.actor, topic=topic, cards=cards, kind=kind, clusters=clusters
+    )
+
+
+class SuggestionOut(BaseModel):
+    card_ids: list[str]
+    score: float
+    kind: Literal["duplicate", "related"]
+
+
+class SuggestionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    card_ids: list[str]
+
+
+class SuggestionAcceptIn(SuggestionIn):
+    kind: Literal["duplicate", "related"]
+
+
+@router.get("/api/v1/topics/{topic_id}/suggestions", response_model=list[SuggestionOut], **API)
+async def api_suggestions(topic_id: str, session: SessionDep, credentials: CallerDep) -> list[dict[str, object]]:
+    """Open duplicate / related-card suggestions of the topic, best first: ``card_ids`` is
+    [older, newer]; ``score`` the similarity (0–1) of their wording."""
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    found = await suggestion_list(session=session, workshop=access.workshop, topic=topic)
+    return [s.public() for s in found]
+
+
+@router.post("/api/v1/topics/{topic_id}/suggestions/accept", **API)
+async def api_accept_suggestion(
+    topic_id: str, body: SuggestionAcceptIn, session: SessionDep, credentials: CallerDep
+) -> dict[str, Any]:
+    """``duplicate``: the newer card is merged into the older (answer: ``{"card": …}``, the
+    card merged into); ``related``: both end up in one cluster (``{"cluster": …}``)."""
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    done = await _accept(session, access, topic, body.card_ids, body.kind)
+    if isinstance(done, Cluster):
+        cards = await visible_cards(session=session, topic=topic, audience=audience_of(access))
+        return {"cluster": cluster_public(done, cards)}
+    return {"card": (await _cards_out(session, access, [done]))[0]}
+
+
+@router.post("/api/v1/topics/{topic_id}/suggestions/dismiss", status_code=204, **API)
+async def api_dismiss_suggestion(
+    topic_id: str, body: SuggestionIn, session: SessionDep, credentials: CallerDep
+) -> Response:
+    """Never suggest this pair again."""
+    access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
+    cards = await access_cards_in(session=session, topic=topic, card_ids=body.card_ids, field="card_ids")
+    await suggestion_dismiss(session=session, moderator=access.actor, topic=topic, cards=cards)
+    return Response(status_code=204)
