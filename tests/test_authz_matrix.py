@@ -177,6 +177,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         params={"cluster_id": w.fresh_cluster()}, json={"into": w.cluster}
     ),
     ("PUT", "/api/v1/cards/{card_id}/cluster"): lambda w, r: Call(json={"cluster_id": w.cluster, "position": 0}),
+    ("POST", "/api/v1/topics/{topic_id}/suggestions/accept"): lambda w, r: Call(
+        json={"card_ids": [w.fresh_moderator_card(), w.fresh_moderator_card()], "kind": "related"}
+    ),
+    ("POST", "/api/v1/topics/{topic_id}/suggestions/dismiss"): lambda w, r: Call(
+        json={"card_ids": [w.fresh_moderator_card(), w.card_mod]}
+    ),
     ("POST", "/api/v1/topics/{topic_id}/cards/move"): lambda w, r: Call(
         json={"card_ids": [w.card_mod], "cluster_id": w.cluster}
     ),
@@ -244,6 +250,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         params={"statement_id": w.fresh_statement()}, data={"text": "Überarbeitet"}
     ),
     ("POST", "/m/cards/{card_id}/move"): lambda w, r: Call(data={"cluster_id": w.cluster}),
+    ("POST", "/m/topics/{topic_id}/suggestions/accept"): lambda w, r: Call(
+        data={"card_ids": [w.fresh_moderator_card(), w.fresh_moderator_card()], "kind": "related"}
+    ),
+    ("POST", "/m/topics/{topic_id}/suggestions/dismiss"): lambda w, r: Call(
+        data={"card_ids": [w.fresh_moderator_card(), w.card_mod]}
+    ),
     ("POST", "/m/topics/{topic_id}/cards/move"): lambda w, r: Call(
         data={"card_ids": [w.card_mod], "cluster_id": w.cluster}
     ),

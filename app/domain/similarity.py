@@ -32,8 +32,8 @@ import snowballstemmer  # type: ignore[import-untyped]  # pure Python, ships no 
 
 #: Weight of the word-stem cosine; the character n-grams get the rest.
 WORD_WEIGHT = 0.5
-DUPLICATE = 0.42
-RELATED = 0.22
+DUPLICATE = 0.35
+RELATED = 0.15
 NGRAMS = (3, 4, 5)
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)

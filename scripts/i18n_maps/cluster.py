@@ -21,3 +21,22 @@ DE = {
     "Select": "Auswählen",
     "Move card": "Beitrag verschieben",
 }
+DE.update(
+    {
+        "A suggestion names two different cards.": "Ein Vorschlag nennt zwei verschiedene Beiträge.",
+        "Please say whether the cards are duplicates or related.": "Bitte geben Sie an, ob die Beiträge Dubletten oder verwandt sind.",
+        "Merged.": "Zusammengeführt.",
+        "Put into one cluster.": "In einen gemeinsamen Cluster gelegt.",
+        "Dismissed: this pair is not suggested again.": "Verworfen: Dieses Paar wird nicht mehr vorgeschlagen.",
+        "Merge as duplicate": "Als Dublette zusammenführen",
+        "Put into one cluster": "In einen Cluster legen",
+        "Dismiss": "Verwerfen",
+        "Suggested from the wording of the cards; nothing is merged or moved until you choose.": "Vorgeschlagen nach dem Wortlaut der Beiträge; nichts wird zusammengeführt oder verschoben, bevor Sie es wählen.",
+        "Likely duplicates": "Wahrscheinlich Dubletten",
+        "Related": "Verwandt",
+        "similarity": "Ähnlichkeit",
+        "No open suggestions for this topic.": "Zu diesem Thema gibt es keine offenen Vorschläge.",
+        "Refresh suggestions": "Vorschläge aktualisieren",
+        "Show the suggestions": "Vorschläge anzeigen",
+    }
+)
