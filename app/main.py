@@ -28,6 +28,7 @@ from app.routes import (
     clustering,
     errors,
     exports,
+    identity,
     pages_consensus,
     pages_moderation,
     pages_moderator,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages_moderator,
         pages_moderation,
         clustering,
+        identity,
         exports,
         ws,
     ):

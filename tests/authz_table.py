@@ -70,6 +70,15 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/lang/{code}"): PUBLIC,
     ("GET", "/join"): PUBLIC,
     ("GET", "/j/{code}"): PUBLIC,
+    ("GET", "/r/{token}"): PUBLIC,  # whoever holds a participant's return link
+    ("POST", "/r/{token}"): PUBLIC,
+    ("GET", "/w/{workshop_id}/me/return"): PARTICIPANT,
+    ("GET", "/w/{workshop_id}/me/return.svg"): PARTICIPANT,
+    ("GET", "/api/v1/workshops/{workshop_id}/me/return-link"): PARTICIPANT,
+    ("GET", "/m/workshops/{workshop_id}/participants/duplicates"): MODERATOR,
+    ("POST", "/m/participants/{participant_id}/merge"): MODERATOR,
+    ("GET", "/api/v1/workshops/{workshop_id}/participants/duplicates"): MODERATOR,
+    ("POST", "/api/v1/participants/{participant_id}/merge"): MODERATOR,
     ("POST", "/j/{code}"): PUBLIC,
     # --- API: workshops, groups, topics -------------------------------------------------------
     ("GET", "/api/v1/workshops"): ANY_MODERATOR,

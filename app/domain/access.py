@@ -197,6 +197,17 @@ async def access_participant(
     return access, participant
 
 
+async def access_participant_in(
+    *, session: AsyncSession, workshop: Workshop, participant_id: str, field: str
+) -> Participant:
+    """A participant named in a request body, for an action in ``workshop`` the caller was
+    already checked for: another workshop's participant gets the same 422 as an unknown id."""
+    participant = await session.get(Participant, participant_id)
+    if participant is None or participant.workshop_id != workshop.id:
+        raise Invalid(N_("Please choose participants of this workshop."), field=field)
+    return participant
+
+
 async def access_card(*, session: AsyncSession, credentials: Credentials, card_id: str) -> tuple[Access, Card, Topic]:
     """The card and its topic if the caller may see it (hidden cards: moderators only)."""
     card = await session.get(Card, card_id)

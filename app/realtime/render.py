@@ -62,6 +62,7 @@ from app.events import (
     ClusterUpdated,
     Event,
     ParticipantJoined,
+    ParticipantMerged,
     ParticipantUpdated,
     StatementCreated,
     StatementUpdated,
@@ -458,6 +459,39 @@ class EventRenderer:
                 html += self.fragment("participant_append", participant=participant, groups=by_key)
         return data, html
 
+    async def _participant_merged(
+        self, session: AsyncSession, workshop: Workshop, event: ParticipantMerged, target: Target
+    ) -> tuple[Any, str]:
+        """The console drops the duplicate's row, re-renders the kept one and the counts."""
+        audience = target.audience
+        groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+        counts_query = (
+            select(col(Participant.group_key), func.count())
+            .where(col(Participant.workshop_id) == workshop.id)
+            .group_by(col(Participant.group_key))
+        )
+        counts = {key: int(n) for key, n in (await session.execute(counts_query)).all()}
+        data: dict[str, Any] = {
+            "participant_id": event.participant_id,
+            "merged_id": event.merged_id,
+            "participants": counts,
+        }
+        html = self.fragment("group_counts", groups=groups, counts=counts) if target.is_console else ""
+        kept = await session.get(Participant, event.participant_id)
+        if audience.is_moderator and kept is not None:
+            data["participant"] = {
+                "participant_id": kept.id,
+                "display_name": kept.display_name,
+                "organization": kept.organization,
+                "group": kept.group_key,
+                "locked": kept.locked,
+            }
+            if target.is_console:
+                by_key = {g.key: g for g in groups}
+                html += self.fragment("participant_remove", participant_id=event.merged_id)
+                html += self.fragment("participant_replace", participant=kept, groups=by_key)
+        return data, html
+
 
 # One renderer per event class: keys are checked against the Event union by mypy, and the assert
 # makes the table cover all of it. The event is Any in _Handler only because each renderer takes
@@ -483,5 +517,6 @@ _HANDLERS: dict[type[Event], _Handler] = {
     WorkshopUpdated: EventRenderer._workshop_event,
     ParticipantJoined: EventRenderer._participant_event,
     ParticipantUpdated: EventRenderer._participant_event,
+    ParticipantMerged: EventRenderer._participant_merged,
 }
 assert set(_HANDLERS) == set(get_args(get_args(Event)[0])), "every event type needs a renderer"

@@ -40,3 +40,27 @@ DE.update(
         "Show the suggestions": "Vorschläge anzeigen",
     }
 )
+DE.update(
+    {
+        "This return link is not valid (any more).": "Dieser Rückkehr-Link ist nicht (mehr) gültig.",
+        "Please choose participants of this workshop.": "Bitte wählen Sie Teilnehmende dieses Workshops.",
+        "A participant cannot be merged into themselves.": "Eine Person kann nicht mit sich selbst zusammengeführt werden.",
+        "Only participants have a personal return link.": "Nur Teilnehmende haben einen persönlichen Rückkehr-Link.",
+        "Your personal return link": "Ihr persönlicher Rückkehr-Link",
+        "Continue on another device": "Auf einem anderen Gerät weitermachen",
+        "Open this link (or scan the code) on your laptop, tablet or a second phone: there you continue as the same person, with your cards, dots and ratings. It counts as one voice.": "Öffnen Sie diesen Link (oder scannen Sie den Code) auf Ihrem Laptop, Tablet oder einem zweiten Telefon: Dort machen Sie als dieselbe Person weiter, mit Ihren Beiträgen, Punkten und Bewertungen. Es zählt als eine Stimme.",
+        "QR code of your personal return link": "QR-Code Ihres persönlichen Rückkehr-Links",
+        "Keep this link to yourself: whoever opens it takes part as you.": "Behalten Sie diesen Link für sich: Wer ihn öffnet, nimmt als Sie teil.",
+        "Continue as the same person": "Als dieselbe Person weitermachen",
+        "This browser will take part as:": "Dieser Browser nimmt dann teil als:",
+        "Continue on this device": "Auf diesem Gerät weitermachen",
+        "If this is not you, close this page: nothing has changed.": "Wenn Sie das nicht sind, schließen Sie diese Seite: Es hat sich nichts geändert.",
+        "Likely the same person": "Wahrscheinlich dieselbe Person",
+        "Back to the workshop": "Zurück zum Workshop",
+        "These participants have the same name in the same group, perhaps one person on two devices. Merging keeps the cards of both; dots and ratings count once (within the dots per topic and per card; of two ratings of a statement the newer stays). The merged participant's devices then act as the one kept.": "Diese Teilnehmenden haben denselben Namen in derselben Gruppe, vielleicht eine Person auf zwei Geräten. Beim Zusammenführen bleiben die Beiträge beider erhalten; Punkte und Bewertungen zählen einmal (im Rahmen der Punkte je Thema und je Beitrag; von zwei Bewertungen einer Aussage bleibt die neuere). Die Geräte der zusammengeführten Person handeln danach als die behaltene.",
+        "joined": "beigetreten",
+        "Merge into the first": "In die erste zusammenführen",
+        "Nobody has joined twice under the same name and group.": "Niemand ist zweimal unter demselben Namen und in derselben Gruppe beigetreten.",
+        "Likely the same person twice: check and merge": "Wahrscheinlich zweimal dieselbe Person: prüfen und zusammenführen",
+    }
+)
