@@ -4,6 +4,7 @@ panel) — nothing merged automatically, dismissals kept, ids of other topics re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -216,3 +217,13 @@ def test_board_forms_accept_and_dismiss(app: FastAPI, client: TestClient, api: T
     assert dismissed.status_code == 200, dismissed.text
     assert "nicht mehr vorgeschlagen" in dismissed.text and "Sichere Radwege für die Innenstadt" not in dismissed.text
     assert c  # never suggested: nothing in common
+
+
+def test_the_merge_dialog_lists_the_likely_duplicate_first_and_can_be_searched(demo: Demo, client: TestClient) -> None:
+    older, newer = demo.pair("c37", "c57")
+    client.headers["Authorization"] = demo.mod["Authorization"]
+    page = client.get(f"/m/cards/{newer}/merge")
+    assert page.status_code == 200, page.text
+    candidates = re.findall(r'name="into" value="([0-9a-z]+)"', page.text)
+    assert candidates[0] == older and len(candidates) == len(demo.cards(demo.collecting)) - 1
+    assert 'data-filter="merge-candidates"' in page.text and "Die ähnlichsten Beiträge stehen oben." in page.text

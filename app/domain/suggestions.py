@@ -180,3 +180,14 @@ async def suggestions_view(
         )
         for s in found
     ]
+
+
+def cards_similar_to(*, card: Card, candidates: Sequence[Card], language: str) -> dict[str, float]:
+    """How alike each candidate's wording is to ``card`` (only those at least "related"), for
+    ordering the merge dialog: the likely duplicates first."""
+    texts = [card.text, *(c.text for c in candidates)]
+    return {
+        candidates[(pair.b if pair.a == 0 else pair.a) - 1].id: pair.score
+        for pair in similar_pairs(texts, language=language)
+        if 0 in (pair.a, pair.b)
+    }

@@ -36,6 +36,7 @@ from app.domain.moderation import (
 )
 from app.domain.participation import exchange_view
 from app.domain.statements import statement_create, statement_revise
+from app.domain.suggestions import cards_similar_to
 from app.domain.topics import topic_list
 from app.i18n import N_, current_locale
 from app.models import Card, Cluster, Topic
@@ -235,10 +236,12 @@ async def merge_page(card_id: str, request: Request, session: SessionDep, creden
     cards = [
         c for c in await visible_cards(session=session, topic=topic, audience=audience_of(access)) if c.id != card.id
     ]
+    similar = cards_similar_to(card=card, candidates=cards, language=access.workshop.locale)
+    cards.sort(key=lambda c: -similar.get(c.id, 0.0))  # the likely duplicates first
     views = await card_views(
         session=session, cards=[card, *cards], workshop=access.workshop, audience=audience_of(access)
     )
-    return render(request, "pages/mod_merge.html", topic=topic, card=views[0], candidates=views[1:])
+    return render(request, "pages/mod_merge.html", topic=topic, card=views[0], candidates=views[1:], similar=similar)
 
 
 @router.post("/m/cards/{card_id}/merge")

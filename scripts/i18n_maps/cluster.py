@@ -64,3 +64,4 @@ DE.update(
         "Likely the same person twice: check and merge": "Wahrscheinlich zweimal dieselbe Person: prüfen und zusammenführen",
     }
 )
+DE["The most similar cards come first."] = "Die ähnlichsten Beiträge stehen oben."

@@ -13,7 +13,8 @@
  *   same request as the keyboard "Move to" menu; the arrow keys on a handle move the card up
  *   or down its list;
  * - keep the moderator's card selection (checkboxes) across live swaps, count it, clear it
- *   after a bulk action; filter the board and the merge dialog by a search text;
+ *   after a bulk action; filter the board and the merge dialog by a search text; fetch the
+ *   duplicate suggestions again after live changes;
  * - on the projector, follow the moderator's current topic.
  */
 (function () {
@@ -298,6 +299,21 @@
     if (event.target.matches && event.target.matches("input[data-filter]")) applyFilter(event.target);
   });
 
+  // The moderator's suggestions panel follows the board: fetched again a moment after live
+  // changes (not while the moderator is working inside it).
+  var suggestionsTimer = null;
+  function refreshSuggestions() {
+    var panel = document.querySelector(".suggestions-panel[id]");
+    if (!panel || !window.htmx) return;
+    window.clearTimeout(suggestionsTimer);
+    suggestionsTimer = window.setTimeout(function () {
+      var again = document.getElementById(panel.id);
+      if (!again || again.contains(document.activeElement)) return;
+      var topic = again.id.replace(/^suggestions-/, "");
+      htmx.ajax("GET", "/m/topics/" + topic + "/suggestions", { target: "#" + again.id, swap: "outerHTML" });
+    }, 1500);
+  }
+
   function followProjector() {
     var follow = document.body.getAttribute("data-follow");
     var marker = document.getElementById("current-topic");
@@ -317,6 +333,7 @@
     setUpSortable();
     paintSelection();
     applyFilters();
+    refreshSuggestions();
     followProjector();
   }
 
