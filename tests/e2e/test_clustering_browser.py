@@ -3,6 +3,7 @@ selected cards at once; both reach a second browser (a participant's phone) live
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx2 as httpx
@@ -10,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Browsing
-from tests.e2e.test_browser import join, login, wait_live, workshop_with_topics
+from tests.e2e.test_browser import axe_check, join, login, serve_axe, wait_live, workshop_with_topics
 from tests.e2e.test_consensus_browser import LIVE, api
 from tests.factories import ModeratorInfo
 
@@ -98,4 +99,57 @@ def test_move_several_selected_cards_and_make_a_cluster_from_a_selection(
     expect(p.locator(".cluster h3", has_text="ÖPNV und Sharing")).to_have_count(1, timeout=LIVE)
     listed = {c["title"]: c["card_ids"] for c in api(http, moderator, "GET", f"/api/v1/topics/{topic}/clusters")}
     assert listed == {"Radverkehr": [cards[0], cards[1]], "ÖPNV und Sharing": [cards[2], cards[3]]}
+    browsing.assert_clean()
+
+
+def test_new_pages_pass_axe_and_the_suggestions_panel_merges_by_keyboard(
+    browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo, screenshot_dir: Path | None
+) -> None:
+    workshop = workshop_with_topics(http, moderator)
+    topic = str(workshop["topics"][0]["id"])  # type: ignore[index]
+    texts = ["Sichere Radwege in der ganzen Innenstadt", "Sichere Radwege für die Innenstadt", "Busse nachts"]
+    cards = [
+        api(http, moderator, "POST", f"/api/v1/topics/{topic}/cards", {"kind": "need", "text": t, "group": "business"})[
+            "id"
+        ]
+        for t in texts
+    ]
+    api(http, moderator, "PATCH", f"/api/v1/topics/{topic}", {"phase": "cluster"})
+    p = browsing.page(locale="de-DE", phone=True)
+    serve_axe(p.context)
+    join(browsing, p, workshop, name="Lea Wagner", group="civil_society", org="Radentscheid")
+    problems: list[str] = []
+    browsing.goto(p, f"/w/{workshop['id']}/me/return")
+    problems += axe_check(p, "return link page")
+    link = p.locator(".return-link a").get_attribute("href")
+    assert link
+    laptop = browsing.page(locale="de-DE")
+    serve_axe(laptop.context)
+    browsing.goto(laptop, link)
+    problems += axe_check(laptop, "return confirmation")
+    laptop.locator("main form button[type=submit]").click()
+    laptop.wait_for_url(re.compile(r"/w/[^/]+/topics/[^/]+$"))
+    expect(laptop.locator(".me")).to_contain_text("Lea Wagner")
+
+    m = browsing.page(locale="de-DE")
+    serve_axe(m.context)
+    login(browsing, m, moderator)
+    browsing.goto(m, f"/m/workshops/{workshop['id']}/topics/{topic}")
+    wait_live(m)
+    m.locator(".suggestions-box summary").click()
+    panel = m.locator(f"#suggestions-{topic}")
+    expect(panel.locator(".suggestion")).to_have_count(1)
+    problems += axe_check(m, "moderator board with suggestions")
+    if screenshot_dir is not None:
+        m.screenshot(path=str(screenshot_dir / "suggestions-panel.png"), full_page=True)
+    panel.locator("button", has_text="Als Dublette zusammenführen").focus()
+    m.keyboard.press("Enter")
+    expect(panel.locator(".bulk-status")).to_have_text("Zusammengeführt.")
+    expect(p.locator(f"#card-{cards[1]}")).to_have_count(0, timeout=LIVE)
+    expect(p.locator(f"#card-{cards[0]} .card-merged")).to_contain_text("Wirtschaft", timeout=LIVE)
+    browsing.goto(m, f"/m/workshops/{workshop['id']}/participants/duplicates")
+    problems += axe_check(m, "likely duplicates")
+    browsing.goto(m, f"/m/cards/{cards[2]}/merge")
+    problems += axe_check(m, "merge dialog")
+    assert not problems, "\n".join(problems)
     browsing.assert_clean()
