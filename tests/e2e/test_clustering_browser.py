@@ -130,6 +130,8 @@ def test_new_pages_pass_axe_and_the_suggestions_panel_merges_by_keyboard(
     laptop.locator("main form button[type=submit]").click()
     laptop.wait_for_url(re.compile(r"/w/[^/]+/topics/[^/]+$"))
     expect(laptop.locator(".me")).to_contain_text("Lea Wagner")
+    wait_live(laptop)
+    expect(laptop.locator(f"#card-{cards[1]}")).to_have_count(1)
 
     m = browsing.page(locale="de-DE")
     serve_axe(m.context)
@@ -145,8 +147,9 @@ def test_new_pages_pass_axe_and_the_suggestions_panel_merges_by_keyboard(
     panel.locator("button", has_text="Als Dublette zusammenführen").focus()
     m.keyboard.press("Enter")
     expect(panel.locator(".bulk-status")).to_have_text("Zusammengeführt.")
-    expect(p.locator(f"#card-{cards[1]}")).to_have_count(0, timeout=LIVE)
-    expect(p.locator(f"#card-{cards[0]} .card-merged")).to_contain_text("Wirtschaft", timeout=LIVE)
+    # The laptop (on the board, as the participant from the return link) sees the merge live.
+    expect(laptop.locator(f"#card-{cards[1]}")).to_have_count(0, timeout=LIVE)
+    expect(laptop.locator(f"#card-{cards[0]} .card-merged")).to_contain_text("Wirtschaft", timeout=LIVE)
     browsing.goto(m, f"/m/workshops/{workshop['id']}/participants/duplicates")
     problems += axe_check(m, "likely duplicates")
     browsing.goto(m, f"/m/cards/{cards[2]}/merge")
