@@ -37,7 +37,7 @@ from app.i18n import N_, current_locale, gettext
 from app.models import Participant
 from app.routes.api import ERRORS
 from app.routes.deps import CallerDep, CredentialsDep, SessionDep, SettingsDep, base_url, is_htmx, redirect, render
-from app.security import DEVICE_COOKIE
+from app.security import DEVICE_COOKIE, set_device_cookie
 
 router = APIRouter()
 PAGE: dict[str, Any] = {"include_in_schema": False}
@@ -116,15 +116,7 @@ async def return_confirm(token: str, request: Request, session: SessionDep, sett
     device = request.cookies.get(DEVICE_COOKIE) or token_new()
     await participant_device_add(session=session, participant=participant, device_token=device)
     response = redirect(f"/w/{participant.workshop_id}")
-    response.set_cookie(
-        DEVICE_COOKIE,
-        device,
-        max_age=180 * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=settings.base_url.startswith("https://") or settings.env == "production",
-        path="/",
-    )
+    set_device_cookie(response, device, secure=settings.base_url.startswith("https://") or settings.env == "production")
     return response
 
 

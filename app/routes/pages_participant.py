@@ -33,7 +33,7 @@ from app.models import Card, Topic, Workshop
 from app.routes.auth import safe_next
 from app.routes.deps import CredentialsDep, SessionDep, SettingsDep, is_htmx, redirect, render
 from app.routes.limits import join_limiter, join_rate
-from app.security import DEVICE_COOKIE
+from app.security import DEVICE_COOKIE, set_device_cookie
 
 router = APIRouter(include_in_schema=False)
 
@@ -123,15 +123,7 @@ async def join_submit(
     if token is not None:
         rate.joined(workshop.id)
     response = redirect(f"/w/{participant.workshop_id}")
-    response.set_cookie(
-        DEVICE_COOKIE,
-        device,
-        max_age=180 * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=settings.base_url.startswith("https://") or settings.env == "production",
-        path="/",
-    )
+    set_device_cookie(response, device, secure=settings.base_url.startswith("https://") or settings.env == "production")
     return response
 
 
