@@ -1,5 +1,7 @@
 """German for the clustering-at-speed, suggestions, one-person-one-voice and demo-arc strings."""
 
+# ruff: noqa: E501  - each key is a msgid that must match the source exactly; whole sentences read best on one line
+
 DE = {
     "Please select at least one card.": "Bitte wählen Sie mindestens einen Beitrag aus.",
     "Please select fewer cards at once.": "Bitte wählen Sie auf einmal weniger Beiträge aus.",
