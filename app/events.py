@@ -187,6 +187,18 @@ class ParticipantJoined(_Event):
     participant_id: str
 
 
+class ParticipantMerged(_Event):
+    """``participant.merged``: a moderator merged a duplicate participant (one person on two
+    devices) into another. Fields: ``participant_id`` (kept), ``merged_id`` (gone). Data:
+    ``{"participant_id", "merged_id", "participants": {group key: count}}`` (plus the kept
+    participant for moderators). The changed tallies and statements follow as their own
+    events."""
+
+    type: Literal["participant.merged"] = "participant.merged"
+    participant_id: str
+    merged_id: str
+
+
 # In documentation order (docs/events.md): EVENT_TYPES follows it.
 Event = Annotated[
     CardCreated
@@ -207,7 +219,8 @@ Event = Annotated[
     | TimerChanged
     | WorkshopUpdated
     | ParticipantJoined
-    | ParticipantUpdated,
+    | ParticipantUpdated
+    | ParticipantMerged,
     Field(discriminator="type"),
 ]
 

@@ -160,6 +160,20 @@ class Participant(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class ParticipantDevice(SQLModel, table=True):
+    """A further browser of a participant: opened through their personal return link, or the
+    browser of a duplicate the moderator merged into them. Only the sha256 of the device
+    cookie is kept, as on ``Participant``."""
+
+    __tablename__ = "participant_device"
+    __table_args__ = (UniqueConstraint("workshop_id", "device_hash"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    participant_id: str = Field(foreign_key="participant.id", ondelete="CASCADE", index=True)
+    device_hash: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Cluster(SQLModel, table=True):
     """A named group of cards on one topic, made by the moderator."""
 
@@ -264,6 +278,20 @@ class ModerationRecord(SQLModel, table=True):
     action: str = Field(max_length=32)
     target_id: str = Field(max_length=16)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SuggestionDismissal(SQLModel, table=True):
+    """A pair of cards the moderator said are neither duplicates nor related: never suggested
+    again. ``card_a`` < ``card_b``, so a pair has one row whichever way round it was shown."""
+
+    __tablename__ = "suggestion_dismissal"
+    __table_args__ = (UniqueConstraint("card_a", "card_b"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=16)
+    workshop_id: str = Field(foreign_key="workshop.id", ondelete="CASCADE", index=True)
+    topic_id: str = Field(foreign_key="topic.id", ondelete="CASCADE", index=True)
+    card_a: str = Field(foreign_key="card.id", ondelete="CASCADE", max_length=16)
+    card_b: str = Field(foreign_key="card.id", ondelete="CASCADE", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
 
 

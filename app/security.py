@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.assets import STATIC_PREFIX
@@ -44,6 +45,14 @@ MAX_BODY = 256 * 1024
 LARGE_BODIES: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/(?:api/v1|m)/workshops/[^/]+/report/logo$"), 640 * 1024),
 )
+
+
+def set_device_cookie(response: Response, device: str, *, secure: bool) -> None:
+    """The browser's device cookie (which participant it is, per workshop): kept half a
+    year, HttpOnly, SameSite=Lax, ``Secure`` behind HTTPS."""
+    response.set_cookie(
+        DEVICE_COOKIE, device, max_age=180 * 86400, httponly=True, samesite="lax", secure=secure, path="/"
+    )
 
 
 def body_limit(path: str) -> int:

@@ -160,7 +160,32 @@ def registration_body(world: AuthzWorld) -> dict[str, Any]:
     return {"name": "Rita", "group": "science", "email": f"reg{number}@example.org", "consent": True}
 
 
+def fresh_participant(w: AuthzWorld) -> str:
+    """A participant of workshop A who joined only to be merged away."""
+    return str(join_api(w.api, w.ws_a, group="science", name=w.unique("Doppelt"))["participant_id"])
+
+
+def return_token_of_participant(w: AuthzWorld) -> str:
+    """The return link token of ``participant_this`` (as their own API call shows it)."""
+    answer = w.api.get(f"/api/v1/workshops/{w.ws_a['id']}/me/return-link", headers=bearer(w.tokens["participant_this"]))
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["url"]).rsplit("/", 1)[1]
+
+
 RECIPES: dict[tuple[str, str], Recipe] = {
+    # one person, one voice
+    ("GET", "/continue/{token}"): lambda w, r: Call(params={"token": return_token_of_participant(w)}),
+    # A new browser each time (no device cookie): binding a role's own browser to another
+    # participant would change who that role is for the rest of the matrix.
+    ("POST", "/continue/{token}"): lambda w, r: Call(
+        params={"token": return_token_of_participant(w)}, client=fork(w, r, drop=("runde_device",))
+    ),
+    ("POST", "/m/participants/{participant_id}/merge"): lambda w, r: Call(
+        params={"participant_id": fresh_participant(w)}, data={"into": w.victim}
+    ),
+    ("POST", "/api/v1/participants/{participant_id}/merge"): lambda w, r: Call(
+        params={"participant_id": fresh_participant(w)}, json={"into": w.victim}
+    ),
     # series, registrations, publishing
     ("POST", "/api/v1/series"): lambda w, r: Call(json={"title": w.unique("Reihe")}),
     ("POST", "/api/v1/series/{series_id}/rounds"): lambda w, r: Call(

@@ -117,6 +117,9 @@ def body_calls(w: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("POST", f"/api/v1/topics/{w.topic}/statements", {"text": "X", "card_ids": [w.foreign_card]}),
         ("POST", f"/api/v1/statements/{w.statement}/revisions", {"text": "Y", "card_ids": [w.foreign_card]}),
         ("POST", f"/api/v1/topics/{w.topic}/options", {"spotlight_card_id": w.foreign_card}),
+        ("POST", f"/api/v1/topics/{w.topic}/cards/move", {"card_ids": [w.foreign_card], "cluster_id": None}),
+        ("POST", f"/api/v1/topics/{w.topic}/cards/move", {"card_ids": [w.card], "cluster_id": w.foreign_cluster}),
+        ("POST", f"/api/v1/topics/{w.topic}/clusters/from-cards", {"card_ids": [w.card, w.foreign_card]}),
     ]
 
 

@@ -1,6 +1,7 @@
 """The demo as data: one structure with ids, words per language, both checked; and the round it
-plays: statements drafted, the consent topics rated with the support shown, the last topic in
-dot voting — what a newcomer opens."""
+plays, the whole arc: a topic in consent (one consensus, one open disagreement, one block, the
+support shown), one clustered (duplicates merged) and in dot voting, one still collecting —
+what a newcomer opens."""
 
 from __future__ import annotations
 
@@ -78,21 +79,33 @@ def test_the_demo_plays_the_round_on(app: FastAPI, api: TestClient, locale: str)
     workshop = api.get(f"/api/v1/workshops/{workshop_id}", headers=mod).json()
     assert [(t["title"], t["phase"]) for t in workshop["topics"]] == [(t.title, t.phase) for t in demo.topics]
     by_title = {t["title"]: t["id"] for t in workshop["topics"]}
+    # The whole arc, one topic per stage: collecting, clustered and voted, in consent.
+    assert [t.phase for t in demo.topics] == ["consent", "vote", "collect"]
+    topic_of = {c.id: c.topic for c in demo.cards}
+    dots_on = Counter(topic_of[v.card] for v in demo.votes for _ in range(v.dots))
     for topic in demo.topics:
-        statements = api.get(f"/api/v1/topics/{by_title[topic.title]}/statements", headers=mod).json()
+        topic_id = by_title[topic.title]
+        statements = api.get(f"/api/v1/topics/{topic_id}/statements", headers=mod).json()
         assert [s["text"] for s in statements] == [s.text for s in demo.statements if s.topic == topic.id]
+        wanted = Counter(r.statement for r in demo.ratings)
+        ids = [s.id for s in demo.statements if s.topic == topic.id]
+        assert [s["ratings_count"] for s in statements] == [wanted[i] for i in ids]
+        tallies = api.get(f"/api/v1/topics/{topic_id}/votes", headers=mod).json()
+        assert sum(t["total"] for t in tallies.values()) == dots_on[topic.id]
+        clusters = api.get(f"/api/v1/topics/{topic_id}/clusters", headers=mod).json()
+        assert [c["title"] for c in clusters] == [k.title for k in demo.clusters if k.topic == topic.id]
+        cards = api.get(f"/api/v1/topics/{topic_id}/cards", headers=mod).json()
+        merged = {m.card for m in demo.merges}
+        assert len(cards) == sum(1 for c in demo.cards if c.topic == topic.id and c.id not in merged)
         if topic.phase == "consent":
-            wanted = Counter(r.statement for r in demo.ratings)
-            ids = [s.id for s in demo.statements if s.topic == topic.id]
-            assert [s["ratings_count"] for s in statements] == [wanted[i] for i in ids]
-        else:
-            tallies = api.get(f"/api/v1/topics/{by_title[topic.title]}/votes", headers=mod).json()
-            assert sum(t["total"] for t in tallies.values()) == sum(v.dots for v in demo.votes)
-    outcomes = [
-        s
-        for t in demo.topics
-        if t.phase == "consent"
-        for s in api.get(f"/api/v1/topics/{by_title[t.title]}/statements", headers=mod).json()
-    ]
-    assert any(s["consensus"] for s in outcomes) and any(s["blocked"] for s in outcomes)
-    assert any(s["disagreement"] for s in outcomes)
+            # One statement reaches consensus, one is an open disagreement, one is blocked.
+            outcome = [(s["consensus"], s["disagreement"], s["blocked"]) for s in statements]
+            assert sorted(outcome) == [(False, False, True), (False, True, False), (True, False, False)]
+        if topic.phase == "vote":
+            assert dots_on[topic.id] == sum(v.dots for v in demo.votes)
+            assert all(c["card_ids"] for c in clusters)
+            texts = {c["id"]: c["text"] for c in cards}
+            also = [c for c in cards if c["merged"]]
+            assert len(also) == len(demo.merges), [texts[c["id"]] for c in also]
+        if topic.phase == "collect":
+            assert not statements and not clusters

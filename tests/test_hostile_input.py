@@ -165,11 +165,13 @@ APP_HX = {
     "data-hx-boost": re.compile(r"^(true|false)$"),
     "data-hx-confirm": re.compile(r"^[^<>]*$"),
     "data-hx-ext": re.compile(r"^ws$"),
+    "data-hx-get": re.compile(r"^/[A-Za-z0-9/_-]*$"),  # the suggestions panel (_clustering.html)
     "data-hx-headers": re.compile(r'^\{"X-CSRF-Token": "[\w-]*"\}$'),
     "data-hx-post": re.compile(r"^/[A-Za-z0-9/_-]*$"),
     "data-hx-swap": re.compile(r"^(outerHTML|innerHTML|beforeend|none)$"),
     "data-hx-swap-oob": re.compile(r"^(true|outerHTML|innerHTML|beforeend|delete)(:#[\w-]+)?$"),
     "data-hx-target": re.compile(r"^(#[\w-]+|this)$"),
+    "data-hx-trigger": re.compile(r"^load$"),
     "data-ws-connect": re.compile(r"^/ws/workshops/[\w-]+\?[\w=&-]*$"),
 }
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcdoc"}

@@ -6,6 +6,7 @@ caller's workshop (no IDOR): a participant of workshop A gets 403 for anything o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -177,6 +178,21 @@ async def access_cluster_chosen(
     return await access_cluster_in(session=session, topic=topic, cluster_id=cluster_id, field=field)
 
 
+async def access_cards_in(*, session: AsyncSession, topic: Topic, card_ids: Sequence[str], field: str) -> list[Card]:
+    """Cards named in a request body, for a moderator's action on ``topic`` the caller was
+    already checked for: only cards of that same topic are accepted. An unknown id and
+    another topic's or workshop's card get the same 422, so nothing is told about others."""
+    wanted = list(dict.fromkeys(card_ids))
+    if not wanted:
+        return []
+    result = await session.execute(select(Card).where(col(Card.id).in_(wanted)))
+    found = {card.id: card for card in result.scalars().all()}
+    cards = [found[i] for i in wanted if i in found]
+    if len(cards) != len(wanted) or any(card.topic_id != topic.id for card in cards):
+        raise Invalid(N_("Please choose cards of this topic."), field=field)
+    return cards
+
+
 async def access_participant(
     *, session: AsyncSession, credentials: Credentials, participant_id: str
 ) -> tuple[ModeratedAccess, Participant]:
@@ -188,6 +204,17 @@ async def access_participant(
         session=session, credentials=credentials, workshop_id=participant.workshop_id
     )
     return access, participant
+
+
+async def access_participant_in(
+    *, session: AsyncSession, workshop: Workshop, participant_id: str, field: str
+) -> Participant:
+    """A participant named in a request body, for an action in ``workshop`` the caller was
+    already checked for: another workshop's participant gets the same 422 as an unknown id."""
+    participant = await session.get(Participant, participant_id)
+    if participant is None or participant.workshop_id != workshop.id:
+        raise Invalid(N_("Please choose participants of this workshop."), field=field)
+    return participant
 
 
 async def access_card(*, session: AsyncSession, credentials: Credentials, card_id: str) -> tuple[Access, Card, Topic]:

@@ -17,6 +17,9 @@ from app.events import CardMoved, ClusterCreated, ClusterDeleted, ClusterUpdated
 from app.i18n import N_
 from app.models import TITLE_MAX, Card, Cluster, Topic
 
+#: At most this many cards in one bulk move: a whole topic's board, but not an unbounded list.
+BULK_MAX = 500
+
 
 def _check_open(topic: Topic) -> None:
     if topic.phase == "closed":
@@ -32,7 +35,9 @@ async def cluster_list(*, session: AsyncSession, topic_id: str) -> Sequence[Clus
     return result.scalars().all()
 
 
-async def cluster_create(*, session: AsyncSession, moderator: ModeratorActor, topic: Topic, title: str) -> Cluster:
+async def cluster_create(
+    *, session: AsyncSession, moderator: ModeratorActor, topic: Topic, title: str, commit: bool = True
+) -> Cluster:
     _check_open(topic)
     existing = await cluster_list(session=session, topic_id=topic.id)
     cluster = Cluster(
@@ -47,7 +52,8 @@ async def cluster_create(*, session: AsyncSession, moderator: ModeratorActor, to
     await event_append(
         session=session, workshop_id=topic.workshop_id, event=ClusterCreated(cluster_id=cluster.id, topic_id=topic.id)
     )
-    await session.commit()
+    if commit:
+        await session.commit()
     return cluster
 
 
@@ -156,3 +162,91 @@ async def _remove(
         session=session, workshop_id=topic.workshop_id, event=ClusterDeleted(cluster_id=cluster.id, topic_id=topic.id)
     )
     await session.commit()
+
+
+def _check_selection(topic: Topic, cards: Sequence[Card]) -> list[Card]:
+    """The selected cards once each, in the order given; all of ``topic`` and on the board."""
+    if not cards:
+        raise Invalid(N_("Please select at least one card."), field="card_ids")
+    if len(cards) > BULK_MAX:
+        raise Invalid(N_("Please select fewer cards at once."), field="card_ids")
+    unique = list({card.id: card for card in cards}.values())
+    for card in unique:
+        if card.topic_id != topic.id:
+            raise Invalid(N_("Cards can only be moved within their topic."), field="card_ids")
+        if card.merged_into_id is not None:
+            raise Conflict(N_("That card was merged into another one."))
+    return unique
+
+
+async def cards_move(
+    *,
+    session: AsyncSession,
+    moderator: ModeratorActor,
+    topic: Topic,
+    cards: Sequence[Card],
+    cluster: Cluster | None,
+    commit: bool = True,
+) -> list[Card]:
+    """Move several cards at once to the end of ``cluster`` (None: among the unclustered
+    cards), in the order given; the lists they leave close ranks. One transaction, one
+    ``card.moved`` event per card (so every client re-renders exactly the lists involved)."""
+    _check_open(topic)
+    if cluster is not None and cluster.topic_id != topic.id:
+        raise Invalid(N_("Please choose a cluster of this topic."), field="cluster_id")
+    moving = _check_selection(topic, cards)
+    moving_ids = {card.id for card in moving}
+    sources = {card.id: card.cluster_id for card in moving}
+    target_id = cluster.id if cluster else None
+    for source in {s for s in sources.values() if s != target_id}:
+        rest = [c for c in await _cards_of(session, source, topic.id) if c.id not in moving_ids]
+        for i, row in enumerate(rest):
+            row.position = i
+            session.add(row)
+    target = [c for c in await _cards_of(session, target_id, topic.id) if c.id not in moving_ids]
+    for i, row in enumerate([*target, *moving]):
+        row.cluster_id = target_id
+        row.position = i
+        session.add(row)
+    record(
+        session,
+        workshop_id=topic.workshop_id,
+        moderator=moderator,
+        action="cards.move",
+        target_id=target_id or topic.id,
+        cards=[card.id for card in moving],
+    )
+    for card in moving:
+        card.seq = await event_append(
+            session=session,
+            workshop_id=topic.workshop_id,
+            event=CardMoved(card_id=card.id, topic_id=topic.id, from_cluster_id=sources[card.id]),
+        )
+    if commit:
+        await session.commit()
+    return moving
+
+
+def title_from(cards: Sequence[Card]) -> str:
+    """A starting name for a cluster made from cards: the first card's opening words."""
+    words = cards[0].text.split() if cards else []
+    title = ""
+    for word in words:
+        if len(title) + len(word) + 1 > 60:
+            return title + " …"
+        title = f"{title} {word}".strip()
+    return title
+
+
+async def cluster_create_from_cards(
+    *, session: AsyncSession, moderator: ModeratorActor, topic: Topic, title: str, cards: Sequence[Card]
+) -> Cluster:
+    """A new cluster holding the selected cards (named after the first card when ``title``
+    is empty): one transaction, a ``cluster.created`` and a ``card.moved`` per card."""
+    selection = _check_selection(topic, cards)
+    cluster = await cluster_create(
+        session=session, moderator=moderator, topic=topic, title=title.strip() or title_from(selection), commit=False
+    )
+    await cards_move(session=session, moderator=moderator, topic=topic, cards=selection, cluster=cluster, commit=False)
+    await session.commit()
+    return cluster

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.actors import ModeratorActor, ParticipantActor
 from app.domain.cards import card_create
+from app.domain.clusters import cluster_create_from_cards
 from app.domain.demo_content import demo_content
-from app.domain.moderation import TopicOptions, topic_set_options
+from app.domain.moderation import TopicOptions, card_merge, topic_set_options
 from app.domain.moderators import moderator_by_email, moderator_create
 from app.domain.participants import JoinInput, participant_join
 from app.domain.statements import statement_create, statement_rate
@@ -36,10 +37,12 @@ async def workshops_exist(*, session: AsyncSession) -> bool:
 
 
 async def demo_create(*, session: AsyncSession, locale: str = "de") -> DemoResult:
-    """Create the demo series, workshop, participants and cards, and play the round on: the
-    moderator drafts the statements, the first topics are rated in consent with the support
-    revealed, the last one is in dot voting. Everything goes through the domain, so the event
-    log is complete and a live board shows it like any other workshop."""
+    """Create the demo series, workshop, participants and cards, and play the round on (the
+    whole arc): the first topic is in consent with the support revealed (one statement reaches
+    consensus, one is an open disagreement, one is blocked), the second was clustered (two
+    duplicates merged) and is in dot voting, the last one still collects cards (with duplicates
+    the suggestions find). Everything goes through the domain, so the event log is complete
+    and a live board shows it like any other workshop."""
     content = demo_content(locale)
     password: str | None = None
     moderator = await moderator_by_email(session=session, email=DEMO_EMAIL)
@@ -91,6 +94,17 @@ async def demo_create(*, session: AsyncSession, locale: str = "de") -> DemoResul
     }
     for topic in content.topics:
         await topic_update(session=session, topic=topics[topic.id], changes=TopicChanges(phase=topic.phase))
+    # Clustering: duplicates merged, then the clusters made from selections, as a moderator does.
+    for merge in content.merges:
+        await card_merge(session=session, moderator=actor, card=cards[merge.card], into=cards[merge.into])
+    for cluster in content.clusters:
+        await cluster_create_from_cards(
+            session=session,
+            moderator=actor,
+            topic=topics[cluster.topic],
+            title=cluster.title,
+            cards=[cards[c] for c in cluster.cards],
+        )
     topic_of = {c.id: c.topic for c in content.cards} | {s.id: s.topic for s in content.statements}
     for vote in content.votes:
         await vote_cast(

@@ -79,6 +79,24 @@ class DemoVote:
 
 
 @dataclass(frozen=True)
+class DemoCluster:
+    """A cluster the moderator made from some of a topic's cards."""
+
+    id: str
+    topic: str
+    title: str
+    cards: tuple[str, ...]  # DemoCard.id, in order
+
+
+@dataclass(frozen=True)
+class DemoMerge:
+    """A duplicate the moderator merged into an earlier card while clustering."""
+
+    card: str
+    into: str
+
+
+@dataclass(frozen=True)
 class DemoWorkshop:
     """The demo series and its first workshop in one language."""
 
@@ -92,6 +110,8 @@ class DemoWorkshop:
     statements: tuple[DemoStatement, ...]
     ratings: tuple[DemoRating, ...]
     votes: tuple[DemoVote, ...]
+    clusters: tuple[DemoCluster, ...] = ()
+    merges: tuple[DemoMerge, ...] = ()
 
 
 def _load(name: str) -> Any:
@@ -107,7 +127,13 @@ def _text(texts: dict[str, Any], part: str, key: str, locale: str) -> Any:
 
 def _check_complete(structure: dict[str, Any], texts: dict[str, Any], locale: str) -> None:
     """Every id has its text and every text its id."""
-    for part, key in (("participants", "key"), ("topics", "id"), ("cards", "id"), ("statements", "id")):
+    for part, key in (
+        ("participants", "key"),
+        ("topics", "id"),
+        ("cards", "id"),
+        ("statements", "id"),
+        ("clusters", "id"),
+    ):
         ids = {row[key] for row in structure[part]}
         if len(ids) != len(structure[part]):
             raise ValueError(f"demo_data/structure.json repeats an id in {part}")
@@ -133,6 +159,13 @@ def _check_references(structure: dict[str, Any]) -> None:
     for r in structure["ratings"]:
         if r["statement"] not in statements or r["participant"] not in people:
             raise ValueError(f"demo rating {r} names an unknown statement or participant")
+    for k in structure["clusters"]:
+        if k["topic"] not in topics or any(cards.get(c) != k["topic"] for c in k["cards"]):
+            raise ValueError(f"demo cluster {k['id']} names a card of another topic or an unknown one")
+    merged = {m["card"] for m in structure["merges"]}
+    for m in structure["merges"]:
+        if m["card"] not in cards or cards.get(m["into"]) != cards[m["card"]] or m["into"] in merged:
+            raise ValueError(f"demo merge {m} names an unknown card, one of another topic or a merged one")
     for v in structure["votes"]:
         if v["card"] not in cards or v["participant"] not in people:
             raise ValueError(f"demo vote {v} names an unknown card or participant")
@@ -198,4 +231,11 @@ def demo_content(locale: str) -> DemoWorkshop:
             for r in structure["ratings"]
         ),
         votes=tuple(DemoVote(participant=v["participant"], card=v["card"], dots=v["dots"]) for v in structure["votes"]),
+        clusters=tuple(
+            DemoCluster(
+                id=k["id"], topic=k["topic"], cards=tuple(k["cards"]), title=_text(texts, "clusters", k["id"], locale)
+            )
+            for k in structure["clusters"]
+        ),
+        merges=tuple(DemoMerge(card=m["card"], into=m["into"]) for m in structure["merges"]),
     )

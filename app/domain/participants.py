@@ -16,7 +16,7 @@ from app.domain.validate import clean_text
 from app.domain.workshops import group_list
 from app.events import ParticipantJoined
 from app.i18n import N_
-from app.models import NAME_MAX, Participant, Workshop
+from app.models import NAME_MAX, Participant, ParticipantDevice, Workshop
 
 
 @dataclass(frozen=True)
@@ -27,21 +27,33 @@ class JoinInput:
 
 
 async def participant_for_device(*, session: AsyncSession, workshop_id: str, device_token: str) -> Participant | None:
+    """The participant this browser is in ``workshop_id``: the one who joined with it, else
+    the one it was added to (return link, merge; ``app/domain/identity.py``)."""
+    hashed = token_hash(device_token)
     result = await session.execute(
-        select(Participant).where(
-            col(Participant.workshop_id) == workshop_id,
-            col(Participant.device_hash) == token_hash(device_token),
-        )
+        select(Participant).where(col(Participant.workshop_id) == workshop_id, col(Participant.device_hash) == hashed)
     )
-    return result.scalars().first()
+    found = result.scalars().first()
+    if found is not None:
+        return found
+    further = await session.execute(
+        select(Participant)
+        .join(ParticipantDevice, col(ParticipantDevice.participant_id) == col(Participant.id))
+        .where(col(ParticipantDevice.workshop_id) == workshop_id, col(ParticipantDevice.device_hash) == hashed)
+    )
+    return further.scalars().first()
 
 
 async def participant_device_known(*, session: AsyncSession, device_token: str) -> bool:
     """Whether this browser's device cookie belongs to a participant of any workshop."""
-    result = await session.execute(
-        select(col(Participant.id)).where(col(Participant.device_hash) == token_hash(device_token)).limit(1)
+    hashed = token_hash(device_token)
+    result = await session.execute(select(col(Participant.id)).where(col(Participant.device_hash) == hashed).limit(1))
+    if result.first() is not None:
+        return True
+    further = await session.execute(
+        select(col(ParticipantDevice.id)).where(col(ParticipantDevice.device_hash) == hashed).limit(1)
     )
-    return result.first() is not None
+    return further.first() is not None
 
 
 async def participant_for_token(*, session: AsyncSession, token: str) -> Participant | None:

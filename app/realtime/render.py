@@ -59,6 +59,7 @@ from app.events import (
     ClusterUpdated,
     Event,
     ParticipantJoined,
+    ParticipantMerged,
     ParticipantUpdated,
     StatementCreated,
     StatementUpdated,
@@ -454,28 +455,13 @@ class EventRenderer:
         groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
         participant = (await participants_by_id(session=session, ids=[event.participant_id])).get(event.participant_id)
         by_key = {g.key: g for g in groups}
-        public = (
-            {
-                "participant_id": participant.id,
-                "display_name": participant.display_name,
-                "organization": participant.organization,
-                "group": participant.group_key,
-                "locked": participant.locked,
-            }
-            if participant is not None
-            else None
-        )
+        public = _participant_public(participant) if participant is not None else None
         if isinstance(event, ParticipantUpdated):
             if not audience.is_moderator or participant is None:
                 return None, ""
             replace = self.fragment("participant_replace", participant=participant, groups=by_key)
             return public, replace if target.is_console else ""
-        counts_query = (
-            select(col(Participant.group_key), func.count())
-            .where(col(Participant.workshop_id) == workshop.id)
-            .group_by(col(Participant.group_key))
-        )
-        counts = {key: int(n) for key, n in (await session.execute(counts_query)).all()}
+        counts = await _joined_per_group(session, workshop.id)
         data: dict[str, Any] = {"group": participant.group_key if participant else None, "participants": counts}
         html = self.fragment("group_counts", groups=groups, counts=counts) if target.is_console else ""
         if audience.is_moderator and participant is not None:
@@ -483,6 +469,47 @@ class EventRenderer:
             if target.is_console:
                 html += self.fragment("participant_append", participant=participant, groups=by_key)
         return data, html
+
+    async def _participant_merged(
+        self, session: AsyncSession, workshop: Workshop, event: ParticipantMerged, target: Target
+    ) -> tuple[Any, str]:
+        """The console drops the duplicate's row, re-renders the kept one and the counts."""
+        audience = target.audience
+        groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+        counts = await _joined_per_group(session, workshop.id)
+        data: dict[str, Any] = {
+            "participant_id": event.participant_id,
+            "merged_id": event.merged_id,
+            "participants": counts,
+        }
+        html = self.fragment("group_counts", groups=groups, counts=counts) if target.is_console else ""
+        kept = await session.get(Participant, event.participant_id)
+        if audience.is_moderator and kept is not None:
+            data["participant"] = _participant_public(kept)
+            if target.is_console:
+                by_key = {g.key: g for g in groups}
+                html += self.fragment("participant_remove", participant_id=event.merged_id)
+                html += self.fragment("participant_replace", participant=kept, groups=by_key)
+        return data, html
+
+
+def _participant_public(participant: Participant) -> dict[str, Any]:
+    return {
+        "participant_id": participant.id,
+        "display_name": participant.display_name,
+        "organization": participant.organization,
+        "group": participant.group_key,
+        "locked": participant.locked,
+    }
+
+
+async def _joined_per_group(session: AsyncSession, workshop_id: str) -> dict[str, int]:
+    query = (
+        select(col(Participant.group_key), func.count())
+        .where(col(Participant.workshop_id) == workshop_id)
+        .group_by(col(Participant.group_key))
+    )
+    return {key: int(n) for key, n in (await session.execute(query)).all()}
 
 
 # One renderer per event class: keys are checked against the Event union by mypy, and the assert
@@ -509,5 +536,6 @@ _HANDLERS: dict[type[Event], _Handler] = {
     WorkshopUpdated: EventRenderer._workshop_event,
     ParticipantJoined: EventRenderer._participant_event,
     ParticipantUpdated: EventRenderer._participant_event,
+    ParticipantMerged: EventRenderer._participant_merged,
 }
 assert set(_HANDLERS) == set(get_args(get_args(Event)[0])), "every event type needs a renderer"

@@ -23,6 +23,7 @@ from app.domain.clusters import card_move
 from app.domain.errors import Invalid
 from app.domain.moderation import card_merge
 from app.domain.public import card_public
+from app.domain.suggestions import cards_similar_to
 from app.domain.workshops import group_list
 from app.i18n import current_locale, gettext
 from app.models import Card, Topic
@@ -163,11 +164,19 @@ async def merge_page(card_id: str, request: Request, session: SessionDep, creden
     cards = [
         c for c in await visible_cards(session=session, topic=topic, audience=audience_of(access)) if c.id != card.id
     ]
+    similar = cards_similar_to(card=card, candidates=cards, language=access.workshop.locale)
+    cards.sort(key=lambda c: -similar.get(c.id, 0.0))  # the likely duplicates first
     views = await card_views(
         session=session, cards=[card, *cards], workshop=access.workshop, audience=audience_of(access)
     )
     return render(
-        request, "pages/mod_merge.html", workshop=access.workshop, topic=topic, card=views[0], candidates=views[1:]
+        request,
+        "pages/mod_merge.html",
+        workshop=access.workshop,
+        topic=topic,
+        card=views[0],
+        candidates=views[1:],
+        similar=similar,
     )
 
 

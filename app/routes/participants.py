@@ -21,6 +21,7 @@ from app.domain.board import (
 from app.domain.errors import DomainError, Invalid, NotFound, RateLimited
 from app.domain.moderation import participant_set_locked
 from app.domain.participants import JoinInput, participant_join
+from app.domain.public import participant_public
 from app.domain.tokens import token_new
 from app.domain.topics import topic_list
 from app.domain.workshops import (
@@ -28,7 +29,7 @@ from app.domain.workshops import (
     workshop_by_code,
 )
 from app.i18n import N_, current_locale, gettext
-from app.models import Participant, Workshop
+from app.models import Workshop
 from app.routes import schemas
 from app.routes.deps import (
     CallerDep,
@@ -43,7 +44,7 @@ from app.routes.deps import (
 )
 from app.routes.limits import join_limiter, join_rate
 from app.routes.schemas import ERRORS
-from app.security import DEVICE_COOKIE
+from app.security import DEVICE_COOKIE, set_device_cookie
 
 router = APIRouter()
 
@@ -114,15 +115,7 @@ async def join_submit(
     if token is not None:
         rate.joined(workshop.id)
     response = redirect(workshop_url(participant.workshop_id, moderator=False))
-    response.set_cookie(
-        DEVICE_COOKIE,
-        device,
-        max_age=180 * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=settings.base_url.startswith("https://") or settings.env == "production",
-        path="/",
-    )
+    set_device_cookie(response, device, secure=settings.base_url.startswith("https://") or settings.env == "production")
     return response
 
 
@@ -157,16 +150,6 @@ async def lock_participant(
 
 
 # --- the API (/api/v1) -------------------------------------------------------------------------
-
-
-def _participant_out(p: Participant) -> dict[str, Any]:
-    return {
-        "participant_id": p.id,
-        "display_name": p.display_name,
-        "organization": p.organization,
-        "group": p.group_key,
-        "locked": p.locked,
-    }
 
 
 @router.post(
@@ -211,4 +194,4 @@ async def patch_participant(
         session=session, credentials=credentials, participant_id=participant_id
     )
     await participant_set_locked(session=session, moderator=access.actor, participant=participant, locked=body.locked)
-    return _participant_out(participant)
+    return participant_public(participant)

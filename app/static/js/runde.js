@@ -11,8 +11,12 @@
  *   (focus that had nowhere to stay goes to the nearest heading that is still there);
  * - speak live news (new cards, a new phase) in one polite region, throttled and summarised;
  * - count the phase timer down between server updates;
- * - drag cards between clusters (sortable.js) for pointer users: the same request as the
- *   keyboard "Move to" menu;
+ * - drag cards between clusters (sortable.js, by the card's handle) for pointer users: the
+ *   same request as the keyboard "Move to" menu; the arrow keys on a handle move the card up
+ *   or down its list;
+ * - keep the moderator's card selection (checkboxes) across live swaps, count it, clear it
+ *   after a bulk action; filter the board and the merge dialog by a search text; fetch the
+ *   duplicate suggestions again after live changes;
  * - on the projector, follow the moderator's current topic.
  */
 (function () {
@@ -310,17 +314,110 @@
         animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? 0 : 120,
         filter: "input, select, textarea, button, summary, a",
         preventOnFilter: false,
+        handle: "[data-drag-handle]",
         onEnd: function (event) {
           var card = event.item.getAttribute("data-card");
           if (!card) return;
-          htmx.ajax("POST", "/m/cards/" + card + "/move", {
-            source: document.body,
-            swap: "none",
-            values: { cluster_id: event.to.getAttribute("data-cluster") || "", position: String(event.newIndex) }
-          });
+          moveCard(card, event.to, event.newIndex);
         }
       });
     });
+  }
+
+  function moveCard(card, list, index) {
+    htmx.ajax("POST", "/m/cards/" + card + "/move", {
+      source: document.body,
+      swap: "none",
+      values: { cluster_id: list.getAttribute("data-cluster") || "", position: String(index) }
+    });
+  }
+
+  // Keyboard equivalent of dragging within a list: arrow up/down on a card's handle.
+  document.addEventListener("keydown", function (event) {
+    var handle = event.target.closest && event.target.closest("[data-drag-handle]");
+    if (!handle || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+    var item = handle.closest("[data-card]");
+    var list = item && item.parentElement;
+    if (!list || !list.hasAttribute("data-sortable")) return;
+    event.preventDefault();
+    var items = Array.prototype.filter.call(list.children, function (el) { return el.hasAttribute("data-card"); });
+    var index = items.indexOf(item) + (event.key === "ArrowUp" ? -1 : 1);
+    if (index < 0 || index >= items.length) return;
+    if (event.key === "ArrowUp") list.insertBefore(item, items[index]);
+    else list.insertBefore(item, items[index].nextSibling);
+    handle.focus();
+    moveCard(item.getAttribute("data-card"), list, index);
+  });
+
+  // The moderator's selection: checkboxes in the cards, owned by the bulk form through form=.
+  var picked = new Set();
+  function paintSelection() {
+    document.querySelectorAll("input[data-pick]").forEach(function (box) {
+      box.checked = picked.has(box.value);
+    });
+    document.querySelectorAll("[data-bulk-count]").forEach(function (el) { el.textContent = String(picked.size); });
+    document.querySelectorAll("[data-bulk-clear]").forEach(function (el) { el.hidden = picked.size === 0; });
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-pick]")) return;
+    if (box.checked) picked.add(box.value); else picked.delete(box.value);
+    paintSelection();
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-bulk-clear]")) { picked.clear(); paintSelection(); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".bulk-bar");
+    if (form && event.detail.successful) {
+      picked.clear();
+      var title = form.querySelector('input[name="title"]');
+      if (title) title.value = "";
+      paintSelection();
+    }
+  });
+
+  // Find cards: hide every card (or merge candidate) whose text does not contain the words.
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  function applyFilter(input) {
+    var root = document.getElementById(input.getAttribute("data-filter"));
+    if (!root) return;
+    var words = fold(input.value).split(/\s+/).filter(Boolean);
+    var items = root.querySelectorAll("[data-card], [data-candidate]");
+    var shown = 0;
+    items.forEach(function (item) {
+      var parts = item.querySelectorAll(".card-text, .card-meta, .candidate-text");
+      var text = fold(Array.prototype.map.call(parts, function (p) { return p.textContent; }).join(" "));
+      var hit = words.every(function (w) { return text.indexOf(w) !== -1; });
+      item.hidden = !hit;
+      if (hit) shown += 1;
+    });
+    var count = document.getElementById((input.getAttribute("aria-describedby") || "").split(" ")[0]);
+    if (count) count.textContent = words.length ? shown + " / " + items.length : "";
+  }
+  function applyFilters() {
+    document.querySelectorAll("[data-filter-box]").forEach(function (box) { box.hidden = false; });
+    document.querySelectorAll("input[data-filter]").forEach(applyFilter);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("input[data-filter]")) applyFilter(event.target);
+  });
+
+  // The moderator's suggestions panel follows the board: fetched again a moment after live
+  // changes (not while the moderator is working inside it).
+  var suggestionsTimer = null;
+  function refreshSuggestions() {
+    var panel = document.querySelector(".suggestions-panel[id]");
+    if (!panel || !window.htmx) return;
+    window.clearTimeout(suggestionsTimer);
+    suggestionsTimer = window.setTimeout(function () {
+      var again = document.getElementById(panel.id);
+      if (!again || again.contains(document.activeElement)) return;
+      var topic = again.id.replace(/^suggestions-/, "");
+      htmx.ajax("GET", "/m/topics/" + topic + "/suggestions", { target: "#" + again.id, swap: "outerHTML" });
+    }, 1500);
   }
 
   function followProjector() {
@@ -342,6 +439,9 @@
     startTimers();
     tick();
     setUpSortable();
+    paintSelection();
+    applyFilters();
+    refreshSuggestions();
     followProjector();
   }
 
@@ -355,6 +455,8 @@
     paintState();
     startTimers();
     setUpSortable();
+    paintSelection();
+    applyFilters();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -364,6 +466,9 @@
     startTimers();
     tick();
     setUpSortable();
+    document.querySelectorAll("input[data-pick]:checked").forEach(function (box) { picked.add(box.value); });
+    paintSelection();
+    applyFilters();
     document.querySelectorAll("textarea[data-max]").forEach(updateCounter);
   });
 })();
