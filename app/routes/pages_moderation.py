@@ -23,7 +23,7 @@ from app.domain.access import (
     access_workshop_moderated,
     audience_of,
 )
-from app.domain.board import Audience, board_view_data, card_views, visible_cards
+from app.domain.board import card_views, visible_cards
 from app.domain.clusters import card_move, cluster_create, cluster_dissolve, cluster_merge, cluster_rename
 from app.domain.errors import NotFound
 from app.domain.moderation import (
@@ -35,6 +35,7 @@ from app.domain.moderation import (
     workshop_set_current_topic,
 )
 from app.domain.participation import exchange_view
+from app.domain.room import room_view_data
 from app.domain.statements import statement_create, statement_revise
 from app.domain.topics import topic_list
 from app.i18n import N_, current_locale
@@ -284,10 +285,10 @@ async def projector(
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     if topic.workshop_id != workshop_id:
         raise NotFound(N_("This topic does not exist."))
-    room = Audience(role="participant", locale=current_locale.get())  # the wall shows what the room sees
-    board = await board_view_data(session=session, workshop=access.workshop, topic=topic, audience=room)
+    # The wall shows what the room may see, condensed per phase (app/domain/room.py).
+    room = await room_view_data(session=session, workshop=access.workshop, topic=topic, locale=current_locale.get())
     link = f"{base_url(request)}/j/{access.workshop.join_code}"
-    return render(request, "pages/projector.html", board=board, seq=access.workshop.last_seq, join_link=link)
+    return render(request, "pages/projector.html", r=room, seq=access.workshop.last_seq, join_link=link)
 
 
 async def exchange_page(request: Request, session: AsyncSession, access: Access, topic: Topic) -> Response:
