@@ -134,13 +134,16 @@
   // silently submits an empty rating.
   var focused = null;
   var drafts = [];
-  document.addEventListener("htmx:wsBeforeMessage", function () {
+  function captureFocus() {
     var active = document.activeElement;
     focused = null;
     if (active && active !== document.body) {
       focused = { id: active.id || null, form: active.form ? active.form.id : null,
-                  name: active.name || null, value: active.value };
+                  name: active.name || null, value: active.value, submit: active.type === "submit" };
     }
+  }
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    captureFocus();
     drafts = [];
     document.querySelectorAll("form.rate[id]").forEach(function (form) {
       var checked = form.querySelector('input[name="level"]:checked');
@@ -172,12 +175,13 @@
     var active = document.activeElement;
     if (active && active !== document.body && document.contains(active)) return;
     var again = focused.id ? document.getElementById(focused.id) : null;
-    if (!again && focused.form && focused.name) {
-      var form = document.getElementById(focused.form);
-      again = form && Array.prototype.find.call(form.elements, function (el) {
+    var form = focused.form ? document.getElementById(focused.form) : null;
+    if (!again && form && focused.name) {
+      again = Array.prototype.find.call(form.elements, function (el) {
         return el.name === focused.name && el.value === focused.value;
       });
     }
+    if (!again && form && focused.submit) again = form.querySelector("[type=submit]");
     if (again) again.focus({ preventScroll: true });
   }
 
@@ -427,6 +431,7 @@
     });
     var swapped = event.detail && event.detail.target;
     if (swapped && swapped.isConnected) restoreTyped(swapped);
+    restoreFocus();
     revealOwn(document);
     paintState();
     startTimers();
@@ -435,6 +440,7 @@
 
   // A posted card or a saved rating is no draft any more; a refused one keeps its text.
   document.addEventListener("htmx:beforeSwap", function (event) {
+    captureFocus();
     var config = event.detail && event.detail.requestConfig;
     var form = config && config.elt;
     if (event.detail.xhr && event.detail.xhr.status < 300 && form && form.tagName === "FORM") forgetTyped(form);
