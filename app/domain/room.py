@@ -113,7 +113,9 @@ async def room_view_data(*, session: AsyncSession, workshop: Workshop, topic: To
         RoomStatement(view=v, verdict=verdict_of(v)) for v in board.statements if v.statement.superseded_by_id is None
     ]
     if board.ranking and topic.phase == "closed":
-        order = {v.statement.id: n for n, v in enumerate(sorted(board.ranking, key=lambda v: -v.outcome.bridging_score))}
+        order = {
+            v.statement.id: n for n, v in enumerate(sorted(board.ranking, key=lambda v: -v.outcome.bridging_score))
+        }
         statements.sort(key=lambda s: order.get(s.view.statement.id, len(order)))
     return RoomView(
         board=board,

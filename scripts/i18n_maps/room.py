@@ -8,7 +8,8 @@ DE = {
         "%(num)d Personen sind dabei",
     ),
     "The cards stay hidden until the moderation reveals them, so nobody anchors on the first post.": (
-        "Die Beiträge bleiben verborgen, bis die Moderation sie aufdeckt – so richtet sich niemand nach dem ersten Beitrag."
+        "Die Beiträge bleiben verborgen, bis die Moderation sie aufdeckt – "
+        "so richtet sich niemand nach dem ersten Beitrag."
     ),
     "Newest cards": "Neueste Beiträge",
     "The moderation is grouping the cards.": "Die Moderation ordnet die Beiträge zu Gruppen.",

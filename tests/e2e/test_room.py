@@ -242,7 +242,13 @@ def test_a_40_person_round(
                 api(http, tok, "PUT", f"/api/v1/cards/{card['id']}/cluster", {"cluster_id": clusters[n % 4]})
         if phase == "vote":
             for n, person in enumerate(people):
-                api(http, person["token"], "POST", f"/api/v1/clusters/{clusters[n % 3 if n % 5 else 3]}/votes", {"dots": 2})
+                api(
+                    http,
+                    person["token"],
+                    "POST",
+                    f"/api/v1/clusters/{clusters[n % 3 if n % 5 else 3]}/votes",
+                    {"dots": 2},
+                )
             api(http, tok, "POST", f"/api/v1/topics/{topic}/options", {"tallies_revealed": True})
             statements = [
                 api(http, tok, "POST", f"/api/v1/topics/{topic}/statements", {"text": text, "cluster_id": cl})["id"]
@@ -266,7 +272,9 @@ def test_a_40_person_round(
             form.locator("input[value=reservations]").check()
             form.locator("button[type=submit]").click()
             expect(phones[0].locator(f"#rate-{statements[1]} .status")).not_to_be_empty(timeout=LIVE)
-            focus = phones[0].evaluate("() => document.activeElement.closest('form.rate') ? 'form' : document.activeElement.tagName")
+            focus = phones[0].evaluate(
+                "() => document.activeElement.closest('form.rate') ? 'form' : document.activeElement.tagName"
+            )
             assert focus == "form", f"focus after saving a rating: {focus}"
 
         for projector in projectors:
