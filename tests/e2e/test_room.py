@@ -301,6 +301,14 @@ def test_a_40_person_round(
             violations += axe_check(page, f"{phase} phone {lang}")
         for lang, page in zip(("de", "en"), projectors, strict=True):
             violations += axe_check(page, f"{phase} projector {lang}")
+    # The moderator's participation table fits its column on a 1440 px laptop (no side scrolling).
+    m.set_viewport_size({"width": 1440, "height": 900})
+    browsing.goto(m, f"/m/workshops/{w}/topics/{topic}")
+    overflow = m.evaluate(
+        "() => { const b = document.querySelector('.balance .table-scroll'); return b.scrollWidth - b.clientWidth; }"
+    )
+    assert overflow <= 1, f"the participation table is {overflow} px wider than its column at 1440 px"
+    shoot(m, screenshot_dir, "closed-moderator-1440")
     # High contrast on the projector: a key away, and still axe-clean.
     projectors[0].keyboard.press("k")
     expect(projectors[0].locator("body")).to_have_class(re.compile("room-contrast"))
