@@ -189,7 +189,11 @@ def loop_app(app: FastAPI, client: TestClient) -> FastAPI:
 
 
 def test_the_rooms_topic_is_pushed_to_boards_and_projector(
-    loop_app: FastAPI, api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
+    loop_app: FastAPI,
+    api: TestClient,
+    moderator: ModeratorInfo,
+    workshop: dict[str, Any],
+    client_factory: ClientFactory,
 ) -> None:
     w = workshop["id"]
     first, second = workshop["topics"][0]["id"], workshop["topics"][1]["id"]
@@ -270,3 +274,18 @@ def test_after_logout_a_moderator_page_offers_the_login(
     assert response.status_code == 403
     link = BeautifulSoup(response.text, "html.parser").select_one(f'main a[href="/login?next=/m/workshops/{w}"]')
     assert link is not None and link.get_text() == "Log in as moderator"
+
+
+def test_a_new_participant_lands_on_the_rooms_topic(
+    api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
+) -> None:
+    w, second = workshop["id"], workshop["topics"][1]["id"]
+    browser = mod_browser(client_factory, moderator)
+    browser.post(f"/m/topics/{second}/project", data={"csrf_token": csrf(browser)})
+    phone = client_factory()
+    response = phone.post(
+        f"/j/{workshop['join_code']}",
+        data={"display_name": "Ada", "organization": "", "group": "science", "csrf_token": csrf(phone)},
+    )
+    assert response.status_code == 200
+    assert str(response.url).endswith(f"/w/{w}/topics/{second}")
