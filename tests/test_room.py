@@ -210,14 +210,19 @@ def test_the_rooms_topic_is_pushed_to_boards_and_projector(
         state = BeautifulSoup(rendered[target], "html.parser").select_one("#room-state")
         assert state is not None and state["data-topic"] == second and state["data-title"] == "Offene Daten"
     assert "room-state" not in rendered[console]  # the console has no such element
-    # The projector's whole room view comes along (joined count, title), for its own topic only.
+    # The projector leaves for the room's topic: no room view of the old one is rendered for it.
+    assert f'id="room-{first}"' not in rendered[wall]
+    # Back to its topic: the projector's whole room view comes along.
+    browser.post(f"/m/topics/{first}/project", data={"csrf_token": csrf(browser)})
+    rendered = render_last(loop_app, w, [board, wall])
     assert f'id="room-{first}"' in rendered[wall]
+    assert BeautifulSoup(rendered[board], "html.parser").select_one("#room-state")["data-topic"] == first  # type: ignore[index]
     # The participant's page names the room's topic from the start.
     doc = BeautifulSoup(
-        client_factory().get(f"/w/{w}/topics/{first}", headers=bearer(person["token"])).text, "html.parser"
+        client_factory().get(f"/w/{w}/topics/{second}", headers=bearer(person["token"])).text, "html.parser"
     )
     marker = doc.select_one("#room-state")
-    assert marker is not None and marker["data-topic"] == second
+    assert marker is not None and marker["data-topic"] == first
 
 
 @pytest.mark.rendering

@@ -199,6 +199,8 @@ class EventRenderer:
         one render per event for one connection, and the page turner keeps its page."""
         html = await self._room_state(session, workshop, event)
         about = getattr(event, "topic_id", None)
+        if isinstance(event, WorkshopUpdated) and workshop.current_topic_id not in (None, target.topic_id):
+            return html  # the room moved on: the projector goes there (#room-state), no render here
         if target.topic_id is None or not (
             about == target.topic_id or isinstance(event, ParticipantJoined | WorkshopUpdated)
         ):
