@@ -295,6 +295,9 @@ def test_a_40_person_round(
             if phase in ("vote", "consent"):
                 expect(projector.locator(projector_key[phase]).first).to_be_attached(timeout=LIVE)
             projector.wait_for_timeout(200)
+        if phase == "cluster":  # a new phase of the room's topic is announced politely
+            expect(phones[0].locator("#live-announce")).to_have_text("Phase: Clustern", timeout=LIVE)
+            expect(phones[2].locator("#live-announce")).to_have_text("Phase: Clustering", timeout=LIVE)
         for n, phone in enumerate(phones):
             expect(phone.locator(f"#board-{topic}.phase-{phase}")).to_be_visible(timeout=LIVE)
             phone.wait_for_timeout(100)
