@@ -70,6 +70,8 @@ def box_in_view(page: Page, selector: str, height: int, *, first: bool = False, 
         return [f"{selector}: nothing visible"] if required else []
     if first:
         found = found[:1]
+    top = found[0]
+    print(f"{page.viewport_size}: {selector} at {top['top']:.0f}–{top['bottom']:.0f} px, {top['font']:.0f} px text")
     return [f"{selector} '{f['text']}' at {f['top']:.0f}–{f['bottom']:.0f} px" for f in found if f["bottom"] > height]
 
 
