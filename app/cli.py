@@ -1,4 +1,5 @@
-"""The ``runde`` command: serve, demo, migrate, create-moderator, export, --version (``docs/cli.md``)."""
+"""The ``runde`` command: serve, demo, migrate, create-moderator, export, backup, restore,
+copy-database, --version (``docs/cli.md``)."""
 
 from __future__ import annotations
 
@@ -84,11 +85,33 @@ def _print_demo(result: DemoResult, url: str) -> None:
 
 
 @cli.command()
-def migrate() -> None:
-    """Bring the database to the newest schema."""
+def migrate(
+    downgrade_to: Annotated[
+        str | None,
+        typer.Option(
+            "--downgrade-to",
+            help="Take the schema back to this revision (e.g. 0001) for an older version; "
+            "what the later migrations added is dropped (docs/operations.md).",
+        ),
+    ] = None,
+) -> None:
+    """Bring the database to the newest schema (or back to an older one)."""
     settings = Settings()
-    run_migrations(settings)
-    typer.echo("Database is up to date.")
+    if downgrade_to is None:
+        run_migrations(settings)
+        typer.echo("Database is up to date.")
+        return
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    from app.migrate import alembic_config
+
+    try:
+        command.downgrade(alembic_config(settings), downgrade_to)
+    except CommandError as exc:
+        typer.echo(f"Cannot downgrade to {downgrade_to}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"Database is at revision {downgrade_to}.")
 
 
 @cli.command("create-moderator")
@@ -137,6 +160,7 @@ def serve(
     """Migrate the database, create the demo on an empty one, and serve."""
     import uvicorn
 
+    from app.logs import log_config
     from app.main import create_app
 
     settings = Settings()
@@ -158,6 +182,10 @@ def serve(
         host=host,
         port=port,
         log_level=settings.log_level,
+        log_config=log_config(settings),
+        # uvicorn's access lines carry the client's address; the app writes its own without
+        # it (RUNDE_ACCESS_LOG, app/logs.py).
+        access_log=False,
         proxy_headers=True,
         # Browsers always ask for permessage-deflate; it would compress the same bytes once per
         # connection (2–3x the CPU per delivery, docs/performance.md), so it is off.
@@ -166,6 +194,74 @@ def serve(
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
     )
+
+
+@cli.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (replaced if it exists).")],
+) -> None:
+    """Copy the database to FILE while the server keeps running (SQLite: online backup API;
+    PostgreSQL: pg_dump's custom format)."""
+    from app.backup import BackupError, pg_backup, sqlite_backup
+
+    settings = Settings()
+    try:
+        if settings.is_sqlite:
+            summary = sqlite_backup(settings, file)
+            typer.echo(f"Backed up to {file}: {summary.describe()}.")
+        else:
+            pg_backup(settings, file)
+            typer.echo(f"Backed up to {file} with pg_dump (custom format; runde restore or pg_restore reads it).")
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+
+
+@cli.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by runde backup.")],
+) -> None:
+    """Replace the database with FILE, then bring it to the newest schema. Refused while a
+    server uses the database."""
+    from app.backup import BackupError, pg_restore, sqlite_restore
+
+    settings = Settings()
+    try:
+        if settings.is_sqlite:
+            summary, kept = sqlite_restore(settings, file)
+            typer.echo(f"Restored {file}: {summary.describe()}.")
+            if kept is not None:
+                typer.echo(f"The database it replaced is kept as {kept}.")
+        else:
+            pg_restore(settings, file)
+            typer.echo(f"Restored {file} with pg_restore.")
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("Database is up to date.")
+
+
+@cli.command("copy-database")
+def copy_database(
+    to: Annotated[str, typer.Option("--to", help="URL of the new, empty database (e.g. postgresql://…).")],
+) -> None:
+    """Copy every row of the configured database into another, empty one (SQLite to PostgreSQL).
+    Refused while a server uses the configured database."""
+    from sqlalchemy.engine import make_url
+
+    from app.backup import BackupError
+    from app.copydb import copy_database as copy_rows
+
+    settings = Settings()
+    target = settings.model_copy(update={"database_url": to})
+    shown = make_url(target.sync_database_url).render_as_string(hide_password=True)
+    try:
+        copied = copy_rows(settings, target)
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Copied {copied.describe()} to {shown}.")
+    typer.echo("Set RUNDE_DATABASE_URL to it and start the server there.")
 
 
 @cli.command()

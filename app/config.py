@@ -75,6 +75,19 @@ class Settings(BaseSettings):
         True, description="Run Python's full garbage collections when no event is being fanned out."
     )
     log_level: str = Field("info", description="uvicorn/application log level.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`text` (one readable line per record) or `json` (one JSON object per line)."
+    )
+    access_log: bool = Field(
+        True,
+        description="One line per HTTP request (method, route template, status, duration), without "
+        "the client's address.",
+    )
+    metrics_token: str = Field(
+        "",
+        description="Turns on `GET /metrics` (Prometheus text format) for requests with "
+        "`Authorization: Bearer <token>`; empty: off (404).",
+    )
 
     @model_validator(mode="after")
     def _strong_secret_in_production(self) -> Settings:

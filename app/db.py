@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -21,18 +21,17 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 
+#: The ``session.info`` key under which ``app.domain.eventlog.event_append`` leaves the
+#: (workshop, seq) pairs it recorded; they are published once the session commits.
 PENDING_EVENTS = "runde_pending_events"
-REPLAY_WINDOW = "runde_replay_window"
-#: Present in read-only sessions that see one snapshot of the database (the hub's pump, the
-#: WebSocket replay): there the same query gives the same answer, so a few lookups that every
-#: audience's render repeats are asked once (see ``read_memo``).
-READ_MEMO = "runde_read_memo"
-#: The READ_MEMO entry with the participants read so far (id → row), for card authors.
-AUTHORS = "authors"
-
-T = TypeVar("T")
+#: The types of the events in PENDING_EVENTS, counted once the session commits (app/metrics.py).
+PENDING_TYPES = "runde_pending_types"
 
 Publisher = Callable[[str, int], None]
+
+#: ``application_name`` of every connection the app makes to PostgreSQL: ``runde restore``
+#: finds running servers by it in ``pg_stat_activity`` (``app/backup.py``).
+APPLICATION_NAME = "runde"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -60,9 +59,15 @@ class Database:
             install_sqlite_pragmas(self.engine.sync_engine)
         else:
             self.engine = create_async_engine(
-                settings.async_database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
+                settings.async_database_url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                connect_args={"application_name": APPLICATION_NAME},
             )
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        #: Told the types of the events each commit recorded (the metrics' event counter).
+        self.on_events: Callable[[list[str]], None] | None = None
 
         class PublishingSession(Session):
             """A sync session class of our own, so the listeners stay with this app."""
@@ -70,9 +75,13 @@ class Database:
         def after_commit(session: Session) -> None:
             for workshop_id, seq in session.info.pop(PENDING_EVENTS, []):
                 publish(workshop_id, seq)
+            types = session.info.pop(PENDING_TYPES, None)
+            if types and self.on_events is not None:
+                self.on_events(types)
 
         def after_rollback(session: Session) -> None:
             session.info.pop(PENDING_EVENTS, None)
+            session.info.pop(PENDING_TYPES, None)
 
         event.listen(PublishingSession, "after_commit", after_commit)
         event.listen(PublishingSession, "after_soft_rollback", lambda s, _t: after_rollback(s))
@@ -81,7 +90,6 @@ class Database:
             class_=AsyncSession,
             sync_session_class=PublishingSession,
             expire_on_commit=False,
-            info={REPLAY_WINDOW: settings.replay_window},
         )
 
     @contextlib.asynccontextmanager
@@ -103,24 +111,3 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-async def read_memo(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-    """``load()``, asked once per key in a snapshot session marked with ``READ_MEMO``; in any
-    other session (writers, requests) every call loads afresh."""
-    memo: dict[Hashable, Any] | None = session.info.get(READ_MEMO)
-    if memo is None:
-        return await load()
-    if key not in memo:
-        memo[key] = await load()
-    value: T = memo[key]
-    return value
-
-
-def read_keep(session: AsyncSession, *rows: object) -> None:
-    """Keep ``rows`` alive for the rest of a ``READ_MEMO`` session: the identity map holds its
-    objects weakly, so without this the next ``session.get()`` of the same row would ask the
-    database again."""
-    memo: dict[Hashable, Any] | None = session.info.get(READ_MEMO)
-    if memo is not None:
-        memo.setdefault("kept", []).extend(rows)

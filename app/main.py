@@ -13,26 +13,32 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.assets import CachedStaticFiles, StaticAssets
+from app.backup import ServingLock, sqlite_file
 from app.config import Settings
 from app.db import Database
-from app.middleware import CompressMiddleware, HeadMiddleware
+from app.metrics import Metrics
+from app.middleware import AccessMiddleware, CompressMiddleware, HeadMiddleware
 from app.migrate import migrate
 from app.realtime.backends import backend_for
 from app.realtime.hub import Hub
 from app.realtime.quiet_gc import QuietCollector
 from app.realtime.render import EventRenderer
 from app.routes import (
-    api,
-    api_consensus,
     auth,
+    board,
+    cards,
+    clusters,
     errors,
     exports,
-    pages_consensus,
-    pages_moderation,
-    pages_moderator,
-    pages_participant,
+    participants,
+    site,
+    statements,
+    topics,
+    votes,
+    workshops,
     ws,
 )
+from app.routes import metrics as metrics_routes
 from app.routes.limits import FailureLimiter, WorkshopJoinRate
 from app.security import ProtectMiddleware
 from app.templating import make_env
@@ -40,11 +46,26 @@ from app.templating import make_env
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # Only when they can be read: a registry of this app's own (app/metrics.py).
+    metrics = Metrics() if settings.metrics_token else None
     # Hashed once per app, shared by the templates (their URLs) and the mount (its headers).
     assets = StaticAssets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Held while the app runs: `runde restore` refuses while any app holds it (app/backup.py).
+        serving = ServingLock(sqlite_file(settings)) if settings.is_sqlite else None
+        if serving is not None:
+            serving.acquire()
+        try:
+            async with _running(app):
+                yield
+        finally:
+            if serving is not None:
+                serving.release()
+
+    @asynccontextmanager
+    async def _running(app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await asyncio.to_thread(migrate, settings)
         env = make_env(assets)
@@ -56,6 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         db = Database(settings, publish)
         hub = Hub(db=db, renderer=EventRenderer(env))
+        if metrics is not None:
+            db.on_events = metrics.count_events
+            metrics.watch_engine(db.engine.sync_engine)
+            metrics.watch_hub(hub)
         backend = backend_for(settings, hub)
         await backend.start()
         hub.start_sweeping()
@@ -91,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.add_middleware(
         ProtectMiddleware,
         base_url=settings.base_url,
@@ -101,20 +127,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Added after (so around) the protections: it compresses what they send, headers included.
     app.add_middleware(CompressMiddleware)
-    # Outermost: HEAD sees exactly the headers GET gets, compression included.
+    # HEAD sees exactly the headers GET gets, compression included.
     app.add_middleware(HeadMiddleware)
+    # Outermost: the access line and the request's time cover every layer.
+    app.add_middleware(
+        AccessMiddleware,
+        routes=app.router.routes,
+        log=settings.access_log,
+        observe=metrics.observe_request if metrics is not None else None,
+    )
     errors.install(app)
     app.mount("/static", CachedStaticFiles(assets), name="static")
+    # One router per area, each with its pages, fragments and JSON twins (docs/architecture.md).
     for module in (
+        site,
         auth,
-        api,
-        api_consensus,
-        pages_participant,
-        pages_consensus,
-        pages_moderator,
-        pages_moderation,
+        participants,
+        workshops,
+        topics,
+        board,
+        cards,
+        clusters,
+        votes,
+        statements,
         exports,
         ws,
+        metrics_routes,
     ):
         app.include_router(module.router)
     return app

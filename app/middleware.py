@@ -5,6 +5,9 @@
   type it does not exclude; ours compresses only what is known to be text, so a PDF, DOCX,
   ODT or ZIP download (already compressed) goes out untouched, with its ``Content-Length``.
   WebSockets pass through.
+* ``AccessMiddleware``: one access line per HTTP request (``runde.access``: method, route
+  template, status, duration; never the client's address, the query or a header) and the
+  request's time for the metrics, by route template (``app/metrics.py``, ``app/logs.py``).
 * ``HeadMiddleware``: ``HEAD`` answers wherever ``GET`` does (FastAPI's ``@router.get`` routes
   accept no ``HEAD``): the request goes in as ``GET`` and the body is dropped on the way out,
   so status and headers (``Content-Length``, ``Content-Encoding``, ``ETag``) are the ones a
@@ -14,9 +17,19 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable, Sequence
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipResponder, IdentityResponder
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("runde.access")
+#: The route label of a request no route matches (a 404): never the raw path, so a scan of
+#: random URLs cannot grow the metrics or put what it tried into the log.
+UNMATCHED = "unmatched"
 
 #: Below this, gzip's header and the CPU are not worth it (a few TCP segments at most).
 MIN_GZIP_SIZE = 1024
@@ -109,3 +122,79 @@ class HeadMiddleware:
         # A copy: the server keeps its own scope, which still says HEAD, so it sends no body
         # and keeps the Content-Length it is given.
         await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+def route_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
+    """The path template of the route that answers ``scope`` (``/api/v1/cards/{card_id}``),
+    ``/static`` for static files, :data:`UNMATCHED` when no route does."""
+    route = scope.get("route")
+    if route is None:
+        partial = None
+        for candidate in routes:
+            match, _child = candidate.matches(scope)
+            if match is Match.FULL:
+                route = candidate
+                break
+            if match is Match.PARTIAL and partial is None:
+                partial = candidate
+        route = route or partial
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED
+
+
+class AccessMiddleware:
+    """Outermost layer: times each HTTP request until its last byte is sent."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        routes: Sequence[BaseRoute],
+        log: bool = True,
+        observe: Callable[[str, str, int, float], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.routes = routes
+        self.log = log
+        self.observe = observe
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not (self.log or self.observe):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        done = False
+
+        def finish() -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
+            seconds = time.perf_counter() - started
+            method = scope["method"]
+            route = route_template(self.routes, scope)
+            if self.observe is not None:
+                self.observe(method, route, status, seconds)
+            if self.log:
+                duration_ms = round(seconds * 1000, 1)
+                access_log.info(
+                    "%s %s %d %.1f ms",
+                    method,
+                    route,
+                    status,
+                    duration_ms,
+                    extra={"method": method, "route": route, "status": status, "duration_ms": duration_ms},
+                )
+
+        async def timed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                finish()
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            finish()

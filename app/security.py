@@ -17,9 +17,6 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,12 +24,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.assets import STATIC_PREFIX
+from app.csrf import current_csrf
 from app.i18n import LANG_COOKIE, current_locale, gettext, pick_locale
 from app.realtime.direct import RAW_SEND
-
-#: The browser's CSRF token while a request is handled; "" elsewhere (fan-out renders for
-#: everybody and must never carry one person's token).
-current_csrf: ContextVar[str] = ContextVar("current_csrf", default="")
 
 CSRF_COOKIE = "runde_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -149,8 +143,8 @@ class ProtectMiddleware:
         csrf = cookies.get(CSRF_COOKIE) or ""
         # Pages get the token cookie; API answers do not (tools keep cookie jars, and a
         # cookie that authenticates nobody must not turn their JSON calls into CSRF failures),
-        # and neither do static files (see ``cacheable``).
-        wants_token = not scope["path"].startswith(("/api/", STATIC_PREFIX))
+        # and neither do static files (see ``cacheable``) nor the metrics (a scraper's).
+        wants_token = not scope["path"].startswith(("/api/", STATIC_PREFIX, "/metrics"))
         new_csrf = "" if len(csrf) >= 32 or not wants_token else secrets.token_urlsafe(32)
         state = scope.setdefault("state", {})
         state["csrf_token"] = new_csrf or csrf
@@ -333,13 +327,3 @@ def multipart_field(body: bytes, content_type: str, name: str) -> str | None:
         return None
     found: bytes | None = state["found"]
     return found.decode("latin-1") if found is not None else None
-
-
-@contextmanager
-def no_csrf() -> Iterator[None]:
-    """Render for everybody: no browser's token may end up in a shared fragment."""
-    token = current_csrf.set("")
-    try:
-        yield
-    finally:
-        current_csrf.reset(token)

@@ -15,11 +15,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import i18n
 from app.assets import StaticAssets
+from app.csrf import current_csrf
 from app.domain.cards import KINDS
 from app.domain.consensus import LEVELS, GroupTally
 from app.domain.topics import PHASES
 from app.i18n import N_, current_locale, gettext
-from app.security import current_csrf
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 

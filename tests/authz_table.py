@@ -67,6 +67,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/workshops/join"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
+    # The operator's metrics: no workshop role reads them (404 while RUNDE_METRICS_TOKEN is
+    # unset, as here; with it set, 401 without that token: tests/test_metrics.py).
+    ("GET", "/metrics"): only(),
     ("GET", "/lang/{code}"): PUBLIC,
     ("GET", "/join"): PUBLIC,
     ("GET", "/j/{code}"): PUBLIC,

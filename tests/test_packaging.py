@@ -93,3 +93,63 @@ def test_version_is_the_installed_distributions() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0, result.output
     assert result.output == f"runde {importlib.metadata.version('runde')}\n"
+
+
+@pytest.mark.slow
+def test_pipx_install_of_the_checkout(tmp_path: Path) -> None:
+    """``pipx install .`` (docs/operations.md): pipx from PyPI into a throwaway venv, Runde from a
+    copy of the checkout into pipx's own venv (a built wheel, not editable), then ``runde
+    --version``, ``runde migrate`` and ``runde backup`` from another folder."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=_not_copied)
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "tools")], check=True, timeout=300)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PIPX_HOME": str(tmp_path / "pipx"),
+        "PIPX_BIN_DIR": str(tmp_path / "bin"),
+        "PIPX_MAN_DIR": str(tmp_path / "man"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    pip = subprocess.run(
+        [str(tmp_path / "tools" / "bin" / "pip"), "install", "--quiet", "pipx==1.18.4"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    pipx = subprocess.run(
+        [str(tmp_path / "tools" / "bin" / "pipx"), "install", f"--pip-args=-c {source / 'constraints.txt'}", "."],
+        cwd=source,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert pipx.returncode == 0, pipx.stdout + pipx.stderr
+    runde = tmp_path / "bin" / "runde"
+    run = tmp_path / "run"
+    run.mkdir()
+    env_run = {**env, "RUNDE_DATA_DIR": str(run / "data"), "RUNDE_SECRET_KEY": "p" * 40}
+
+    def runde_says(*args: str) -> str:
+        done = subprocess.run([str(runde), *args], cwd=run, env=env_run, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert runde_says("--version") == f"runde {importlib.metadata.version('runde')}\n"
+    assert runde_says("migrate") == "Database is up to date.\n"
+    assert runde_says("backup", "b.sqlite3").startswith("Backed up to b.sqlite3: 0 workshops, 0 cards, 0 events")
+    python = next((tmp_path / "pipx" / "venvs" / "runde" / "bin").glob("python"))
+    where = subprocess.run(
+        [str(python), "-c", "import app; print(app.__file__)"],
+        cwd=run,
+        env=env_run,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.startswith(str(tmp_path / "pipx" / "venvs" / "runde")), where.stdout

@@ -524,6 +524,33 @@ async def test_after_outside_the_replay_window_gets_resync(
         card = await rest.card(token, topic_id, "live")
         assert (await client.next_json())["seq"] == card["seq"] == last + 1
 
+    # The log itself keeps the window: when the seq passed PRUNE_EVERY, the hub of the instance
+    # that wrote it pruned everything up to PRUNE_EVERY - replay_window (issue 9: the window is
+    # the realtime side's setting, the domain's event_append knows nothing of it).
+    assert last < 2 * PRUNE_EVERY
+    oldest = await _oldest_logged_seq(settings, workshop["id"])
+    assert oldest == PRUNE_EVERY - settings.replay_window + 1
+
+
+async def _oldest_logged_seq(settings: Settings, workshop_id: str) -> int | None:
+    """The workshop's oldest event in the log, once the background prune has had its moment."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(settings.sync_database_url, pool_size=1)
+    try:
+        oldest = None
+        for _ in range(50):
+            with engine.connect() as conn:
+                oldest = conn.execute(
+                    sqlalchemy.text("SELECT min(seq) FROM event_log WHERE workshop_id = :w"), {"w": workshop_id}
+                ).scalar_one()
+            if oldest is not None and oldest > 1:
+                break
+            await asyncio.sleep(0.1)
+        return oldest
+    finally:
+        engine.dispose()
+
 
 # --- 4. isolation between workshops ----------------------------------------------------------
 

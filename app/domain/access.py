@@ -168,6 +168,15 @@ async def access_cluster_in(*, session: AsyncSession, topic: Topic, cluster_id: 
     return cluster
 
 
+async def access_cluster_chosen(
+    *, session: AsyncSession, topic: Topic, cluster_id: str | None, field: str = "cluster_id"
+) -> Cluster | None:
+    """:func:`access_cluster_in` for an optional choice: no id (or an empty one) means none."""
+    if not cluster_id:
+        return None
+    return await access_cluster_in(session=session, topic=topic, cluster_id=cluster_id, field=field)
+
+
 async def access_participant(
     *, session: AsyncSession, credentials: Credentials, participant_id: str
 ) -> tuple[ModeratedAccess, Participant]:

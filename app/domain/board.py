@@ -7,20 +7,20 @@ anonymous workshop they never get other people's names (``docs/events.md``).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from app.db import AUTHORS, READ_MEMO
 from app.domain.cards import KINDS, MODERATION_GROUP, card_list
 from app.domain.clusters import cluster_list
 from app.domain.moderation import TimerState, merged_cards, timer_state
+from app.domain.reads import authors_known
 from app.domain.statements import StatementView, statement_list, statement_views
 from app.domain.topics import topic_list
 from app.domain.votes import my_dots, vote_tallies
@@ -217,10 +217,8 @@ def card_view(
 
 async def participants_by_id(*, session: AsyncSession, ids: Iterable[str | None]) -> dict[str, Participant]:
     wanted = {i for i in ids if i}
-    # A snapshot session (READ_MEMO) remembers every author it read; the hub's pump hands the
-    # same dict from batch to batch until a participant.updated (hub._keys_to_keep).
-    memo: dict[Hashable, Any] | None = session.info.get(READ_MEMO)
-    remembered: dict[str, Participant] = memo.setdefault(AUTHORS, {}) if memo is not None else {}
+    # A session with a reader (the pushes' snapshots) remembers every author it read.
+    remembered = authors_known(session)
     # Rows the session already holds come back as those very objects from a query too, so
     # asking only for the others changes nothing but the number of round trips.
     known: dict[str, Participant] = {}
@@ -391,100 +389,6 @@ async def board_view_data(*, session: AsyncSession, workshop: Workshop, topic: T
         ),
         dots_left=workshop.dot_budget - sum(mine.values()) if audience.viewer else None,
         card_counts=await card_counts(session=session, workshop_id=workshop.id, include_hidden=audience.is_moderator),
-    )
-
-
-# --- JSON shapes of the API contract -------------------------------------------------------
-
-
-def card_public(view: CardView) -> dict[str, Any]:
-    author = (
-        {"participant_id": view.participant_id, "display_name": view.author_name, "organization": view.author_org}
-        if view.participant_id is not None
-        else None
-    )
-    return {
-        "id": view.id,
-        "topic_id": view.topic_id,
-        "kind": view.kind,
-        "text": view.text,
-        "group": view.group.key,
-        "author": author,
-        "created_at": view.created_at.isoformat(),
-        "seq": view.seq,
-        "hidden": view.hidden,
-        "edited": view.edited,
-        "cluster_id": view.cluster_id,
-        "merged": [{"group": m.group.key, "display_name": m.name, "organization": m.organization} for m in view.merged],
-    }
-
-
-def cluster_public(cluster: Cluster, visible: Sequence[Card]) -> dict[str, Any]:
-    """A cluster as the API answers it and its pushes carry it; ``visible`` are the topic's
-    cards its audience may see (``visible_cards``), in any order."""
-    return {
-        "id": cluster.id,
-        "topic_id": cluster.topic_id,
-        "title": cluster.title,
-        "position": cluster.position,
-        "card_ids": [c.id for c in sorted(visible, key=lambda c: c.position) if c.cluster_id == cluster.id],
-    }
-
-
-def topic_public(topic: Topic) -> dict[str, Any]:
-    return {
-        "id": topic.id,
-        "workshop_id": topic.workshop_id,
-        "title": topic.title,
-        "prompt": topic.prompt,
-        "guiding_questions": [q for q in topic.guiding_questions.splitlines() if q],
-        "phase": topic.phase,
-        "position": topic.position,
-        "hide_until_reveal": topic.hide_until_reveal,
-        "cards_revealed": topic.cards_revealed,
-        "tallies_revealed": topic.tallies_revealed,
-        "ratings_revealed": topic.ratings_revealed,
-        "spotlight_card_id": topic.spotlight_card_id,
-        "timer": timer_state(topic).public(topic.id),
-    }
-
-
-def workshop_public(
-    workshop: Workshop, *, groups: Sequence[StakeholderGroup], topics: Sequence[Topic], is_moderator: bool
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": workshop.id,
-        "title": workshop.title,
-        "description": workshop.description,
-        "locale": workshop.locale,
-        "anonymous": workshop.anonymous,
-        "consensus_threshold": workshop.consensus_threshold,
-        "dot_budget": workshop.dot_budget,
-        "max_dots_per_card": workshop.max_dots_per_card,
-        "joins_open": workshop.joins_open,
-        "current_topic_id": workshop.current_topic_id,
-        "groups": [
-            {
-                "key": g.key,
-                "label": group_label(g, workshop.locale),
-                "labels": {"de": g.label_de, "en": g.label_en},
-                "color": g.color,
-            }
-            for g in groups
-        ],
-        "topics": [topic_public(t) for t in topics],
-    }
-    if is_moderator:
-        data["join_code"] = workshop.join_code
-    return data
-
-
-async def workshop_public_data(*, session: AsyncSession, workshop: Workshop, is_moderator: bool) -> dict[str, Any]:
-    return workshop_public(
-        workshop,
-        groups=await group_list(session=session, workshop_id=workshop.id),
-        topics=await topic_list(session=session, workshop_id=workshop.id),
-        is_moderator=is_moderator,
     )
 
 

@@ -3,7 +3,9 @@
 ``seq`` comes from ``workshop.last_seq``, incremented by an ``UPDATE … RETURNING`` in the same
 transaction as the change: the row lock orders concurrent writers of one workshop, so seq is
 gap-free and a committed seq N means every seq < N is committed too. The session publishes
-the (workshop, seq) pairs after commit (``app/db.py``).
+the (workshop, seq) pairs after commit: ``app.db`` is imported for that one key
+(``PENDING_EVENTS``), the contract between an append and the commit that publishes it. How many
+events are kept for the replay is the realtime side's setting: it calls :func:`event_prune`.
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import PENDING_EVENTS, REPLAY_WINDOW
+from app.db import PENDING_EVENTS, PENDING_TYPES
 from app.events import Event, event_payload
 from app.models import EventLog, Workshop
 
+#: The log is pruned when a workshop's seq reaches a multiple of this (``event_prune``).
 PRUNE_EVERY = 100
 
 
 async def event_append(*, session: AsyncSession, workshop_id: str, event: Event) -> int:
     """Record ``event`` with the workshop's next seq; published once the session commits."""
-    replay_window = int(session.info.get(REPLAY_WINDOW, 5000))
     result = await session.execute(
         update(Workshop)
         .where(col(Workshop.id) == workshop_id)
@@ -33,14 +35,21 @@ async def event_append(*, session: AsyncSession, workshop_id: str, event: Event)
     seq = int(result.scalar_one())
     session.add(EventLog(workshop_id=workshop_id, seq=seq, type=event.type, payload=event_payload(event)))
     session.info.setdefault(PENDING_EVENTS, []).append((workshop_id, seq))
-    if seq % PRUNE_EVERY == 0 and seq > replay_window:
-        await session.execute(
-            delete(EventLog).where(
-                col(EventLog.workshop_id) == workshop_id,
-                col(EventLog.seq) <= seq - replay_window,
-            )
-        )
+    session.info.setdefault(PENDING_TYPES, []).append(event.type)
     return seq
+
+
+def event_prune_due(seq: int, *, keep: int) -> bool:
+    """Whether reaching ``seq`` is the moment to prune a log that keeps ``keep`` events."""
+    return seq % PRUNE_EVERY == 0 and seq > keep
+
+
+async def event_prune(*, session: AsyncSession, workshop_id: str, seq: int, keep: int) -> None:
+    """Forget the workshop's events older than the last ``keep`` before ``seq`` (a client that
+    far behind reloads instead of replaying: :func:`event_replayable`)."""
+    await session.execute(
+        delete(EventLog).where(col(EventLog.workshop_id) == workshop_id, col(EventLog.seq) <= seq - keep)
+    )
 
 
 async def event_list_after(

@@ -11,10 +11,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import read_memo
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.eventlog import event_append
+from app.domain.reads import read_once
 from app.events import CardMerged, ParticipantUpdated, TimerChanged, TopicUpdated, VoteChanged, WorkshopUpdated
 from app.i18n import N_
 from app.models import Card, ModerationRecord, Participant, Topic, Vote, Workshop, utcnow
@@ -209,7 +209,7 @@ async def merged_cards(*, session: AsyncSession, into_ids: list[str]) -> dict[st
             out.setdefault(card.merged_into_id or "", []).append(card)
         return out
 
-    return await read_memo(session, ("merged", tuple(into_ids)), load)
+    return await read_once(session, ("merged", tuple(into_ids)), load)
 
 
 async def participant_set_locked(

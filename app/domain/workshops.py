@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import read_memo
 from app.domain.actors import ModeratorActor
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.eventlog import event_append
+from app.domain.reads import read_once
 from app.domain.tokens import join_code_new, join_code_normalize
 from app.domain.validate import clean_text
 from app.events import WorkshopUpdated
@@ -242,7 +242,7 @@ async def workshop_list_for_moderator(*, session: AsyncSession, moderator: Moder
 
 
 def groups_memo_key(workshop_id: str) -> tuple[str, str]:
-    """The READ_MEMO key of a workshop's groups (the hub's pump carries it between batches)."""
+    """The :func:`read_once` key of a workshop's groups (the pushes' reader carries it between batches)."""
     return ("groups", workshop_id)
 
 
@@ -255,7 +255,7 @@ async def group_list(*, session: AsyncSession, workshop_id: str) -> Sequence[Sta
         )
         return result.scalars().all()
 
-    return await read_memo(session, groups_memo_key(workshop_id), load)
+    return await read_once(session, groups_memo_key(workshop_id), load)
 
 
 async def participant_count(*, session: AsyncSession, workshop_id: str) -> int:

@@ -14,27 +14,25 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlmodel import col
 
-from app.db import AUTHORS, READ_MEMO, Database
+from app.csrf import no_csrf
+from app.db import Database
 from app.domain.board import Audience, group_views
-from app.domain.eventlog import event_list_after
-from app.domain.workshops import group_list, groups_memo_key
-from app.events import ParticipantUpdated, WorkshopUpdated
+from app.domain.eventlog import event_list_after, event_prune, event_prune_due
+from app.domain.workshops import group_list
 from app.i18n import use_locale
-from app.models import EventLog, Workshop
+from app.models import Workshop
 from app.realtime.direct import DirectWrite, text_frame
+from app.realtime.reader import WORKSHOP, SnapshotReader
 from app.realtime.render import EventRenderer, Target, json_message
-from app.security import no_csrf
 
 log = logging.getLogger("runde.hub")
 
-WORKSHOP_UPDATED = WorkshopUpdated.model_fields["type"].default
-PARTICIPANT_UPDATED = ParticipantUpdated.model_fields["type"].default
 PRESENCE_DELAY = 0.2  # coalesce a burst of joins into one presence message
 PUMP_BATCH = 200
 SWEEP_SECONDS = 2.0
@@ -119,29 +117,8 @@ class Channel:
     target: int = 0
     pump: asyncio.Task[None] | None = None
     presence_task: asyncio.Task[None] | None = None
-    # READ_MEMO entries the pump carries from one batch to the next (_keys_to_keep).
+    # The reader's entries the pump carries from one batch to the next (reader.keys_to_keep).
     kept: dict[Hashable, object] = field(default_factory=dict)
-
-
-WORKSHOP = "workshop"
-
-
-def _keys_to_keep(workshop_id: str) -> dict[Hashable, str]:
-    """What the pump may carry between batches, and the event that makes it stale.
-
-    An event is rendered from a state at least as new as the event. The pump reads the log in
-    order, so a row that only ever changes together with an event of its own stays valid until
-    the pump meets that event: the workshop row and its groups (workshop.updated) and the card
-    authors read so far (participant.updated). docs/architecture.md says why nothing else is kept.
-    """
-    return {WORKSHOP: WORKSHOP_UPDATED, groups_memo_key(workshop_id): WORKSHOP_UPDATED, AUTHORS: PARTICIPANT_UPDATED}
-
-
-def _still_valid(kept: dict[Hashable, object], rows: Sequence[EventLog], workshop_id: str) -> dict[Hashable, object]:
-    """The kept entries that no event among ``rows`` makes stale."""
-    types = {row.type for row in rows}
-    stale_when = _keys_to_keep(workshop_id)
-    return {key: value for key, value in kept.items() if stale_when.get(key) not in types}
 
 
 def target_for(conn: Connection, viewer: str | None) -> Target:
@@ -160,6 +137,9 @@ class Hub:
         self._signal: Callable[[str, int], None] = self.on_signal
         self.sweep_seconds = sweep_seconds
         self._sweeper: asyncio.Task[None] | None = None
+        self._prunes: set[asyncio.Task[None]] = set()
+        self.dropped = 0  # connections dropped for a full queue, since the start (app/metrics.py)
+        self.observe_render: Callable[[float], None] | None = None  # seconds per event rendered
         renderer.online = self.online_counts
 
     def online_counts(self, workshop_id: str) -> dict[str, int]:
@@ -197,8 +177,22 @@ class Hub:
         self._signal = publish
 
     def publish(self, workshop_id: str, seq: int) -> None:
-        """Called after a commit: tell every instance (through the backend) about ``seq``."""
+        """Called after a commit: tell every instance (through the backend) about ``seq``;
+        every ``PRUNE_EVERY`` seqs, the instance that wrote it prunes the log to the replay window."""
         self._signal(workshop_id, seq)
+        keep = self.db.settings.replay_window
+        if event_prune_due(seq, keep=keep):
+            task = asyncio.create_task(self._prune(workshop_id, seq, keep))
+            self._prunes.add(task)
+            task.add_done_callback(self._prunes.discard)
+
+    async def _prune(self, workshop_id: str, seq: int, keep: int) -> None:
+        try:
+            async with self.db.session(write=True) as session:
+                await event_prune(session=session, workshop_id=workshop_id, seq=seq, keep=keep)
+                await session.commit()
+        except Exception:  # the log is only longer than it needs to be until the next prune
+            log.exception("pruning the event log of workshop %s failed", workshop_id)
 
     def on_signal(self, workshop_id: str, seq: int) -> None:
         """Workshop ``workshop_id`` has committed events up to ``seq``."""
@@ -226,9 +220,9 @@ class Hub:
                         limit=PUMP_BATCH,
                     )
                     # One snapshot: what every render asks is asked once. It starts from what
-                    # earlier batches read and no event of this batch changes (_still_valid).
-                    memo = _still_valid(channel.kept, rows, channel.workshop_id)
-                    session.info[READ_MEMO] = memo
+                    # earlier batches read and no event of this batch changes.
+                    reader = SnapshotReader.carrying(channel.kept, rows, channel.workshop_id).install(session)
+                    memo = reader.memo
                     kept_workshop = memo.get(WORKSHOP)
                     workshop = (
                         kept_workshop
@@ -244,9 +238,12 @@ class Hub:
                         viewer = await self.renderer.personal_viewer(session=session, row=row)
                         connections = list(channel.connections)
                         targets = [target_for(conn, viewer) for conn in connections]
+                        started = time.perf_counter()
                         rendered = await self.renderer.render(
                             session=session, workshop=workshop, row=row, targets=set(targets)
                         )
+                        if self.observe_render is not None:
+                            self.observe_render(time.perf_counter() - started)
                         # A plain loop, nothing awaited: render once, frame once, the same
                         # bytes written to every idle socket (or queued for a busy one).
                         frames = Frames()
@@ -256,7 +253,7 @@ class Hub:
                                 conn.deliver(row.seq, message, frames)
                         channel.delivered = row.seq
                         self.last_fanout = time.monotonic()
-                    channel.kept = {key: memo[key] for key in _keys_to_keep(channel.workshop_id) if key in memo}
+                    channel.kept = reader.to_carry(channel.workshop_id)
         except Exception:  # the pump must survive a bad event; clients resync via replay
             log.exception("pump failed for workshop %s", channel.workshop_id)
         finally:
@@ -286,6 +283,8 @@ class Hub:
         self._schedule_presence(channel)
 
     def remove(self, conn: Connection) -> None:
+        if conn.dropped:
+            self.dropped += 1
         channel = self.channels.get(conn.workshop_id)
         if channel is None:
             return
@@ -360,6 +359,9 @@ class Hub:
                 conn.deliver(None, message, frames)
 
     async def close(self) -> None:
+        for prune in list(self._prunes):
+            with contextlib.suppress(Exception):
+                await prune
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

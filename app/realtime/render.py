@@ -21,31 +21,28 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import read_keep
+from app.csrf import no_csrf
 from app.domain.board import (
     Audience,
     CardContext,
     board_view_data,
     card_context,
     card_counts,
-    card_public,
     card_views,
     card_visible,
-    cluster_public,
     clusters_for,
     columns_for,
     concealed_counts,
     group_views,
     is_concealed,
     participants_by_id,
-    topic_public,
     visible_cards,
-    workshop_public_data,
 )
 from app.domain.cards import KINDS
 from app.domain.clusters import cluster_list
 from app.domain.moderation import timer_state
 from app.domain.participation import balance_view
+from app.domain.public import card_public, cluster_public, topic_public, workshop_public_data
 from app.domain.room import room_view_data
 from app.domain.statements import statement_list, statement_views
 from app.domain.topics import topic_list
@@ -76,7 +73,7 @@ from app.events import (
 )
 from app.i18n import use_locale
 from app.models import Card, Cluster, EventLog, Participant, Statement, Topic, Workshop
-from app.security import no_csrf
+from app.realtime.reader import keep_read
 
 Format = Literal["html", "json"]
 CardEvent = CardCreated | CardUpdated | CardHidden | CardDeleted | CardMoved | CardMerged
@@ -148,7 +145,7 @@ class EventRenderer:
         card = await session.get(Card, event.card_id)
         if topic is None or card is None:
             return None
-        read_keep(session, topic, card)  # the render asks for both again
+        keep_read(session, topic, card)  # the render asks for both again
         if is_concealed(topic) or (isinstance(event, CardHidden) and event.hidden):
             return card.participant_id
         return None

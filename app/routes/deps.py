@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
@@ -20,6 +20,7 @@ from app.domain.moderators import auth_session_moderator
 from app.domain.participants import participant_device_known, participant_for_token
 from app.domain.tokens import PARTICIPANT_TOKEN_PREFIX
 from app.i18n import N_
+from app.models import Topic, Workshop
 from app.security import DEVICE_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, cookies_of
 
 
@@ -97,6 +98,10 @@ async def get_moderator(credentials: CredentialsDep) -> ModeratorActor:
 
 ModeratorDep = Annotated[ModeratorActor, Depends(get_moderator)]
 
+#: A form field as text (``""`` when absent) and one that may be absent (``None``).
+Text = Annotated[str, Form()]
+OptionalText = Annotated[str | None, Form()]
+
 
 def is_htmx(request: Request) -> bool:
     """A partial request from htmx; history restores and boosted navigations want whole pages."""
@@ -125,3 +130,25 @@ def redirect(url: str) -> RedirectResponse:
 def base_url(request: Request) -> str:
     settings = get_settings(request)
     return settings.base_url.rstrip("/") if settings.base_url else str(request.base_url).rstrip("/")
+
+
+def workshop_url(workshop_id: str, *, moderator: bool, topic_id: str | None = None, anchor: str = "") -> str:
+    """The one place that spells a workshop's page paths: the console (``/m/workshops/…``) for
+    a moderator, the participant's entry (``/w/…``) otherwise; with ``topic_id`` the topic's
+    board there; ``anchor`` (``#…``) last."""
+    url = f"/m/workshops/{workshop_id}" if moderator else f"/w/{workshop_id}"
+    if topic_id is not None:
+        url += f"/topics/{topic_id}"
+    return url + anchor
+
+
+def join_url(request: Request, workshop: Workshop) -> str:
+    """The absolute join link (console, QR code, projector)."""
+    return f"{base_url(request)}/j/{workshop.join_code}"
+
+
+def back_to(request: Request, topic: Topic) -> Response:
+    """htmx callers need no page (the push brings the change); forms go back to the board."""
+    if is_htmx(request):
+        return Response(status_code=204)
+    return redirect(workshop_url(topic.workshop_id, moderator=True, topic_id=topic.id))

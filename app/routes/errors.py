@@ -15,10 +15,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.csrf import no_csrf
 from app.domain.errors import DomainError, RateLimited, Unauthorized
 from app.i18n import N_, gettext
 from app.routes.deps import is_htmx, redirect, render
-from app.security import no_csrf
 
 log = logging.getLogger("runde.errors")
 

@@ -35,22 +35,20 @@ from app.exports.html import body_context
 from app.i18n import N_, gettext, use_locale
 from app.models import ReportSettings
 from app.routes.deps import CallerDep, CredentialsDep, SessionDep, redirect, render
-from app.routes.schemas import ErrorOut, UnprocessableOut
+from app.routes.schemas import error_answers
 
 router = APIRouter()
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text}
-    for code, text in {
+ERRORS = error_answers(
+    {
         400: "The body is not valid JSON",
         401: "Not logged in, or the token is wrong",
         403: "Not the workshop's moderator",
         404: "No such workshop",
         413: "The logo is larger than 512 KiB",
-    }.items()
-}
-# A broken rule answers {"detail": "<message>"}, a schema error FastAPI's list: both are 422.
-ERRORS[422] = {"model": UnprocessableOut, "description": "Unknown format or table, or invalid settings"}
+    },
+    "Unknown format or table, or invalid settings",
+)
 #: Exports running at once per app (a PDF of a big workshop takes a core for a while).
 EXPORT_SLOTS = 2
 

@@ -6,7 +6,7 @@ give the same human-readable messages.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -186,6 +186,30 @@ class ValidationErrorOut(BaseModel):
 
 #: A 422 answer: a domain rule's readable message, or the list of schema errors.
 UnprocessableOut = ErrorOut | ValidationErrorOut
+
+
+def error_answers(descriptions: dict[int, str], unprocessable: str) -> dict[int | str, dict[str, Any]]:
+    """The error answers an API operation documents (``responses=``): ``{"detail": "<message>"}``
+    for each status in ``descriptions``; for 422 a broken rule's message or FastAPI's list of
+    schema errors, described by ``unprocessable``."""
+    answers: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorOut, "description": text} for code, text in descriptions.items()
+    }
+    answers[422] = {"model": UnprocessableOut, "description": unprocessable}
+    return answers
+
+
+#: The error answers every API operation documents (``responses=ERRORS``).
+ERRORS = error_answers(
+    {
+        400: "The body is not valid JSON (or not in the declared content type)",
+        401: "Not logged in, or the token is wrong",
+        403: "Not allowed for this caller",
+        404: "Not found",
+        409: "Not possible in the current state (phase)",
+    },
+    "Invalid input: a readable message for a broken rule, FastAPI's list for a schema error",
+)
 
 
 class VoteIn(_In):

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.config import Settings
-from app.db import READ_MEMO, Database
+from app.db import Database
 from app.domain.access import Access, access_workshop
 from app.domain.actors import ParticipantActor
 from app.domain.board import Audience
@@ -29,6 +29,7 @@ from app.i18n import current_locale
 from app.models import Workshop
 from app.realtime.direct import RAW_SEND, direct_writer
 from app.realtime.hub import Connection, Hub, target_for
+from app.realtime.reader import SnapshotReader
 from app.realtime.render import Format, Target
 from app.routes.deps import credentials_from
 from app.security import expected_origin
@@ -170,7 +171,7 @@ async def workshop_events(
                 ):
                     workshop = await session.get(Workshop, workshop_id)
                     assert workshop is not None
-                    session.info[READ_MEMO] = {}  # a read-only snapshot from here on
+                    SnapshotReader().install(session)  # a read-only snapshot from here on
                     await _replay(websocket, hub, session, workshop, conn, after, last_seq)
                 else:
                     await websocket.send_text(RESYNC)
