@@ -275,14 +275,8 @@ def test_a_40_person_round(
                 )
             ]
         if phase == "consent":
-            levels = {0: "full", 1: "reservations", 2: "full", 3: "concerns"}
-            for n, person in enumerate(people):
-                for s_n, statement in enumerate(statements):
-                    level = "full" if s_n == 0 else ("block" if s_n == 3 and n == 5 else levels[(n + s_n) % 4])
-                    body = {"level": level, "reason": "Begründung" if level in ("concerns", "block") else None}
-                    api(http, person["token"], "PUT", f"/api/v1/statements/{statement}/rating", body)
-            api(http, tok, "POST", f"/api/v1/topics/{topic}/options", {"ratings_revealed": True})
             # A phone rates through its form: the focus stays on the form's button, not <body>.
+            expect(phones[0].locator(f"#board-{topic}.phase-consent")).to_be_visible(timeout=LIVE)
             form = phones[0].locator(f"#rate-{statements[1]}")
             form.locator("input[value=reservations]").check()
             form.locator("button[type=submit]").click()
@@ -291,6 +285,13 @@ def test_a_40_person_round(
                 "() => document.activeElement.closest('form.rate') ? 'form' : document.activeElement.tagName"
             )
             assert focus == "form", f"focus after saving a rating: {focus}"
+            levels = {0: "full", 1: "reservations", 2: "full", 3: "concerns"}
+            for n, person in enumerate(people):
+                for s_n, statement in enumerate(statements):
+                    level = "full" if s_n == 0 else ("block" if s_n == 3 and n == 5 else levels[(n + s_n) % 4])
+                    body = {"level": level, "reason": "Begründung" if level in ("concerns", "block") else None}
+                    api(http, person["token"], "PUT", f"/api/v1/statements/{statement}/rating", body)
+            api(http, tok, "POST", f"/api/v1/topics/{topic}/options", {"ratings_revealed": True})
 
         for projector in projectors:
             expect(projector.locator(f".room-phase-{phase}")).to_be_visible(timeout=LIVE)
