@@ -25,6 +25,11 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 LANG_COOKIE = "runde_lang"
 
 current_locale: ContextVar[str] = ContextVar("current_locale", default="de")
+#: The language of the workshop content being rendered (titles, cards, statements the people
+#: typed): the workshop's ``locale``. Where it differs from ``current_locale`` (the interface),
+#: templates mark that content with ``lang`` (WCAG 3.1.2, language of parts). None: no
+#: workshop content, or a page that marks each item itself (the moderator's list of workshops).
+content_locale: ContextVar[str | None] = ContextVar("content_locale", default=None)
 
 
 @cache
@@ -75,6 +80,15 @@ def use_locale(locale: str) -> Iterator[None]:
         yield
     finally:
         current_locale.reset(token)
+
+
+@contextmanager
+def use_content_locale(locale: str | None) -> Iterator[None]:
+    token = content_locale.set(locale)
+    try:
+        yield
+    finally:
+        content_locale.reset(token)
 
 
 def install(env: Environment) -> None:

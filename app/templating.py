@@ -6,12 +6,15 @@ same templates as the page (``_push.html`` macros import the page partials).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from app import i18n
 from app.assets import StaticAssets
@@ -19,7 +22,7 @@ from app.csrf import current_csrf
 from app.domain.cards import KINDS
 from app.domain.consensus import LEVELS, GroupTally
 from app.domain.topics import PHASES
-from app.i18n import N_, current_locale, gettext
+from app.i18n import N_, content_locale, current_locale, gettext
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -114,6 +117,30 @@ def level_summary(tally: GroupTally) -> str:
     return ", ".join(f"{level_label(level)} {n}" for level, n in tally.counts.items() if n)
 
 
+def content_lang(locale: str | None = None) -> Markup:
+    """`` lang="de"`` for workshop content whose language (``locale``, else the one being
+    rendered: ``app.i18n.content_locale``) differs from the interface's; else nothing, so a
+    German page of a German workshop carries no redundant attribute (WCAG 3.1.2)."""
+    language = locale or content_locale.get()
+    if not language or language == current_locale.get():
+        return Markup("")
+    return Markup(' lang="%s"') % language
+
+
+def label_lang(group: object) -> Markup:
+    """``content_lang()`` for a group label the moderator did not translate (``GroupView``)."""
+    return content_lang() if getattr(group, "untranslated", False) else Markup("")
+
+
+def content_locale_of(context: Mapping[str, Any]) -> str | None:
+    """The workshop language of a page's context: its ``workshop``, or its board's."""
+    for candidate in (context.get("workshop"), getattr(context.get("board"), "workshop", None)):
+        locale = getattr(candidate, "locale", None)
+        if isinstance(locale, str):
+            return locale
+    return None
+
+
 def when(value: datetime) -> str:
     return format_datetime(value, "short", locale=current_locale.get())
 
@@ -147,6 +174,8 @@ def make_env(assets: StaticAssets | None = None) -> Environment:
         kind_hint=kind_hint,
         phase_label=phase_label,
         when=when,
+        content_lang=content_lang,
+        label_lang=label_lang,
         locale=lambda: current_locale.get(),
         LOCALES=i18n.LOCALES,
         csrf_token=lambda: current_csrf.get(),

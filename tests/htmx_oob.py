@@ -62,9 +62,11 @@ def normalized_board(html: BeautifulSoup | str) -> str:
         timer.attrs.pop("data-remaining", None)
         for value in timer.select(".timer-value"):
             value.string = ""
-    announce = main.find(id="live-announce")
-    if isinstance(announce, Tag):
-        announce.clear()
+    # News for the live region: runde.js moves it out of #live-news as it arrives.
+    for region in ("live-announce", "live-news"):
+        found = main.find(id=region)
+        if isinstance(found, Tag):
+            found.clear()
     status = main.find(id="live-status")
     if isinstance(status, Tag):
         status.decompose()

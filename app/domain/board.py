@@ -50,9 +50,15 @@ class Audience:
 
 @dataclass(frozen=True)
 class GroupView:
+    """A stakeholder group as shown in one interface language. ``untranslated``: the moderator
+    gave it the same label in German and English (or left the English one empty), so the label
+    is workshop content in the workshop's language, not a translation (templates mark its
+    ``lang`` where that differs from the interface)."""
+
     key: str
     label: str
     color: str
+    untranslated: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,10 @@ def group_label(group: StakeholderGroup, locale: str) -> str:
 
 
 def group_views(groups: Iterable[StakeholderGroup], locale: str) -> list[GroupView]:
-    return [GroupView(key=g.key, label=group_label(g, locale), color=g.color) for g in groups]
+    return [
+        GroupView(key=g.key, label=group_label(g, locale), color=g.color, untranslated=g.label_de == g.label_en)
+        for g in groups
+    ]
 
 
 def _unknown_group(key: str, locale: str) -> GroupView:

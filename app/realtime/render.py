@@ -41,7 +41,7 @@ from app.domain.board import (
 from app.domain.cards import KINDS
 from app.domain.clusters import cluster_list
 from app.domain.moderation import timer_state
-from app.domain.participation import balance_view
+from app.domain.participation import balance_view, exchange_view
 from app.domain.public import card_public, cluster_public, topic_public, workshop_public_data
 from app.domain.room import room_view_data
 from app.domain.statements import statement_list, statement_views
@@ -71,7 +71,7 @@ from app.events import (
     WorkshopUpdated,
     event_from_log,
 )
-from app.i18n import use_locale
+from app.i18n import use_content_locale, use_locale
 from app.models import Card, Cluster, EventLog, Participant, Statement, Topic, Workshop
 from app.realtime.reader import keep_read
 
@@ -79,7 +79,7 @@ Format = Literal["html", "json"]
 CardEvent = CardCreated | CardUpdated | CardHidden | CardDeleted | CardMoved | CardMerged
 
 
-View = Literal["board", "console", "projector", "waiting", "api"]
+View = Literal["board", "console", "projector", "waiting", "exchange", "api"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,10 @@ class Target:
     def shows(self, topic_id: str) -> bool:
         """Does this page show the board of ``topic_id``?"""
         return self.view in ("board", "projector") and self.topic_id == topic_id
+
+    def shows_exchange(self, topic_id: str) -> bool:
+        """Does this page show the logic exchange of ``topic_id``?"""
+        return self.view == "exchange" and self.topic_id == topic_id and self.format == "html"
 
     @property
     def has_tabs(self) -> bool:
@@ -158,7 +162,7 @@ class EventRenderer:
         for target in set(targets):
             token = _json_only.set(target.format == "json")
             try:
-                with use_locale(target.audience.locale), no_csrf():
+                with use_locale(target.audience.locale), use_content_locale(workshop.locale), no_csrf():
                     data, html = await self._render_one(session, workshop, event, target)
             finally:
                 _json_only.reset(token)
@@ -247,6 +251,14 @@ class EventRenderer:
         )
         return self.fragment("balance", balance=balance)
 
+    async def _exchange(self, session: AsyncSession, workshop: Workshop, topic: Topic, target: Target) -> str:
+        """The logic exchange of ``topic``, re-rendered whole for a page that shows it (the same
+        data function as the page: ``exchange_view``)."""
+        if not target.shows_exchange(topic.id):
+            return ""
+        view = await exchange_view(session=session, workshop=workshop, topic=topic, audience=target.audience)
+        return self.fragment("exchange", view=view)
+
     async def _list_of(
         self,
         session: AsyncSession,
@@ -281,6 +293,11 @@ class EventRenderer:
         if topic is None:
             return None, ""
         html = await self._counts(session, topic, target) + await self._balance(session, workshop, topic, target)
+        # The exchange shows no clusters (a move changes nothing there). On a concealed topic a
+        # participant sees only their own cards: those come with the author's own render.
+        own_only = is_concealed(topic) and not audience.is_moderator and audience.viewer is None
+        if not isinstance(event, CardMoved) and not own_only:
+            html += await self._exchange(session, workshop, topic, target)
         here = target.shows(topic.id)
         gone = {"id": event.card_id, "topic_id": event.topic_id}
         card = await session.get(Card, event.card_id)
@@ -304,6 +321,8 @@ class EventRenderer:
         views = await card_views(session=session, cards=[card], workshop=workshop, audience=audience, merged=merged)
         view = views[0]
         if not here:
+            if isinstance(event, CardCreated) and target.shows_exchange(topic.id):
+                html += self.fragment("news_card", card=view)
             return card_public(view), html
         ctx = await card_context(session=session, workshop=workshop, topic=topic, audience=audience)
         if isinstance(event, CardCreated):
@@ -311,7 +330,8 @@ class EventRenderer:
                 into = f"cards-{topic.id}-{card.kind}"
             else:
                 into = f"cluster-cards-{card.cluster_id or 'none'}-{topic.id}"
-            html += self.fragment("card_append", card=view, ctx=ctx, target=into) + self.fragment("announce", card=view)
+            html += self.fragment("card_append", card=view, ctx=ctx, target=into)
+            html += self.fragment("news_card", card=view)
         elif isinstance(event, CardMoved):
             html += await self._list_of(session, workshop, topic, ctx, event.from_cluster_id, card.kind)
             if event.from_cluster_id != card.cluster_id:
@@ -344,11 +364,15 @@ class EventRenderer:
         here = target.shows(event.topic_id)
         if topic is None:
             return {"id": event.topic_id}, html + (self.fragment("topic_gone", topic_id=event.topic_id) if here else "")
+        if isinstance(event, TopicUpdated):
+            html += await self._exchange(session, workshop, topic, target)  # its title
         if not here:
             return topic_public(topic), html
         if isinstance(event, TopicUpdated) and event.layout:
             board = await board_view_data(session=session, workshop=workshop, topic=topic, audience=audience)
-            return topic_public(topic), html + self.fragment("board", board=board)
+            # The phase, for the live region: runde.js speaks it only when it changed.
+            html += self.fragment("board", board=board) + self.fragment("news_phase", topic=topic)
+            return topic_public(topic), html
         html += self.fragment("topic_head", topic=topic, audience=audience)
         if isinstance(event, TopicUpdated):
             cards = await visible_cards(session=session, topic=topic, audience=audience)
@@ -449,6 +473,11 @@ class EventRenderer:
         self, session: AsyncSession, workshop: Workshop, event: WorkshopUpdated, target: Target
     ) -> tuple[Any, str]:
         data = await workshop_public_data(session=session, workshop=workshop, is_moderator=target.audience.is_moderator)
+        if target.view == "exchange" and target.topic_id is not None:
+            # Group labels may have changed: the exchange page has no workshop head, only its table.
+            topic = await session.get(Topic, target.topic_id)
+            html = await self._exchange(session, workshop, topic, target) if topic is not None else ""
+            return data, html
         html = self.fragment("workshop_head", workshop=workshop) if target.view != "waiting" else ""
         return data, html
 

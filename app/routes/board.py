@@ -126,7 +126,14 @@ async def projector(
 
 async def exchange_page(request: Request, session: AsyncSession, access: Access, topic: Topic) -> Response:
     view = await exchange_view(session=session, workshop=access.workshop, topic=topic, audience=audience_of(access))
-    return render(request, "pages/exchange.html", workshop=access.workshop, view=view, audience=audience_of(access))
+    return render(
+        request,
+        "pages/exchange.html",
+        workshop=access.workshop,
+        view=view,
+        audience=audience_of(access),
+        seq=access.workshop.last_seq,
+    )
 
 
 @router.get("/m/workshops/{workshop_id}/topics/{topic_id}/exchange", include_in_schema=False)

@@ -137,7 +137,7 @@ async def _after_card_change(
     view = (await card_views(session=session, cards=[card], workshop=access.workshop, audience=audience))[0]
     ctx = await card_context(session=session, workshop=access.workshop, topic=topic, audience=audience)
     me = access.actor.participant if isinstance(access.actor, ParticipantActor) else None
-    return render(request, "_card_response.html", view=view, ctx=ctx, me=me)
+    return render(request, "_card_response.html", workshop=access.workshop, view=view, ctx=ctx, me=me)
 
 
 @router.post("/m/cards/{card_id}/move", include_in_schema=False)
@@ -166,7 +166,9 @@ async def merge_page(card_id: str, request: Request, session: SessionDep, creden
     views = await card_views(
         session=session, cards=[card, *cards], workshop=access.workshop, audience=audience_of(access)
     )
-    return render(request, "pages/mod_merge.html", topic=topic, card=views[0], candidates=views[1:])
+    return render(
+        request, "pages/mod_merge.html", workshop=access.workshop, topic=topic, card=views[0], candidates=views[1:]
+    )
 
 
 @router.post("/m/cards/{card_id}/merge", include_in_schema=False)

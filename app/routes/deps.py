@@ -19,9 +19,10 @@ from app.domain.errors import Unauthorized
 from app.domain.moderators import auth_session_moderator
 from app.domain.participants import participant_device_known, participant_for_token
 from app.domain.tokens import PARTICIPANT_TOKEN_PREFIX
-from app.i18n import N_
+from app.i18n import N_, use_content_locale
 from app.models import Topic, Workshop
 from app.security import DEVICE_COOKIE, SESSION_COOKIE, UNSAFE_METHODS, cookies_of
+from app.templating import content_locale_of
 
 
 def get_db(request: Request) -> Database:
@@ -112,11 +113,12 @@ def is_htmx(request: Request) -> bool:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     env: Environment = request.app.state.env
-    html = env.get_template(template).render(
-        request=request,
-        current_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-        **context,
-    )
+    with use_content_locale(content_locale_of(context)):  # workshop content gets its lang (WCAG 3.1.2)
+        html = env.get_template(template).render(
+            request=request,
+            current_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            **context,
+        )
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
     response.headers["Cache-Control"] = "no-store"

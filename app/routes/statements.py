@@ -62,7 +62,14 @@ async def statement_from_cluster_page(
     cards = await _cluster_cards(session, access, topic, cluster)
     views = await card_views(session=session, cards=cards, workshop=access.workshop, audience=audience_of(access))
     return render(
-        request, "pages/mod_statement.html", topic=topic, cluster=cluster, cards=views, text=cluster.title, error=None
+        request,
+        "pages/mod_statement.html",
+        workshop=access.workshop,
+        topic=topic,
+        cluster=cluster,
+        cards=views,
+        text=cluster.title,
+        error=None,
     )
 
 
@@ -136,7 +143,14 @@ async def rate(
     state = await my_state(session=session, workshop=access.workshop, topic=topic, participant_id=actor.participant.id)
     status = 422 if error else 200
     return render(
-        request, "_rating_response.html", status_code=status, view=view, topic=topic, state=state, saved=error is None
+        request,
+        "_rating_response.html",
+        status_code=status,
+        workshop=access.workshop,
+        view=view,
+        topic=topic,
+        state=state,
+        saved=error is None,
     )
 
 

@@ -117,7 +117,7 @@ async def workshop_events(
     workshop_id: str,
     after: int | None = None,
     format: Format = "html",
-    view: Literal["board", "console", "projector", "waiting"] = "board",
+    view: Literal["board", "console", "projector", "waiting", "exchange"] = "board",
     topic: str | None = None,
 ) -> None:
     """``view`` and ``topic`` name the page the browser shows (``docs/events.md``)."""

@@ -90,13 +90,16 @@ class Browsing:
         self._pages: list[Page] = []
         self._after_close: list[Any] = []
 
-    def context(self, *, locale: str = "de-DE", phone: bool = False, base_url: str | None = None) -> BrowserContext:
+    def context(
+        self, *, locale: str = "de-DE", phone: bool = False, base_url: str | None = None, **options: Any
+    ) -> BrowserContext:
+        """``options`` override the phone's or desktop's (e.g. ``viewport``, ``device_scale_factor``)."""
         context = self.browser.new_context(
             base_url=base_url or self.base_url,
             locale=locale,
             extra_http_headers={"Accept-Language": locale.split("-")[0]},
             timezone_id="Europe/Berlin",
-            **(PHONE if phone else DESKTOP),
+            **{**(PHONE if phone else DESKTOP), **options},
         )
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(2 * TIMEOUT_MS)

@@ -7,7 +7,9 @@
  * - show the connection state, reveal the author's own edit controls on pushed cards,
  *   mark the current topic in re-rendered tabs, count characters while typing;
  * - paint the participant's own dots and ratings (#my-state) into shared fragments;
- * - keep keyboard focus, and a rating chosen but not saved yet, when a live swap replaces them;
+ * - keep keyboard focus, and a rating chosen but not saved yet, when a live swap replaces them
+ *   (focus that had nowhere to stay goes to the nearest heading that is still there);
+ * - speak live news (new cards, a new phase) in one polite region, throttled and summarised;
  * - count the phase timer down between server updates;
  * - drag cards between clusters (sortable.js) for pointer users: the same request as the
  *   keyboard "Move to" menu;
@@ -134,13 +136,24 @@
   // silently submits an empty rating.
   var focused = null;
   var drafts = [];
+  var scrolled = [];
   function captureFocus() {
     var active = document.activeElement;
     focused = null;
     if (active && active !== document.body) {
+      var places = [];
+      for (var up = active.parentElement; up && up !== document.body; up = up.parentElement) {
+        if (up.id) places.push(up.id);
+      }
       focused = { id: active.id || null, form: active.form ? active.form.id : null,
-                  name: active.name || null, value: active.value, submit: active.type === "submit" };
+                  name: active.name || null, value: active.value, submit: active.type === "submit",
+                  index: active.form ? controls(active.form).indexOf(active) : -1,
+                  places: places };
     }
+    scrolled = [];
+    document.querySelectorAll(".table-scroll[id]").forEach(function (box) {
+      if (box.scrollLeft || box.scrollTop) scrolled.push({ id: box.id, left: box.scrollLeft, top: box.scrollTop });
+    });
   }
   document.addEventListener("htmx:wsBeforeMessage", function () {
     captureFocus();
@@ -170,6 +183,11 @@
     drafts = [];
   }
 
+  // A form's controls but hidden inputs (a page's forms carry a CSRF field, pushed ones do not).
+  function controls(form) {
+    return Array.prototype.filter.call(form.elements, function (el) { return el.type !== "hidden"; });
+  }
+
   function restoreFocus() {
     if (!focused) return;
     var active = document.activeElement;
@@ -182,7 +200,93 @@
       });
     }
     if (!again && form && focused.submit) again = form.querySelector("[type=submit]");
-    if (again) again.focus({ preventScroll: true });
+    if (!again && focused.form && focused.index >= 0) {
+      var sameForm = document.getElementById(focused.form);
+      again = sameForm && controls(sameForm)[focused.index];
+    }
+    if (!again) again = nearestHeading(focused.places);
+    if (!again) return;
+    if (again.matches("h1, h2, h3") && !again.hasAttribute("tabindex")) again.setAttribute("tabindex", "-1");
+    again.focus({ preventScroll: true });
+  }
+
+  // The focused control went with the swap (e.g. a new phase replaced the board): the heading
+  // of the closest part of the page that is still there, so keyboard and screen reader users
+  // go on from where they were instead of from the top of the page.
+  function nearestHeading(places) {
+    for (var i = 0; i < places.length; i++) {
+      var place = document.getElementById(places[i]);
+      if (!place) continue;
+      var heading = place.matches("h1, h2, h3") ? place : place.querySelector("h1, h2, h3");
+      var target = heading || place;
+      if (!target.hasAttribute("tabindex") && !target.matches("a[href], button, input, select, textarea, summary")) {
+        target.setAttribute("tabindex", "-1");
+      }
+      return target;
+    }
+    return null;
+  }
+
+  function restoreScroll() {
+    scrolled.forEach(function (was) {
+      var box = document.getElementById(was.id);
+      if (box) { box.scrollLeft = was.left; box.scrollTop = was.top; }
+    });
+    scrolled = [];
+  }
+
+  // Live news (_live_news.html): pushes append <p data-news> to the hidden #live-news. They are
+  // gathered for a moment and spoken in the one polite region, at most once every NEWS_GAP ms:
+  // one new card with its text, several as "3 new cards", a phase only when it changed. The
+  // region itself is never replaced (a swapped live region is not reliably spoken).
+  var NEWS_GAP = 4000;
+  var NEWS_GATHER = 800;
+  var news = { cards: [], phase: null };
+  var spokenAt = 0;
+  var newsTimer = null;
+  var lastPhase = null;
+
+  function takeNews() {
+    var inbox = document.getElementById("live-news");
+    if (!inbox) return;
+    var me = document.body.getAttribute("data-me");
+    Array.prototype.slice.call(inbox.children).forEach(function (item) {
+      inbox.removeChild(item);
+      var kind = item.getAttribute("data-news");
+      if (kind === "card" && !(me && item.getAttribute("data-author") === me)) news.cards.push(item);
+      if (kind === "phase") {
+        var phase = item.getAttribute("data-phase");
+        if (phase !== lastPhase) news.phase = item;
+        lastPhase = phase;
+      }
+    });
+    if ((news.cards.length || news.phase) && !newsTimer) {
+      newsTimer = window.setTimeout(speakNews, Math.max(NEWS_GATHER, spokenAt + NEWS_GAP - Date.now()));
+    }
+  }
+
+  function speakNews() {
+    newsTimer = null;
+    var region = document.getElementById("live-announce");
+    if (!region) return;
+    var parts = [];
+    if (news.phase) parts.push(news.phase);
+    if (news.cards.length === 1) parts.push(news.cards[0]);
+    else if (news.cards.length > 1) {
+      var summary = document.createElement("p");
+      summary.textContent = (region.getAttribute("data-many") || "{n}").replace("{n}", String(news.cards.length));
+      parts.push(summary);
+    }
+    news = { cards: [], phase: null };
+    if (!parts.length) return;
+    region.replaceChildren.apply(region, parts);
+    spokenAt = Date.now();
+  }
+
+  function initialPhase() {
+    var board = document.querySelector("section.board[class*='phase-']");
+    var match = board && /(?:^|\s)phase-(\w+)/.exec(board.className);
+    lastPhase = match ? match[1] : null;
   }
 
   var timers = new Map();
@@ -212,7 +316,7 @@
       list.setAttribute("data-sortable-ready", "1");
       window.Sortable.create(list, {
         group: "clusters",
-        animation: 120,
+        animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? 0 : 120,
         filter: "input, select, textarea, button, summary, a",
         preventOnFilter: false,
         onEnd: function (event) {
@@ -299,10 +403,7 @@
     lastRoom = room;
     if (!room.topic || room.topic === here) {
       if (banner) banner.hidden = true;
-      followsRoom = true;
-      if (previous && previous.topic === room.topic && previous.phase && previous.phase !== room.phase && room.phaseLabel) {
-        announce((banner ? banner.getAttribute("data-phase") + " " : "") + room.phaseLabel);
-      }
+      followsRoom = true;  // a new phase here is announced with the board's news (#live-news)
       return;
     }
     if (previous && previous.topic === room.topic) return;  // nothing new about the room
@@ -409,12 +510,14 @@
   }
 
   function afterLiveChange() {
+    takeNews();
     restoreDrafts();
     restoreTyped(document);
     revealOwn(document);
     markCurrentTopic();
     paintState();
     restoreFocus();
+    restoreScroll();
     startTimers();
     tick();
     setUpSortable();
@@ -447,6 +550,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    initialPhase();
     revealOwn(document);
     paintState();
     startTimers();
