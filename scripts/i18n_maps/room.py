@@ -26,7 +26,6 @@ DE = {
     "High contrast": "Hoher Kontrast",
     "The room moved on to:": "Der Raum ist weitergegangen zu:",
     "Back to the room": "Zurück zum Raum",
-    "Clusters and cards": "Cluster und Beiträge",
     "How to rate": "So bewerten Sie",
     "The participants' phones follow the projector to its topic.": (
         "Die Telefone der Teilnehmenden folgen dem Beamer zu seinem Thema."
