@@ -877,7 +877,15 @@ def read_pages(run: Run, phase: str) -> None:
     )
     if run.channel != "json":
         return
-    run.page(run.api, f"/m/workshops/{w}/projector/{t}", f"projector ({phase})", board, headers=mod, exact_cards=True)
+    # The projector's room view condenses (app/domain/room.py): the topic, and per phase the
+    # cluster titles or the statements (long ones cut at 240 characters, as the template does).
+    projector = f"/m/workshops/{w}/projector/{t}"
+    shown = [r for r in run.of("topic title") if r.id == t]  # no tabs on the wall: its own topic
+    run.page(run.api, projector, f"projector ({phase})", shown, headers=mod)
+    if phase in ("cluster", "vote"):
+        run.page(run.api, projector, f"projector ({phase})", run.of("cluster title"), headers=mod)
+    if phase in ("consent", "closed"):
+        run.page(run.api, projector, f"projector ({phase})", run.of("statement text"), headers=mod, truncated=240)
     exchange = run.of("card", "card edit", "display name")
     run.page(run.participant, f"/w/{w}/topics/{t}/exchange", f"participant exchange ({phase})", exchange)
     run.page(run.api, f"/m/workshops/{w}/topics/{t}/exchange", f"moderator exchange ({phase})", exchange, headers=mod)

@@ -142,6 +142,7 @@ class BoardView:
     spotlight: CardView | None
     ctx: CardContext
     card_counts: dict[str, int] = field(default_factory=dict)  # per topic id
+    room_topic: Topic | None = None  # the topic the room is on (the projector's)
     # Per-person parts, filled only for a page (never for a push):
     compose_draft: dict[str, object] = field(default_factory=dict)
     dots_left: int | None = None
@@ -368,11 +369,13 @@ async def board_view_data(*, session: AsyncSession, workshop: Workshop, topic: T
     mine = await my_dots(session=session, participant_id=audience.viewer, topic_id=topic.id) if audience.viewer else {}
     spotlight = next((v for v in views if v.id == topic.spotlight_card_id), None)
     concealed = is_concealed(topic) and not audience.is_moderator
+    topics = list(await topic_list(session=session, workshop_id=workshop.id))
     return BoardView(
         workshop=workshop,
         audience=audience,
         groups=groups,
-        topics=list(await topic_list(session=session, workshop_id=workshop.id)),
+        topics=topics,
+        room_topic=next((t for t in topics if t.id == workshop.current_topic_id), None),
         topic=topic,
         columns=columns_for(views),
         clusters=clusters,

@@ -43,6 +43,7 @@ from app.domain.clusters import cluster_list
 from app.domain.moderation import timer_state
 from app.domain.participation import balance_view, exchange_view
 from app.domain.public import card_public, cluster_public, topic_public, workshop_public_data
+from app.domain.room import room_view_data
 from app.domain.statements import statement_list, statement_views
 from app.domain.topics import topic_list
 from app.domain.votes import vote_tallies
@@ -175,7 +176,42 @@ class EventRenderer:
     async def _render_one(
         self, session: AsyncSession, workshop: Workshop, event: Event, target: Target
     ) -> tuple[Any, str]:
-        return await _HANDLERS[type(event)](self, session, workshop, event, target)
+        if target.view == "projector" and target.format == "html":
+            return None, await self._projector(session, workshop, event, target)
+        data, html = await _HANDLERS[type(event)](self, session, workshop, event, target)
+        if target.view == "board" and target.format == "html":
+            html += await self._room_state(session, workshop, event)
+        return data, html
+
+    # --- the room: the projector's view and the topic the room is on ------------------------
+
+    async def _room_state(self, session: AsyncSession, workshop: Workshop, event: Event) -> str:
+        """The room's topic and phase (``#room-state``) when they may have changed: the boards
+        and the projector follow it."""
+        moved = isinstance(event, WorkshopUpdated)
+        if isinstance(event, TopicCreated | TopicUpdated | TopicDeleted):
+            moved = event.topic_id == workshop.current_topic_id
+        if not moved:
+            return ""
+        topic = await session.get(Topic, workshop.current_topic_id) if workshop.current_topic_id else None
+        return self.fragment("room_state", workshop=workshop, topic=topic)
+
+    async def _projector(self, session: AsyncSession, workshop: Workshop, event: Event, target: Target) -> str:
+        """The projector gets its whole room view again whenever something it shows changed:
+        one render per event for one connection, and the page turner keeps its page."""
+        html = await self._room_state(session, workshop, event)
+        about = getattr(event, "topic_id", None)
+        if isinstance(event, WorkshopUpdated) and workshop.current_topic_id not in (None, target.topic_id):
+            return html  # the room moved on: the projector goes there (#room-state), no render here
+        if target.topic_id is None or not (
+            about == target.topic_id or isinstance(event, ParticipantJoined | WorkshopUpdated)
+        ):
+            return html
+        topic = await session.get(Topic, target.topic_id)
+        if topic is None or topic.workshop_id != workshop.id:
+            return html
+        room = await room_view_data(session=session, workshop=workshop, topic=topic, locale=target.audience.locale)
+        return html + self.fragment("room", r=room)
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -17,13 +17,13 @@ from app.domain.access import (
 )
 from app.domain.actors import ParticipantActor
 from app.domain.board import (
-    Audience,
     BoardView,
     board_view_data,
     my_state,
 )
 from app.domain.errors import NotFound
 from app.domain.participation import balance_view, exchange_view
+from app.domain.room import room_view_data
 from app.domain.topics import topic_list
 from app.i18n import N_, current_locale
 from app.models import Topic
@@ -118,10 +118,10 @@ async def projector(
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
     if topic.workshop_id != workshop_id:
         raise NotFound(N_("This topic does not exist."))
-    room = Audience(role="participant", locale=current_locale.get())  # the wall shows what the room sees
-    board = await board_view_data(session=session, workshop=access.workshop, topic=topic, audience=room)
+    # The wall shows what the room may see, condensed per phase (app/domain/room.py).
+    room = await room_view_data(session=session, workshop=access.workshop, topic=topic, locale=current_locale.get())
     link = join_url(request, access.workshop)
-    return render(request, "pages/projector.html", board=board, seq=access.workshop.last_seq, join_link=link)
+    return render(request, "pages/projector.html", r=room, seq=access.workshop.last_seq, join_link=link)
 
 
 async def exchange_page(request: Request, session: AsyncSession, access: Access, topic: Topic) -> Response:

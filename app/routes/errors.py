@@ -71,8 +71,12 @@ def error_response(request: Request, status: int, message: str) -> Response:
     if status == 401 and request.method == "GET":
         return redirect("/login?next=" + quote(request.url.path, safe="/"))
     # An error page offers no form, so it carries no CSRF token (no secret in error pages).
+    # A moderator's page refused (e.g. after logging out): offer the login that leads back here.
+    login = None
+    if status == 403 and request.method == "GET" and request.url.path.startswith("/m/"):
+        login = "/login?next=" + quote(request.url.path, safe="/")
     with no_csrf():
-        return render(request, "pages/error.html", status_code=status, message=message, status=status)
+        return render(request, "pages/error.html", status_code=status, message=message, status=status, login=login)
 
 
 def install(app: FastAPI) -> None:

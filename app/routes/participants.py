@@ -131,8 +131,9 @@ async def workshop_home(
     if access.is_moderator:
         return redirect(_home(access))
     topics = await topic_list(session=session, workshop_id=workshop_id)
-    if topics:
-        return redirect(workshop_url(workshop_id, moderator=False, topic_id=topics[0].id))
+    if topics:  # the room's topic (the projector's), else the first
+        room = next((t for t in topics if t.id == access.workshop.current_topic_id), topics[0])
+        return redirect(workshop_url(workshop_id, moderator=False, topic_id=room.id))
     return render(request, "pages/waiting.html", workshop=access.workshop, seq=access.workshop.last_seq)
 
 

@@ -17,7 +17,12 @@
  * - keep the moderator's card selection (checkboxes) across live swaps, count it, clear it
  *   after a bulk action; filter the board and the merge dialog by a search text; fetch the
  *   duplicate suggestions again after live changes;
- * - on the projector, follow the moderator's current topic.
+ * - on the projector, follow the room's topic (#room-state), page the room view ("2 / 3", turning
+ *   by itself; keys → ← PageUp PageDown), shrink the join code to a corner (J calls it back)
+ *   and switch to high contrast (K);
+ * - on a participant's board, follow the room to its topic, unless the person is typing or
+ *   went to another topic on purpose: then offer "back to the room" instead; announce it
+ *   politely; keep every typed text (compose, reasons) as a draft across pages.
  */
 (function () {
   "use strict";
@@ -136,7 +141,7 @@
   var focused = null;
   var drafts = [];
   var scrolled = [];
-  document.addEventListener("htmx:wsBeforeMessage", function () {
+  function captureFocus() {
     var active = document.activeElement;
     focused = null;
     if (active && active !== document.body) {
@@ -145,7 +150,7 @@
         if (up.id) places.push(up.id);
       }
       focused = { id: active.id || null, form: active.form ? active.form.id : null,
-                  name: active.name || null, value: active.value,
+                  name: active.name || null, value: active.value, submit: active.type === "submit",
                   index: active.form ? controls(active.form).indexOf(active) : -1,
                   places: places };
     }
@@ -153,6 +158,9 @@
     document.querySelectorAll(".table-scroll[id]").forEach(function (box) {
       if (box.scrollLeft || box.scrollTop) scrolled.push({ id: box.id, left: box.scrollLeft, top: box.scrollTop });
     });
+  }
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    captureFocus();
     drafts = [];
     document.querySelectorAll("form.rate[id]").forEach(function (form) {
       var checked = form.querySelector('input[name="level"]:checked');
@@ -189,12 +197,13 @@
     var active = document.activeElement;
     if (active && active !== document.body && document.contains(active)) return;
     var again = focused.id ? document.getElementById(focused.id) : null;
-    if (!again && focused.form && focused.name) {
-      var form = document.getElementById(focused.form);
-      again = form && Array.prototype.find.call(form.elements, function (el) {
+    var form = focused.form ? document.getElementById(focused.form) : null;
+    if (!again && form && focused.name) {
+      again = Array.prototype.find.call(form.elements, function (el) {
         return el.name === focused.name && el.value === focused.value;
       });
     }
+    if (!again && form && focused.submit) again = form.querySelector("[type=submit]");
     if (!again && focused.form && focused.index >= 0) {
       var sameForm = document.getElementById(focused.form);
       again = sameForm && controls(sameForm)[focused.index];
@@ -420,17 +429,187 @@
     }, 1500);
   }
 
+  function roomState() {
+    var el = document.getElementById("room-state");
+    if (!el) return null;
+    return { topic: el.getAttribute("data-topic") || "", title: el.getAttribute("data-title") || "",
+             phase: el.getAttribute("data-phase") || "", phaseLabel: el.getAttribute("data-phase-label") || "" };
+  }
+
   function followProjector() {
     var follow = document.body.getAttribute("data-follow");
-    var marker = document.getElementById("current-topic");
-    if (!follow || !marker) return;
-    var topic = marker.getAttribute("data-topic");
-    if (topic && topic !== document.body.getAttribute("data-topic")) window.location.assign(follow + topic);
+    var room = roomState();
+    if (!follow || !room) return;
+    if (room.topic && room.topic !== document.body.getAttribute("data-topic")) window.location.assign(follow + room.topic);
+  }
+
+  // --- drafts: typed text survives a live swap, a follow to another topic and a reload --------
+  var DRAFT = "runde-draft:";
+  function draftable(el) {
+    return el && el.id && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && el.type === "text"));
+  }
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (!draftable(el)) return;
+    try {
+      if (el.value.trim()) sessionStorage.setItem(DRAFT + el.id, el.value);
+      else sessionStorage.removeItem(DRAFT + el.id);
+    } catch (ignored) { /* storage off: the draft lives only in the page */ }
+  });
+  function restoreTyped(root) {
+    (root || document).querySelectorAll("textarea[id], input[type=text][id]").forEach(function (el) {
+      var draft = null;
+      try { draft = sessionStorage.getItem(DRAFT + el.id); } catch (ignored) { return; }
+      if (draft && !el.value.trim()) {
+        el.value = draft;
+        if (el.matches("textarea[data-max]")) updateCounter(el);
+      }
+    });
+  }
+  function forgetTyped(root) {
+    (root || document).querySelectorAll("textarea[id]").forEach(function (el) {
+      try { sessionStorage.removeItem(DRAFT + el.id); } catch (ignored) { /* nothing kept */ }
+    });
+  }
+
+  function announce(text) {
+    var region = document.getElementById("live-announce");
+    if (!region || !text) return;
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 150);
+  }
+
+  // --- a participant follows the room ---------------------------------------------------------
+  var followsRoom = null;  // decided once per page: was this page the room's topic when it opened?
+  var lastRoom = null;
+  function typing() {
+    var active = document.activeElement;
+    if (active && (active.tagName === "TEXTAREA" || (active.tagName === "INPUT" && active.type === "text"))) return true;
+    return Array.prototype.some.call(document.querySelectorAll(".compose textarea, form.rate textarea"), function (el) {
+      return el.value.trim() !== "" && el.value !== el.defaultValue;
+    });
+  }
+  function followRoom() {
+    var base = document.body.getAttribute("data-room-follow");
+    var room = roomState();
+    if (!base || !room) return;
+    var here = document.body.getAttribute("data-topic");
+    if (followsRoom === null) followsRoom = !room.topic || room.topic === here;
+    var banner = document.getElementById("room-return");
+    var previous = lastRoom;
+    lastRoom = room;
+    if (!room.topic || room.topic === here) {
+      if (banner) banner.hidden = true;
+      followsRoom = true;  // a new phase here is announced with the board's news (#live-news)
+      return;
+    }
+    if (previous && previous.topic === room.topic) return;  // nothing new about the room
+    if (followsRoom && !typing()) {
+      try { sessionStorage.setItem("runde-moved", room.title); } catch (ignored) { /* no announcement then */ }
+      window.location.assign(base + room.topic);
+      return;
+    }
+    if (!banner) return;
+    banner.querySelector(".room-return-title").textContent = room.title;
+    document.getElementById("room-return-link").setAttribute("href", base + room.topic);
+    if (previous) announce(banner.getAttribute("data-moved") + " " + room.title);
+    banner.hidden = false;
+  }
+
+  // --- the projector's room view: pages, join code, contrast ------------------------------------
+  var PAGE_MS = 12000;
+  var roomPage = 0;
+  var roomPages = 1;
+  var roomTimer = null;
+  var joinChoice = null;  // the moderator's J overrides what the room view proposes
+
+  function paginateRoom() {
+    var stage = document.querySelector("[data-room-stage]");
+    var pager = document.getElementById("room-pager");
+    if (!stage || !pager) return;
+    var items = Array.prototype.slice.call(stage.querySelectorAll(".room-item"));
+    items.forEach(function (item) { item.hidden = false; });
+    var height = stage.clientHeight;
+    var page = 0;
+    var start = null;
+    var stageTop = stage.getBoundingClientRect().top;
+    items.forEach(function (item) {
+      var box = item.getBoundingClientRect();
+      var top = box.top - stageTop;
+      if (start === null) start = top;
+      if (box.bottom - stageTop - start > height && top > start) { page += 1; start = top; }
+      item.setAttribute("data-page", String(page));
+    });
+    roomPages = page + 1;
+    if (roomPage >= roomPages) roomPage = 0;
+    showRoomPage();
+  }
+  function showRoomPage() {
+    var stage = document.querySelector("[data-room-stage]");
+    var pager = document.getElementById("room-pager");
+    if (!stage || !pager) return;
+    stage.querySelectorAll(".room-item").forEach(function (item) {
+      item.hidden = item.getAttribute("data-page") !== String(roomPage);
+    });
+    pager.hidden = roomPages < 2;
+    pager.querySelector(".room-pager-n").textContent = (roomPage + 1) + " / " + roomPages;
+  }
+  function turnRoomPage(step) {
+    if (roomPages < 2) return;
+    roomPage = (roomPage + step + roomPages) % roomPages;
+    showRoomPage();
+    window.clearInterval(roomTimer);
+    roomTimer = window.setInterval(function () { turnRoomPage(1); }, PAGE_MS);
+  }
+  function applyJoin() {
+    var room = document.querySelector(".room[data-join]");
+    var box = document.getElementById("projector-join");
+    var toggle = document.getElementById("room-join-toggle");
+    if (!room || !box) return;
+    var large = joinChoice !== null ? joinChoice : room.getAttribute("data-join") === "large";
+    document.body.classList.toggle("join-large", large);
+    if (toggle) toggle.setAttribute("aria-expanded", large ? "true" : "false");
+  }
+  function applyContrast(on) {
+    document.body.classList.toggle("room-contrast", on);
+    var button = document.getElementById("room-contrast");
+    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
+    try { localStorage.setItem("runde-contrast", on ? "1" : ""); } catch (ignored) { /* not kept */ }
+  }
+  function setUpRoom() {
+    if (!document.querySelector(".room")) return;
+    var contrast = false;
+    try { contrast = localStorage.getItem("runde-contrast") === "1"; } catch (ignored) { /* default */ }
+    applyContrast(contrast);
+    applyJoin();
+    paginateRoom();
+    roomTimer = window.setInterval(function () { turnRoomPage(1); }, PAGE_MS);
+    window.addEventListener("resize", paginateRoom);
+    var joinToggle = document.getElementById("room-join-toggle");
+    if (joinToggle) joinToggle.addEventListener("click", function () {
+      joinChoice = !document.body.classList.contains("join-large");
+      applyJoin();
+      paginateRoom();
+    });
+    var contrastToggle = document.getElementById("room-contrast");
+    if (contrastToggle) contrastToggle.addEventListener("click", function () {
+      applyContrast(!document.body.classList.contains("room-contrast"));
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey) return;
+      if (event.target && event.target.matches && event.target.matches("input, textarea, select")) return;
+      var key = event.key;
+      if (key === "ArrowRight" || key === "PageDown") { turnRoomPage(1); event.preventDefault(); }
+      else if (key === "ArrowLeft" || key === "PageUp") { turnRoomPage(-1); event.preventDefault(); }
+      else if (key === "j" || key === "J") { if (joinToggle) joinToggle.click(); }
+      else if (key === "k" || key === "K") { if (contrastToggle) contrastToggle.click(); }
+    });
   }
 
   function afterLiveChange() {
     takeNews();
     restoreDrafts();
+    restoreTyped(document);
     revealOwn(document);
     markCurrentTopic();
     paintState();
@@ -443,20 +622,33 @@
     applyFilters();
     refreshSuggestions();
     followProjector();
+    followRoom();
+    if (document.querySelector(".room")) { applyJoin(); paginateRoom(); }
   }
 
   document.addEventListener("htmx:wsAfterMessage", afterLiveChange);
 
-  document.addEventListener("htmx:afterSwap", function () {
+  document.addEventListener("htmx:afterSwap", function (event) {
     document.querySelectorAll("[data-posted-card]").forEach(function (posted) {
       mine.add(posted.getAttribute("data-posted-card"));
     });
+    var swapped = event.detail && event.detail.target;
+    if (swapped && swapped.isConnected) restoreTyped(swapped);
+    restoreFocus();
     revealOwn(document);
     paintState();
     startTimers();
     setUpSortable();
     paintSelection();
     applyFilters();
+  });
+
+  // A posted card or a saved rating is no draft any more; a refused one keeps its text.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    captureFocus();
+    var config = event.detail && event.detail.requestConfig;
+    var form = config && config.elt;
+    if (event.detail.xhr && event.detail.xhr.status < 300 && form && form.tagName === "FORM") forgetTyped(form);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -469,6 +661,17 @@
     document.querySelectorAll("input[data-pick]:checked").forEach(function (box) { picked.add(box.value); });
     paintSelection();
     applyFilters();
+    restoreTyped(document);
     document.querySelectorAll("textarea[data-max]").forEach(updateCounter);
+    followRoom();
+    setUpRoom();
+    var moved = null;
+    try { moved = sessionStorage.getItem("runde-moved"); sessionStorage.removeItem("runde-moved"); } catch (ignored) { /* none */ }
+    var banner = document.getElementById("room-return");
+    if (moved && banner) window.setTimeout(function () { announce(banner.getAttribute("data-moved") + " " + moved); }, 600);
+    // Phones: the guiding questions fold, so the phase's action comes first.
+    if (window.matchMedia && window.matchMedia("(max-width: 40rem)").matches && document.body.getAttribute("data-room-follow")) {
+      document.querySelectorAll("details.guiding[open]").forEach(function (details) { details.open = false; });
+    }
   });
 })();
