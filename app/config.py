@@ -75,6 +75,17 @@ class Settings(BaseSettings):
         True, description="Run Python's full garbage collections when no event is being fanned out."
     )
     log_level: str = Field("info", description="uvicorn/application log level.")
+    legal_dir: Path | None = Field(
+        None,
+        description="Folder with this instance's legal texts as Markdown: `imprint.de.md`, `imprint.en.md`, "
+        "`privacy.de.md`, `privacy.en.md`, `accessibility.de.md`, `accessibility.en.md` (a missing file falls back "
+        "to the default shipped with Runde).",
+    )
+    retention_purge: bool = Field(
+        True,
+        description="Erase personal data past each workshop's `retention_days` once a day while serving "
+        "(`runde purge` does it now).",
+    )
 
     @model_validator(mode="after")
     def _strong_secret_in_production(self) -> Settings:

@@ -7,6 +7,7 @@ Architecture: ``docs/architecture.md``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from app.assets import CachedStaticFiles, StaticAssets
 from app.config import Settings
 from app.db import Database
+from app.domain.retention import retention_loop
 from app.middleware import CompressMiddleware, HeadMiddleware
 from app.migrate import migrate
 from app.realtime.backends import backend_for
@@ -27,10 +29,12 @@ from app.routes import (
     auth,
     errors,
     exports,
+    legal,
     pages_consensus,
     pages_moderation,
     pages_moderator,
     pages_participant,
+    privacy,
     ws,
 )
 from app.routes.limits import FailureLimiter, WorkshopJoinRate
@@ -72,9 +76,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             per_minute=settings.join_failures_per_minute, secret=app.state.secret_key
         )
         app.state.join_rate = WorkshopJoinRate(per_minute=settings.joins_per_workshop_per_minute)
+        purger = asyncio.create_task(retention_loop(db)) if settings.retention_purge else None
         try:
             yield
         finally:
+            if purger is not None:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
             await ws.close_all(app)
             if collector is not None:
                 await collector.close()
@@ -114,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages_moderator,
         pages_moderation,
         exports,
+        privacy,
+        legal,
         ws,
     ):
         app.include_router(module.router)

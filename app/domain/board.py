@@ -2,7 +2,7 @@
 WebSocket push and the JSON API alike, so they cannot drift apart.
 
 The audience decides what a view contains: participants never get hidden cards, and in an
-anonymous workshop they never get other people's names (``docs/events.md``).
+workshop that hides names they never get other people's names (``app/domain/privacy.py``) (``docs/events.md``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from app.db import AUTHORS, READ_MEMO
 from app.domain.cards import KINDS, MODERATION_GROUP, card_list
 from app.domain.clusters import cluster_list
 from app.domain.moderation import TimerState, merged_cards, timer_state
+from app.domain.privacy import names_visible
 from app.domain.statements import StatementView, statement_list, statement_views
 from app.domain.topics import topic_list
 from app.domain.votes import my_dots, vote_tallies
@@ -187,7 +188,7 @@ def card_view(
     audience: Audience,
     merged: Sequence[tuple[Card, Participant | None]] = (),
 ) -> CardView:
-    show_names = audience.is_moderator or not workshop.anonymous
+    show_names = names_visible(workshop, is_moderator=audience.is_moderator)
     return CardView(
         id=card.id,
         topic_id=card.topic_id,
@@ -455,6 +456,9 @@ def workshop_public(
         "description": workshop.description,
         "locale": workshop.locale,
         "anonymous": workshop.anonymous,
+        "anonymity": workshop.anonymity,
+        "retention_days": workshop.retention_days,
+        "closed_at": workshop.closed_at.isoformat() if workshop.closed_at else None,
         "consensus_threshold": workshop.consensus_threshold,
         "dot_budget": workshop.dot_budget,
         "max_dots_per_card": workshop.max_dots_per_card,

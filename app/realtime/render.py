@@ -46,6 +46,7 @@ from app.domain.cards import KINDS
 from app.domain.clusters import cluster_list
 from app.domain.moderation import timer_state
 from app.domain.participation import balance_view
+from app.domain.privacy import names_visible, participant_public
 from app.domain.statements import statement_list, statement_views
 from app.domain.topics import topic_list
 from app.domain.votes import vote_tallies
@@ -428,34 +429,37 @@ class EventRenderer:
         groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
         participant = (await participants_by_id(session=session, ids=[event.participant_id])).get(event.participant_id)
         by_key = {g.key: g for g in groups}
-        public = (
-            {
-                "participant_id": participant.id,
-                "display_name": participant.display_name,
-                "organization": participant.organization,
-                "group": participant.group_key,
-                "locked": participant.locked,
-            }
-            if participant is not None
-            else None
-        )
-        if isinstance(event, ParticipantUpdated):
-            if not audience.is_moderator or participant is None:
-                return None, ""
-            replace = self.fragment("participant_replace", participant=participant, groups=by_key)
-            return public, replace if target.is_console else ""
+        show_names = names_visible(workshop, is_moderator=audience.is_moderator)
+        public = participant_public(participant, show_names=show_names) if participant is not None else None
         counts_query = (
             select(col(Participant.group_key), func.count())
             .where(col(Participant.workshop_id) == workshop.id)
             .group_by(col(Participant.group_key))
         )
+        if isinstance(event, ParticipantUpdated):
+            if not audience.is_moderator:
+                return None, ""
+            if participant is None:
+                # Erased: the row leaves the console and the counts follow.
+                if not target.is_console:
+                    return {"participant_id": event.participant_id, "erased": True}, ""
+                counts = {key: int(n) for key, n in (await session.execute(counts_query)).all()}
+                html = self.fragment("participant_remove", participant_id=event.participant_id)
+                html += self.fragment("group_counts", groups=groups, counts=counts)
+                return {"participant_id": event.participant_id, "erased": True}, html
+            replace = self.fragment(
+                "participant_replace", participant=participant, groups=by_key, show_names=show_names
+            )
+            return public, replace if target.is_console else ""
         counts = {key: int(n) for key, n in (await session.execute(counts_query)).all()}
         data: dict[str, Any] = {"group": participant.group_key if participant else None, "participants": counts}
         html = self.fragment("group_counts", groups=groups, counts=counts) if target.is_console else ""
         if audience.is_moderator and participant is not None:
             data["participant"] = public
             if target.is_console:
-                html += self.fragment("participant_append", participant=participant, groups=by_key)
+                html += self.fragment(
+                    "participant_append", participant=participant, groups=by_key, show_names=show_names
+                )
         return data, html
 
 

@@ -39,10 +39,11 @@ from app.domain.moderation import (
     topic_set_options,
 )
 from app.domain.participation import balance_view
+from app.domain.privacy import names_visible, participant_public
 from app.domain.statements import statement_create, statement_list, statement_rate, statement_revise, statement_views
 from app.domain.votes import ensure_participant, vote_cast, vote_retract, vote_tallies_seen
 from app.i18n import current_locale
-from app.models import Card, Cluster, Participant, Statement, Topic
+from app.models import Card, Cluster, Statement, Topic
 from app.routes import schemas
 from app.routes.api import ERRORS
 from app.routes.deps import CallerDep, SessionDep
@@ -70,16 +71,6 @@ async def _statement_out(session: AsyncSession, access: Access, topic: Topic, st
 async def _cluster_out(session: AsyncSession, access: Access, topic: Topic, cluster: Cluster) -> dict[str, Any]:
     cards = await visible_cards(session=session, topic=topic, audience=audience_of(access))
     return cluster_public(cluster, cards)
-
-
-def _participant_out(p: Participant) -> dict[str, Any]:
-    return {
-        "participant_id": p.id,
-        "display_name": p.display_name,
-        "organization": p.organization,
-        "group": p.group_key,
-        "locked": p.locked,
-    }
 
 
 # --- dot votes ---------------------------------------------------------------------------------
@@ -355,7 +346,7 @@ async def patch_participant(
         session=session, credentials=credentials, participant_id=participant_id
     )
     await participant_set_locked(session=session, moderator=access.actor, participant=participant, locked=body.locked)
-    return _participant_out(participant)
+    return participant_public(participant, show_names=names_visible(access.workshop, is_moderator=True))
 
 
 @router.get("/topics/{topic_id}/balance", response_model=schemas.BalanceOut, responses=ERRORS)

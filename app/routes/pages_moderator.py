@@ -148,7 +148,8 @@ async def save_settings(
     title: Text = "",
     description: Text = "",
     locale: Text = "de",
-    anonymous: Text = "",
+    anonymity: Text = "",
+    retention_days: Text = "",
     joins_open: Text = "",
     consensus_percent: Text = "",
     dot_budget: Text = "",
@@ -157,11 +158,14 @@ async def save_settings(
     access = await _moderated(session, credentials, workshop_id)
     try:
         percent = whole_number(consensus_percent, field="consensus_threshold")
+        retention = whole_number(retention_days, field="retention_days")
         settings = WorkshopSettings(
             title=title,
             description=description,
             locale=locale,
-            anonymous=anonymous == "on",
+            anonymity=anonymity or None,
+            retention_days=retention,
+            clear_retention=retention is None,
             joins_open=joins_open == "on",
             consensus_threshold=None if percent is None else percent / 100,
             dot_budget=whole_number(dot_budget, field="dot_budget"),
@@ -175,6 +179,8 @@ async def save_settings(
             "consensus_percent": consensus_percent,
             "dot_budget": dot_budget,
             "max_dots_per_card": max_dots_per_card,
+            "anonymity": anonymity,
+            "retention_days": retention_days,
         }
         return await _console_change(request, session, access, exc, "settings", typed)
     return redirect(f"/m/workshops/{workshop_id}#settings")
