@@ -214,7 +214,8 @@ async def workshop_update(*, session: AsyncSession, workshop: Workshop, settings
     """Change settings (moderators only: callers pass a workshop from ``access_workshop_moderated``)."""
     checked = _checked(settings)
     anonymity = _anonymity_of(checked, workshop.anonymity)
-    if anonymity != workshop.anonymity:
+    names_changed = anonymity != workshop.anonymity
+    if names_changed:
         joined = await participant_count(session=session, workshop_id=workshop.id) > 0
         anonymity_change_allowed(current=workshop.anonymity, new=anonymity, anyone_joined=joined)
         workshop.anonymity = anonymity
@@ -234,7 +235,7 @@ async def workshop_update(*, session: AsyncSession, workshop: Workshop, settings
         if value is not None:
             setattr(workshop, field, value)
     session.add(workshop)
-    await event_append(session=session, workshop_id=workshop.id, event=WorkshopUpdated())
+    await event_append(session=session, workshop_id=workshop.id, event=WorkshopUpdated(names=names_changed))
     await session.commit()
     return workshop
 

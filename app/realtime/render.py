@@ -45,6 +45,7 @@ from app.domain.board import (
 from app.domain.cards import KINDS
 from app.domain.clusters import cluster_list
 from app.domain.moderation import timer_state
+from app.domain.participants import participant_list
 from app.domain.participation import balance_view
 from app.domain.privacy import names_visible, participant_public
 from app.domain.statements import statement_list, statement_views
@@ -416,8 +417,23 @@ class EventRenderer:
     async def _workshop_event(
         self, session: AsyncSession, workshop: Workshop, event: WorkshopUpdated, target: Target
     ) -> tuple[Any, str]:
-        data = await workshop_public_data(session=session, workshop=workshop, is_moderator=target.audience.is_moderator)
+        audience = target.audience
+        data = await workshop_public_data(session=session, workshop=workshop, is_moderator=audience.is_moderator)
         html = self.fragment("workshop_head", workshop=workshop) if target.view != "waiting" else ""
+        if event.names and target.topic_id is not None and target.view in ("board", "projector"):
+            # Another anonymity level: the board re-renders with the names it may show now.
+            topic = await session.get(Topic, target.topic_id)
+            if topic is not None and topic.workshop_id == workshop.id:
+                board = await board_view_data(session=session, workshop=workshop, topic=topic, audience=audience)
+                html += self.fragment("board", board=board)
+        if event.names and target.is_console and audience.is_moderator:
+            groups = {
+                g.key: g
+                for g in group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+            }
+            show_names = names_visible(workshop, is_moderator=True)
+            for person in await participant_list(session=session, workshop_id=workshop.id):
+                html += self.fragment("participant_replace", participant=person, groups=groups, show_names=show_names)
         return data, html
 
     # --- participants ----------------------------------------------------------------------
