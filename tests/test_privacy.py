@@ -665,3 +665,71 @@ def test_packaged_defaults_exist_for_every_legal_page() -> None:
         for locale in LOCALES:
             text = (DEFAULTS / f"{name}.{locale}.md").read_text(encoding="utf-8")
             assert text.startswith("# "), (name, locale)
+
+
+# --- hostile input -----------------------------------------------------------------------------
+
+
+def test_hostile_corpus_in_the_privacy_choices_and_the_legal_texts(
+    app: FastAPI, api: TestClient, client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    """The new inputs are choices and a number: every corpus payload there is a readable 4xx
+    (JSON for the API, a page for forms) and changes nothing. The legal texts are Markdown an
+    operator writes: corpus payloads in them come out as text, never as markup or script."""
+    from tests.hostile_corpus import nastiest, sample
+    from tests.test_hostile_input import Scan, as_form_value
+
+    def send_json(method: str, path: str, token: str, body: Json) -> Any:
+        # ensure_ascii: lone surrogates travel as \\ud800 escapes, as in tests/test_hostile_input.py.
+        headers = {**bearer(token), "Content-Type": "application/json"}
+        return api.request(method, path, content=json.dumps(body), headers=headers)
+
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    ada = join_api(api, workshop)
+    url = f"/api/v1/workshops/{workshop['id']}"
+    login_as(client, moderator)
+    payloads = [p for p in sample(60) if p.category != "huge"]
+    for payload in payloads:
+        for body in ({"anonymity": payload.text}, {"retention_days": payload.text}):
+            refused = send_json("PATCH", url, moderator.token, body)
+            assert refused.status_code == 422, (payload, body)
+            assert refused.json()["detail"], payload
+        erase = send_json("DELETE", "/api/v1/me", ada["token"], {"cards": payload.text})
+        assert erase.status_code == 422, payload
+        if not payload.text:
+            continue  # a form without a choice leaves the level as it is
+        form = client.post(
+            f"/m/workshops/{workshop['id']}/settings",
+            data={"title": workshop["title"], "anonymity": as_form_value(payload.text), "csrf_token": csrf(client)},
+        )
+        assert form.status_code == 422, payload
+        assert "<html" in form.text
+    stored = api.get(url, headers=bearer(moderator.token)).json()
+    assert (stored["anonymity"], stored["retention_days"], stored["title"]) == ("named", None, workshop["title"])
+    assert api.get("/api/v1/me/data", headers=bearer(ada["token"])).status_code == 200
+
+    folder = tmp_path / "legal-hostile"
+    folder.mkdir()
+    hostile = [p.text for p in nastiest(120)]
+    (folder / "privacy.en.md").write_text(
+        "# Hostile\n\n" + "\n\n".join(hostile), encoding="utf-8", errors="surrogatepass"
+    )
+    legal_app = create_app(settings.model_copy(update={"legal_dir": folder}))
+    with TestClient(legal_app, base_url="http://testserver") as browser:
+        page = browser.get("/privacy", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    article = page.text.split('<article class="page narrow legal-text">', 1)[1].split("</article>", 1)[0]
+    scan = Scan(article)
+    problems = []
+    for name, attrs, _in_head in scan.elements:
+        if name in ("script", "iframe", "object", "embed", "svg", "img", "style", "form", "input", "base", "meta"):
+            problems.append(f"<{name}>")
+        for attribute, value in attrs.items():
+            squeezed = value.replace(" ", "").lower()
+            if attribute.startswith(("on", "hx-", "ws-", "data-hx", "data-ws")) or squeezed.startswith(
+                ("javascript:", "vbscript:", "data:")
+            ):
+                problems.append(f"{name} {attribute}={value[:40]!r}")
+    assert not problems, problems[:10]
+    assert "<script>alert(1)</script>" in " ".join(scan.nodes)

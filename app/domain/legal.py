@@ -3,7 +3,8 @@
 An instance puts its own texts into ``RUNDE_LEGAL_DIR`` (``<name>.<locale>.md``); a missing
 file falls back to the default shipped in ``app/legal/``. Markdown is rendered with
 markdown-it-py (CommonMark with tables) with raw HTML off (it is escaped) and only safe link
-schemes, so a text file cannot put script or markup of its own into the page.
+schemes and no images, so a text file cannot put script, markup or a request to another
+server into the page.
 ``docs/privacy.md`` lists the files.
 """
 
@@ -24,7 +25,8 @@ LEGAL_PAGES: tuple[str, ...] = get_args(LegalName)
 DEFAULTS = Path(__file__).resolve().parent.parent / "legal"
 
 # "js-default": CommonMark plus tables (the cookie list is one); raw HTML stays off.
-_markdown = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
+# Images are off: a picture in a legal text would be a request to another server.
+_markdown = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False}).disable("image")
 
 
 @dataclass(frozen=True)
