@@ -733,3 +733,68 @@ def test_hostile_corpus_in_the_privacy_choices_and_the_legal_texts(
                 problems.append(f"{name} {attribute}={value[:40]!r}")
     assert not problems, problems[:10]
     assert "<script>alert(1)</script>" in " ".join(scan.nodes)
+
+
+# --- live boards follow erasures and level changes (Zulip-style) ------------------------------
+
+
+@pytest.fixture
+def loop_app(app: FastAPI, client: TestClient) -> FastAPI:
+    """The app with a handle on its lifespan's event loop (as in tests/test_event_consistency.py)."""
+    import asyncio
+
+    async def grab() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    app.state.loop = client.portal.call(grab)  # type: ignore[union-attr]
+    return app
+
+
+@pytest.mark.parametrize("role", ["moderator", "participant"])
+def test_boards_follow_erasures_and_a_stricter_level(
+    loop_app: FastAPI, api: TestClient, client: TestClient, client_factory: Any, role: str
+) -> None:
+    """The board as it was plus the pushed fragments equals a fresh render, after an erasure
+    that keeps the cards, a stricter level, and an erasure that deletes the cards."""
+    from tests.test_event_consistency import board_target, check_consistent
+
+    app = loop_app
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    topic = workshop["topics"][0]["id"]
+    mod = bearer(moderator.token)
+    ada = join_api(api, workshop, "science", "Ada Live")
+    bo = join_api(api, workshop, "business", "Bo Live")
+    cards = {who: post_card(api, p["token"], topic, f"Karte von {who}").json() for who, p in (("ada", ada), ("bo", bo))}
+    set_phase(api, moderator.token, topic, "vote")
+    api.post(f"/api/v1/topics/{topic}/options", json={"tallies_revealed": True}, headers=mod)
+    for voter in (ada, bo):
+        for card in cards.values():
+            api.post(f"/api/v1/cards/{card['id']}/votes", json={"dots": 1}, headers=bearer(voter["token"]))
+    if role == "moderator":
+        login_as(client, moderator)
+        board_url = f"/m/workshops/{workshop['id']}/topics/{topic}"
+    else:
+        watcher = client
+        join_browser(watcher, workshop, "civil_society", "Wera")
+        board_url = f"/w/{workshop['id']}/topics/{topic}"
+    assert "Ada Live" in client.get(board_url).text
+
+    def erase_ada_keeping_cards() -> None:
+        response = _delete(
+            api, f"/api/v1/participants/{ada['participant_id']}", moderator.token, {"cards": "anonymise"}
+        )
+        assert response.status_code == 200, response.text
+
+    def stricter() -> None:
+        assert api.patch(f"/api/v1/workshops/{workshop['id']}", json={"anonymity": "anonymous"}, headers=mod).is_success
+
+    def bo_deletes_himself_and_his_cards() -> None:
+        assert _delete(api, "/api/v1/me", bo["token"], {"cards": "delete"}).status_code == 200
+
+    target = board_target(role, topic)
+    for action in (erase_ada_keeping_cards, stricter, bo_deletes_himself_and_his_cards):
+        check_consistent(app, client, board_url, workshop["id"], action, target)
+    final = client.get(board_url).text
+    assert "Ada Live" not in final and "Bo Live" not in final and "Karte von bo" not in final
+    assert "Karte von ada" in final
