@@ -145,6 +145,10 @@ async def test_anonymous_level_pushes_no_names_even_to_moderators(
         assert 'id="board"' in html or "board" in html
         assert name not in html and organization not in html
         assert "vorher mit Namen" in html
+        # The console page, read while she is online, names nobody either (presence included).
+        console = await rest.client.get(f"/m/workshops/{workshop['id']}", headers=bearer(moderator.token))
+        assert console.status_code == 200
+        assert name not in console.text and organization not in console.text
         # Looser is refused now that somebody joined.
         looser = await rest.client.patch(
             f"/api/v1/workshops/{workshop['id']}", json={"anonymity": "moderators"}, headers=bearer(moderator.token)
