@@ -24,6 +24,7 @@ from sqlmodel import col
 
 from app.domain.errors import Invalid
 from app.domain.eventlog import event_append
+from app.domain.locks import participant_lock
 from app.events import CardDeleted, CardMoved, CardUpdated, ParticipantUpdated, StatementUpdated, VoteChanged
 from app.i18n import N_
 from app.models import (
@@ -248,6 +249,8 @@ async def participant_erase(*, session: AsyncSession, participant: Participant, 
     transaction; tallies and support follow live."""
     choice = cards_choice_check(cards)
     workshop_id = participant.workshop_id
+    # The person's own writes (cards, dots, ratings) wait until the erasure has committed.
+    await participant_lock(session=session, participant_id=participant.id)
     # First, so the hub forgets the authors it remembered before it renders anything else.
     await event_append(
         session=session, workshop_id=workshop_id, event=ParticipantUpdated(participant_id=participant.id)

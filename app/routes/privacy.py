@@ -12,12 +12,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.access import Credentials, access_participant, access_workshop
-from app.domain.actors import ParticipantActor
-from app.domain.errors import Forbidden
+from app.domain.access import access_me, access_me_in, access_participant
 from app.domain.privacy import CardsChoice, participant_data, participant_erase
-from app.i18n import N_
-from app.models import Participant
 from app.routes.api import ERRORS
 from app.routes.deps import CallerDep, CredentialsDep, SessionDep, is_htmx, redirect, render
 
@@ -42,13 +38,6 @@ class ErasureOut(BaseModel):
     ratings_removed: int
 
 
-def _participant_of(credentials: Credentials) -> Participant:
-    """The participant a bearer token names (the API's "me")."""
-    if credentials.participant is None:
-        raise Forbidden(N_("Only a participant has data here: send your participant token (Authorization: Bearer …)."))
-    return credentials.participant
-
-
 # --- API ---------------------------------------------------------------------------------------
 
 
@@ -56,14 +45,14 @@ def _participant_of(credentials: Credentials) -> Participant:
 async def my_data(session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     """Everything stored about the calling participant: the person, their cards, dots and
     ratings with reasons, each with its workshop and topic."""
-    return await participant_data(session=session, participant=_participant_of(credentials))
+    return await participant_data(session=session, participant=access_me(credentials))
 
 
 @router.delete("/api/v1/me", response_model=ErasureOut, responses=ERRORS)
 async def delete_me(body: ErasureIn, session: SessionDep, credentials: CallerDep) -> dict[str, Any]:
     """Erase the calling participant: name, organisation, device link, dots and ratings; the
     cards deleted or kept without a name. The token answers 401 from then on."""
-    erasure = await participant_erase(session=session, participant=_participant_of(credentials), cards=body.cards)
+    erasure = await participant_erase(session=session, participant=access_me(credentials), cards=body.cards)
     return erasure.public()
 
 
@@ -82,25 +71,18 @@ async def erase_participant(
 # --- pages -------------------------------------------------------------------------------------
 
 
-async def _me(session: SessionDep, credentials: Credentials, workshop_id: str) -> Participant:
-    access = await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
-    if not isinstance(access.actor, ParticipantActor):
-        raise Forbidden(N_("This page is for the workshop's participants."))
-    return access.actor.participant
-
-
 @router.get("/w/{workshop_id}/me", include_in_schema=False)
 async def my_data_page(
     workshop_id: str, request: Request, session: SessionDep, credentials: CredentialsDep
 ) -> Response:
-    me = await _me(session, credentials, workshop_id)
+    me = await access_me_in(session=session, credentials=credentials, workshop_id=workshop_id)
     data = await participant_data(session=session, participant=me)
     return render(request, "pages/my_data.html", me=me, data=data, workshop_id=workshop_id, errors={})
 
 
 @router.get("/w/{workshop_id}/me/data.json", include_in_schema=False)
 async def my_data_download(workshop_id: str, session: SessionDep, credentials: CredentialsDep) -> Response:
-    me = await _me(session, credentials, workshop_id)
+    me = await access_me_in(session=session, credentials=credentials, workshop_id=workshop_id)
     data = await participant_data(session=session, participant=me)
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return Response(
@@ -117,7 +99,7 @@ async def my_data_download(workshop_id: str, session: SessionDep, credentials: C
 async def delete_me_page(
     workshop_id: str, request: Request, session: SessionDep, credentials: CredentialsDep, cards: Text = ""
 ) -> Response:
-    me = await _me(session, credentials, workshop_id)
+    me = await access_me_in(session=session, credentials=credentials, workshop_id=workshop_id)
     erasure = await participant_erase(session=session, participant=me, cards=cards)
     return render(request, "pages/erased.html", erasure=erasure)
 
