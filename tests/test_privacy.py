@@ -202,6 +202,26 @@ def test_deleting_cards_also_drops_the_moderations_copies_of_their_texts(app: Fa
     assert not any("Ursprünglicher Text von Ada" in r for r in db_run(app, records))
 
 
+def test_statements_resting_on_deleted_cards_can_still_be_revised(app: FastAPI, api: TestClient) -> None:
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    topic = workshop["topics"][0]["id"]
+    ada, bo = join_api(api, workshop, name="Ada"), join_api(api, workshop, "business", "Bo")
+    ada_card = post_card(api, ada["token"], topic, "Adas Grundlage").json()
+    bo_card = post_card(api, bo["token"], topic, "Bos Grundlage").json()
+    statement = create_statement(api, moderator.token, topic, "Beides zählt.", card_ids=[ada_card["id"], bo_card["id"]])
+    assert _delete(api, "/api/v1/me", ada["token"], {"cards": "delete"}).status_code == 200
+    now = api.get(f"/api/v1/statements/{statement['id']}", headers=bearer(moderator.token)).json()
+    assert now["card_ids"] == [bo_card["id"]]
+    revised = api.post(
+        f"/api/v1/statements/{statement['id']}/revisions",
+        json={"text": "Bos Punkt zählt."},
+        headers=bearer(moderator.token),
+    )
+    assert revised.status_code == 201, revised.text
+    assert revised.json()["card_ids"] == [bo_card["id"]]
+
+
 def test_erasure_input_and_access_are_checked(app: FastAPI, api: TestClient) -> None:
     moderator = make_moderator(app, api)
     other = make_moderator(app, api, email="other@example.org")

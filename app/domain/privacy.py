@@ -296,6 +296,15 @@ async def participant_erase(*, session: AsyncSession, participant: Participant, 
             await event_append(
                 session=session, workshop_id=workshop_id, event=CardDeleted(card_id=card.id, topic_id=card.topic_id)
             )
+        # Statements that rested on these cards rest on the others (a revision checks them).
+        gone = set(card_ids)
+        resting = (await session.execute(select(Statement).where(col(Statement.workshop_id) == workshop_id))).scalars()
+        for statement in resting.all():
+            if gone.intersection(statement.card_ids):
+                statement.card_ids = [i for i in statement.card_ids if i not in gone]
+                session.add(statement)
+                statement_topics[statement.id] = statement.topic_id
+                statements.add(statement.id)
     else:
         now = utcnow()
         for card in own_cards:
