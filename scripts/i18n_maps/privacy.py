@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (msgids are keys and stay whole, so a search for a message finds its line)
 """German for the privacy strings (issue 13): anonymity levels, my data, erasure, retention, legal pages."""
 
 DE = {
@@ -10,7 +11,10 @@ DE = {
         "%(num)d Punktvergabe gelöscht",
         "%(num)d Punktvergaben gelöscht",
     ),
-    ("%(num)d rating deleted", "%(num)d ratings deleted"): ("%(num)d Bewertung gelöscht", "%(num)d Bewertungen gelöscht"),
+    ("%(num)d rating deleted", "%(num)d ratings deleted"): (
+        "%(num)d Bewertung gelöscht",
+        "%(num)d Bewertungen gelöscht",
+    ),
     "A workshop is closed when all its topics are closed. The content stays, without names.": (
         "Ein Workshop ist abgeschlossen, wenn alle seine Themen geschlossen sind. Die Inhalte bleiben, ohne Namen."
     ),
