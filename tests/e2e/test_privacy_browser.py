@@ -35,6 +35,8 @@ def test_legal_and_privacy_pages_are_axe_clean(
         browsing.goto(phone, f"/{name}")
         expect(phone.locator("html")).to_have_attribute("lang", language)
         violations.extend(axe_check(phone, f"{locale} /{name}"))
+        # Reflow (WCAG 1.4.10): the cookie table fits a phone without scrolling sideways.
+        assert phone.evaluate("document.documentElement.scrollWidth <= screen.width"), name
         shoot(phone, screenshot_dir, f"{language}-legal-{name}")
     join(browsing, phone, workshop, name="Ada Privat", group="science", org="Hochschule")
     browsing.goto(phone, f"/w/{workshop['id']}/me")
