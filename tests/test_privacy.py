@@ -517,8 +517,10 @@ def test_runde_purge_reports_what_it_erased(app: FastAPI, api: TestClient, setti
     assert naive.exit_code == 2
 
 
-def test_the_running_server_purges_in_its_lifespan(settings: Settings) -> None:
-    """Data already past its retention is erased when the server starts (then once a day)."""
+def test_the_running_server_purges_in_its_lifespan(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """Data already past its retention is erased when the server starts (then once a day),
+    and the log says what was erased."""
+    caplog.set_level("INFO", logger="runde.retention")
     setup_app = create_app(settings.model_copy(update={"retention_purge": False}))
     with TestClient(setup_app, base_url="http://testserver") as api:
         moderator = make_moderator(setup_app, api)
@@ -543,6 +545,7 @@ def test_the_running_server_purges_in_its_lifespan(settings: Settings) -> None:
 
             time.sleep(0.05)
         assert api.get("/api/v1/me/data", headers=bearer(ada["token"])).status_code == 401
+    assert f"1 participant(s) in workshop {workshop['id']}" in caplog.text
 
 
 # --- migration ---------------------------------------------------------------------------------
