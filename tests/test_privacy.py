@@ -521,7 +521,7 @@ def test_the_running_server_purges_in_its_lifespan(settings: Settings, caplog: p
     """Data already past its retention is erased when the server starts (then once a day),
     and the log says what was erased."""
     caplog.set_level("INFO", logger="runde.retention")
-    setup_app = create_app(settings.model_copy(update={"retention_purge": False}))
+    setup_app = create_app(settings)  # retention_purge is off in the test settings
     with TestClient(setup_app, base_url="http://testserver") as api:
         moderator = make_moderator(setup_app, api)
         workshop = create_workshop(api, moderator, retention_days=1)
@@ -536,7 +536,7 @@ def test_the_running_server_purges_in_its_lifespan(settings: Settings, caplog: p
 
         db_run(setup_app, age)
         assert api.get("/api/v1/me/data", headers=bearer(ada["token"])).status_code == 200  # purge off: kept
-    serving = create_app(settings)
+    serving = create_app(settings.model_copy(update={"retention_purge": True}))
     with TestClient(serving, base_url="http://testserver") as api:
         for _ in range(100):
             if api.get("/api/v1/me/data", headers=bearer(ada["token"])).status_code == 401:
