@@ -1,5 +1,5 @@
 """The ``runde`` command: serve, demo, migrate, create-moderator, export, backup, restore,
-copy-database, --version (``docs/cli.md``)."""
+copy-database, purge, --version (``docs/cli.md``)."""
 
 from __future__ import annotations
 
@@ -329,6 +329,33 @@ def export(
         progress.update(step, advance=1, description="Done")
     if output != "-":
         typer.echo(f"Wrote {target} ({len(file.content):,} bytes)", err=True)
+
+
+@cli.command()
+def purge(
+    now: Annotated[
+        str | None, typer.Option(help="Purge as if it were this moment (ISO 8601 with offset); for checks.")
+    ] = None,
+) -> None:
+    """Erase personal data past each workshop's retention now, and say what was erased."""
+    from datetime import datetime
+
+    from app.domain.retention import retention_purge
+
+    settings = Settings()
+    moment = None
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            typer.echo("--now must be an ISO 8601 time with an offset, e.g. 2027-01-31T00:00:00+00:00", err=True)
+            raise typer.Exit(2)
+    run_migrations(settings)
+    report = asyncio.run(_with_db(settings, lambda s: retention_purge(session=s, now=moment)))
+    for line in report.lines():
+        typer.echo(line)
 
 
 def main() -> None:

@@ -102,6 +102,17 @@ class Settings(BaseSettings):
         description="IANA time zone in which a date and time typed into a form without an offset "
         "(a round's start) is meant; the API always takes an explicit offset.",
     )
+    legal_dir: Path | None = Field(
+        None,
+        description="Folder with this instance's legal texts as Markdown: `imprint.de.md`, `imprint.en.md`, "
+        "`privacy.de.md`, `privacy.en.md`, `accessibility.de.md`, `accessibility.en.md` (a missing file falls back "
+        "to the default shipped with Runde).",
+    )
+    retention_purge: bool = Field(
+        True,
+        description="Erase personal data past each workshop's `retention_days` once a day while serving "
+        "(`runde purge` does it now).",
+    )
 
     @model_validator(mode="after")
     def _strong_secret_in_production(self) -> Settings:

@@ -172,10 +172,12 @@ class ParticipantUpdated(_Event):
 
 
 class WorkshopUpdated(_Event):
-    """``workshop.updated``: settings or stakeholder groups changed. No fields.
-    Data: the workshop as the API returns it to the receiver."""
+    """``workshop.updated``: settings or stakeholder groups changed. Field: ``names`` (true when
+    the anonymity level changed: every board and the console re-render, without the names the
+    new level hides). Data: the workshop as the API returns it to the receiver."""
 
     type: Literal["workshop.updated"] = "workshop.updated"
+    names: bool = False
 
 
 class ParticipantJoined(_Event):

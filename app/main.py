@@ -7,6 +7,7 @@ Architecture: ``docs/architecture.md``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,7 @@ from app.assets import CachedStaticFiles, StaticAssets
 from app.backup import ServingLock, sqlite_file
 from app.config import Settings
 from app.db import Database
+from app.domain.retention import retention_loop
 from app.metrics import Metrics
 from app.middleware import AccessMiddleware, CompressMiddleware, HeadMiddleware
 from app.migrate import migrate
@@ -32,7 +34,9 @@ from app.routes import (
     errors,
     exports,
     identity,
+    legal,
     participants,
+    privacy,
     series,
     site,
     statements,
@@ -100,9 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             per_minute=settings.join_failures_per_minute, secret=app.state.secret_key
         )
         app.state.join_rate = WorkshopJoinRate(per_minute=settings.joins_per_workshop_per_minute)
+        purger = asyncio.create_task(retention_loop(db)) if settings.retention_purge else None
         try:
             yield
         finally:
+            if purger is not None:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
             await ws.close_all(app)
             if collector is not None:
                 await collector.close()
@@ -157,6 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identity,
         exports,
         series,
+        privacy,
+        legal,
         ws,
         metrics_routes,
     ):

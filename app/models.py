@@ -90,7 +90,14 @@ class Workshop(SQLModel, table=True):
     title: str = Field(max_length=TITLE_MAX)
     description: str = Field(default="", max_length=4000)
     locale: str = Field(default="de", max_length=5)
-    anonymous: bool = False
+    # Who sees names: "named" (everyone), "moderators" (only the moderation), "anonymous"
+    # (nobody; every output names the group only). Only ever made stricter once people joined
+    # (app/domain/privacy.py); docs/privacy.md.
+    anonymity: str = Field(default="named", max_length=16, sa_column_kwargs={"server_default": "named"})
+    # Personal data (names, organisations, device links) is erased this many days after the
+    # workshop closed (every topic closed, ``closed_at``); None keeps it until someone deletes it.
+    retention_days: int | None = None
+    closed_at: datetime | None = None
     consensus_threshold: float = DEFAULT_CONSENSUS_THRESHOLD
     dot_budget: int = DEFAULT_DOT_BUDGET
     joins_open: bool = True
@@ -104,6 +111,11 @@ class Workshop(SQLModel, table=True):
     # gap-free and commits in order (a database sequence would commit out of order).
     last_seq: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def anonymous(self) -> bool:
+        """The API's older flag: true when names are hidden from participants (any level but "named")."""
+        return self.anonymity != "named"
 
 
 class WorkshopModerator(SQLModel, table=True):
@@ -158,6 +170,9 @@ class Participant(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     locked: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
+    # Set when retention erased the name, organisation and device link (the row stays, so the
+    # anonymous content keeps its group and the results their counts).
+    erased_at: datetime | None = None
 
 
 class ParticipantDevice(SQLModel, table=True):

@@ -83,6 +83,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/workshops/{workshop_id}/participants/duplicates"): MODERATOR,
     ("POST", "/api/v1/participants/{participant_id}/merge"): MODERATOR,
     ("POST", "/j/{code}"): PUBLIC,
+    ("GET", "/imprint"): PUBLIC,
+    ("GET", "/privacy"): PUBLIC,
+    ("GET", "/accessibility"): PUBLIC,
     # --- API: workshops, groups, topics -------------------------------------------------------
     ("GET", "/api/v1/workshops"): ANY_MODERATOR,
     ("POST", "/api/v1/workshops"): ANY_MODERATOR,
@@ -131,6 +134,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/topics/{topic_id}/timer"): MODERATOR,
     ("PATCH", "/api/v1/participants/{participant_id}"): MODERATOR,
     ("GET", "/api/v1/topics/{topic_id}/balance"): MODERATOR,
+    # --- API: privacy (a participant's own data; erasure by the workshop's moderators) -------
+    ("GET", "/api/v1/me/data"): only("participant_this", "participant_other"),
+    ("DELETE", "/api/v1/me"): only("participant_this", "participant_other"),
+    ("DELETE", "/api/v1/participants/{participant_id}"): MODERATOR,
     # --- API: report and exports --------------------------------------------------------------
     ("GET", "/api/v1/workshops/{workshop_id}/export"): MODERATOR,
     ("GET", "/api/v1/workshops/{workshop_id}/report"): MODERATOR,
@@ -179,6 +186,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/cards/{card_id}/vote"): PARTICIPANT,
     ("POST", "/clusters/{cluster_id}/vote"): PARTICIPANT,
     ("POST", "/statements/{statement_id}/rate"): PARTICIPANT,
+    ("GET", "/w/{workshop_id}/me"): PARTICIPANT,
+    ("GET", "/w/{workshop_id}/me/data.json"): PARTICIPANT,
+    ("POST", "/w/{workshop_id}/me/delete"): PARTICIPANT,
     # --- moderator pages ----------------------------------------------------------------------
     ("GET", "/m"): ANY_MODERATOR,
     ("POST", "/m/workshops"): ANY_MODERATOR,
@@ -213,6 +223,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/m/cards/{card_id}/merge"): MODERATOR,
     ("POST", "/m/cards/{card_id}/merge"): MODERATOR,
     ("POST", "/m/participants/{participant_id}/lock"): MODERATOR,
+    ("POST", "/m/participants/{participant_id}/erase"): MODERATOR,
     ("GET", "/m/workshops/{workshop_id}/projector"): MODERATOR,
     ("GET", "/m/workshops/{workshop_id}/projector/{topic_id}"): MODERATOR,
     ("GET", "/m/workshops/{workshop_id}/topics/{topic_id}/exchange"): MODERATOR,

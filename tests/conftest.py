@@ -107,6 +107,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         # Load-style tests post fast from one participant; the limit itself is tested with
         # its default in tests/test_api.py.
         cards_per_minute=10_000,
+        # The lifespan's purge takes the SQLite write lock on the lifespan's event loop, while a
+        # TestClient's requests may run on loops of their own: off here, on where it is tested
+        # (tests/test_privacy.py).
+        retention_purge=False,
     )
 
 

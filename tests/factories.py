@@ -435,6 +435,16 @@ class AuthzWorld:
     def fresh_statement(self) -> str:
         return str(create_statement(self.api, self.mod_a.token, self.consent_topic, self.unique("Aussage"))["id"])
 
+    def fresh_participant(self, *, other: bool = False) -> dict[str, Any]:
+        """A new participant of A (or of B) for calls that erase theirs: the join answer."""
+        return join_api(self.api, self.ws_b if other else self.ws_a, name=self.unique("Wegwerfperson"))
+
+    def fresh_participant_browser(self) -> TestClient:
+        """A new browser that joined A, for the page that erases its own participant."""
+        client = browser(self.app)
+        join_browser(client, self.ws_a, name=self.unique("Wegwerfbrowser"))
+        return client
+
 
 def authz_world(app: FastAPI, api: TestClient) -> AuthzWorld:
     """Build workshops A and B and log every role in (through the forms for browsers)."""

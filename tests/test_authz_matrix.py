@@ -269,6 +269,17 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("POST", "/api/v1/topics/{topic_id}/timer"): lambda w, r: Call(json={"action": "start", "minutes": 5}),
     ("PATCH", "/api/v1/participants/{participant_id}"): lambda w, r: Call(json={"locked": True}),
+    # API: privacy. Erasures destroy their participant: each call erases a fresh one (the
+    # participant roles act through a fresh participant's token, so the role stays usable).
+    ("DELETE", "/api/v1/me"): lambda w, r: Call(
+        json={"cards": "delete"},
+        headers=bearer(w.fresh_participant(other=r == "participant_other")["token"])
+        if r.startswith("participant")
+        else {},
+    ),
+    ("DELETE", "/api/v1/participants/{participant_id}"): lambda w, r: Call(
+        params={"participant_id": w.fresh_participant()["participant_id"]}, json={"cards": "anonymise"}
+    ),
     # API: report and exports
     ("GET", "/api/v1/workshops/{workshop_id}/export"): lambda w, r: Call(query={"format": "json"}),
     ("PATCH", "/api/v1/workshops/{workshop_id}/report"): lambda w, r: Call(json={"introduction": "Einleitung"}),
@@ -325,6 +336,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         params={"card_id": w.fresh_moderator_card()}, data={"into": w.card_mod}
     ),
     ("POST", "/m/participants/{participant_id}/lock"): lambda w, r: Call(data={"locked": "1"}),
+    ("POST", "/m/participants/{participant_id}/erase"): lambda w, r: Call(
+        params={"participant_id": w.fresh_participant()["participant_id"]}, data={"cards": "delete"}
+    ),
+    ("POST", "/w/{workshop_id}/me/delete"): lambda w, r: Call(
+        data={"cards": "anonymise"}, client=w.fresh_participant_browser() if r == "participant_this" else None
+    ),
     ("POST", "/m/workshops/{workshop_id}/report"): lambda w, r: Call(
         data={
             "introduction": "Einleitung",

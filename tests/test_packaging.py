@@ -75,6 +75,8 @@ def test_wheel_has_templates_static_files_and_catalogs(wheel_names: set[str]) ->
     assert {"app/locales/de/LC_MESSAGES/messages.mo", "app/locales/en/LC_MESSAGES/messages.mo"} <= wheel_names
     demo = {f"app/domain/demo_data/{name}" for name in ("structure.json", "texts.de.json", "texts.en.json")}
     assert demo <= wheel_names, sorted(demo - wheel_names)
+    legal = {f"app/legal/{n}.{lang}.md" for n in ("imprint", "privacy", "accessibility") for lang in ("de", "en")}
+    assert legal <= wheel_names, sorted(legal - wheel_names)
 
 
 def test_wheel_has_every_file_of_the_checkout_and_nothing_else(wheel_names: set[str]) -> None:

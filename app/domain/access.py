@@ -236,6 +236,21 @@ async def access_card_moderated(
     return moderated(access), card, topic
 
 
+def access_me(credentials: Credentials) -> Participant:
+    """The participant a bearer token names (the API's "me"): moderators have no data there."""
+    if credentials.participant is None:
+        raise Forbidden(N_("Only a participant has data here: send your participant token (Authorization: Bearer …)."))
+    return credentials.participant
+
+
+async def access_me_in(*, session: AsyncSession, credentials: Credentials, workshop_id: str) -> Participant:
+    """The caller's own participant in ``workshop_id`` (pages: "My data", "Delete me")."""
+    access = await access_workshop(session=session, credentials=credentials, workshop_id=workshop_id)
+    if not isinstance(access.actor, ParticipantActor):
+        raise Forbidden(N_("This page is for the workshop's participants."))
+    return access.actor.participant
+
+
 def audience_of(access: Access, locale: str | None = None) -> Audience:
     """The audience a caller belongs to (participants also see their own concealed cards)."""
     actor = access.actor

@@ -2,7 +2,7 @@
 WebSocket push and the JSON API alike, so they cannot drift apart.
 
 The audience decides what a view contains: participants never get hidden cards, and in an
-anonymous workshop they never get other people's names (``docs/events.md``).
+workshop that hides names they never get other people's names (``app/domain/privacy.py``) (``docs/events.md``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlmodel import col
 from app.domain.cards import KINDS, MODERATION_GROUP, card_list
 from app.domain.clusters import cluster_list
 from app.domain.moderation import TimerState, merged_cards, timer_state
+from app.domain.privacy import names_visible
 from app.domain.reads import authors_known
 from app.domain.statements import StatementView, statement_list, statement_views
 from app.domain.topics import topic_list
@@ -197,7 +198,7 @@ def card_view(
     audience: Audience,
     merged: Sequence[tuple[Card, Participant | None]] = (),
 ) -> CardView:
-    show_names = audience.is_moderator or not workshop.anonymous
+    show_names = names_visible(workshop, is_moderator=audience.is_moderator)
     return CardView(
         id=card.id,
         topic_id=card.topic_id,

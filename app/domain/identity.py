@@ -32,6 +32,7 @@ from app.domain.errors import Invalid, NotFound
 from app.domain.eventlog import event_append
 from app.domain.locks import participant_lock
 from app.domain.moderation import record
+from app.domain.privacy import names_visible
 from app.domain.tokens import token_hash
 from app.events import ParticipantMerged, StatementUpdated, VoteChanged
 from app.i18n import N_
@@ -101,6 +102,10 @@ class DuplicateGroup:
 
 
 async def participant_duplicates(*, session: AsyncSession, workshop: Workshop) -> list[DuplicateGroup]:
+    if not names_visible(workshop, is_moderator=True):
+        # A workshop without names: pairing people by their names would show them (merging stays
+        # possible through the API with two participant ids, and return links work as ever).
+        return []
     result = await session.execute(
         select(Participant)
         .where(col(Participant.workshop_id) == workshop.id)

@@ -14,7 +14,7 @@ from app.domain.board import CardView, group_label
 from app.domain.moderation import timer_state
 from app.domain.topics import topic_list
 from app.domain.workshops import group_list
-from app.models import Card, Cluster, Participant, StakeholderGroup, Topic, Workshop
+from app.models import Card, Cluster, StakeholderGroup, Topic, Workshop
 
 
 def card_public(view: CardView) -> dict[str, Any]:
@@ -78,6 +78,9 @@ def workshop_public(
         "description": workshop.description,
         "locale": workshop.locale,
         "anonymous": workshop.anonymous,
+        "anonymity": workshop.anonymity,
+        "retention_days": workshop.retention_days,
+        "closed_at": workshop.closed_at.isoformat() if workshop.closed_at else None,
         "consensus_threshold": workshop.consensus_threshold,
         "dot_budget": workshop.dot_budget,
         "max_dots_per_card": workshop.max_dots_per_card,
@@ -106,14 +109,3 @@ async def workshop_public_data(*, session: AsyncSession, workshop: Workshop, is_
         topics=await topic_list(session=session, workshop_id=workshop.id),
         is_moderator=is_moderator,
     )
-
-
-def participant_public(p: Participant) -> dict[str, Any]:
-    """A participant as the API shows them to the workshop's moderators."""
-    return {
-        "participant_id": p.id,
-        "display_name": p.display_name,
-        "organization": p.organization,
-        "group": p.group_key,
-        "locked": p.locked,
-    }

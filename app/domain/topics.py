@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app.domain.errors import Invalid, NotFound
 from app.domain.eventlog import event_append
+from app.domain.retention import workshop_closed_sync
 from app.domain.validate import clean_text
 from app.events import TopicCreated, TopicDeleted, TopicUpdated
 from app.i18n import N_
@@ -56,6 +57,7 @@ async def topic_create(
     session.add(topic)
     await session.flush()
     await event_append(session=session, workshop_id=workshop.id, event=TopicCreated(topic_id=topic.id))
+    await workshop_closed_sync(session=session, workshop_id=workshop.id)
     await session.commit()
     return topic
 
@@ -81,6 +83,9 @@ async def topic_update(*, session: AsyncSession, topic: Topic, changes: TopicCha
     await event_append(
         session=session, workshop_id=topic.workshop_id, event=TopicUpdated(topic_id=topic.id, layout=layout)
     )
+    if layout:
+        await session.flush()
+        await workshop_closed_sync(session=session, workshop_id=topic.workshop_id)
     await session.commit()
     return topic
 
@@ -104,6 +109,8 @@ async def topic_move(*, session: AsyncSession, topic: Topic, offset: int) -> Non
 async def topic_delete(*, session: AsyncSession, topic: Topic) -> None:
     await session.delete(topic)
     await event_append(session=session, workshop_id=topic.workshop_id, event=TopicDeleted(topic_id=topic.id))
+    await session.flush()
+    await workshop_closed_sync(session=session, workshop_id=topic.workshop_id)
     await session.commit()
 
 

@@ -14,6 +14,7 @@ from sqlmodel import col
 from app.domain.actors import ModeratorActor
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.eventlog import event_append
+from app.domain.privacy import anonymity_change_allowed, anonymity_check, retention_check
 from app.domain.reads import read_once
 from app.domain.tokens import join_code_new, join_code_normalize
 from app.domain.validate import clean_text
@@ -61,10 +62,14 @@ class WorkshopSettings:
     description: str | None = None
     locale: str | None = None
     anonymous: bool | None = None
+    anonymity: str | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
     joins_open: bool | None = None
     max_dots_per_card: int | None = None
+    retention_days: int | None = None
+    # retention_days=None means "unchanged"; this clears it (keep personal data until deleted).
+    clear_retention: bool = False
 
 
 def _checked(settings: WorkshopSettings) -> WorkshopSettings:
@@ -94,11 +99,26 @@ def _checked(settings: WorkshopSettings) -> WorkshopSettings:
         description=description,
         locale=settings.locale,
         anonymous=settings.anonymous,
+        anonymity=None if settings.anonymity is None else anonymity_check(settings.anonymity),
         consensus_threshold=threshold,
         dot_budget=settings.dot_budget,
         joins_open=settings.joins_open,
         max_dots_per_card=settings.max_dots_per_card,
+        retention_days=retention_check(settings.retention_days),
+        clear_retention=settings.clear_retention,
     )
+
+
+def _anonymity_of(checked: WorkshopSettings, current: str) -> str:
+    """The level asked for: ``anonymity`` wins; the older ``anonymous`` flag means at least
+    "moderators" (true) or "named" (false)."""
+    if checked.anonymity is not None:
+        return checked.anonymity
+    if checked.anonymous is None:
+        return current
+    if not checked.anonymous:
+        return "named"
+    return current if current != "named" else "moderators"
 
 
 def _checked_group(group: GroupInput) -> GroupInput:
@@ -154,7 +174,8 @@ async def workshop_create(
         title=checked.title,
         description=checked.description or "",
         locale=checked.locale or "de",
-        anonymous=bool(checked.anonymous),
+        anonymity=_anonymity_of(checked, "named"),
+        retention_days=checked.retention_days,
         consensus_threshold=checked.consensus_threshold or DEFAULT_CONSENSUS_THRESHOLD,
         dot_budget=checked.dot_budget or DEFAULT_DOT_BUDGET,
         max_dots_per_card=checked.max_dots_per_card or DEFAULT_MAX_DOTS_PER_CARD,
@@ -192,11 +213,19 @@ def _color_for(key: str, index: int) -> str:
 async def workshop_update(*, session: AsyncSession, workshop: Workshop, settings: WorkshopSettings) -> Workshop:
     """Change settings (moderators only: callers pass a workshop from ``access_workshop_moderated``)."""
     checked = _checked(settings)
+    anonymity = _anonymity_of(checked, workshop.anonymity)
+    names_changed = anonymity != workshop.anonymity
+    if names_changed:
+        joined = await participant_count(session=session, workshop_id=workshop.id) > 0
+        anonymity_change_allowed(current=workshop.anonymity, new=anonymity, anyone_joined=joined)
+        workshop.anonymity = anonymity
+    if checked.clear_retention:
+        workshop.retention_days = None
     for field in (
         "title",
         "description",
         "locale",
-        "anonymous",
+        "retention_days",
         "consensus_threshold",
         "dot_budget",
         "joins_open",
@@ -206,7 +235,7 @@ async def workshop_update(*, session: AsyncSession, workshop: Workshop, settings
         if value is not None:
             setattr(workshop, field, value)
     session.add(workshop)
-    await event_append(session=session, workshop_id=workshop.id, event=WorkshopUpdated())
+    await event_append(session=session, workshop_id=workshop.id, event=WorkshopUpdated(names=names_changed))
     await session.commit()
     return workshop
 

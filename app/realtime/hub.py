@@ -18,17 +18,19 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.csrf import no_csrf
 from app.db import Database
 from app.domain.board import Audience, group_views
 from app.domain.eventlog import event_list_after, event_prune, event_prune_due
+from app.domain.privacy import names_visible
 from app.domain.workshops import group_list
 from app.i18n import use_locale
-from app.models import Workshop
+from app.models import Participant, Workshop
 from app.realtime.direct import DirectWrite, text_frame
-from app.realtime.reader import WORKSHOP, SnapshotReader
+from app.realtime.reader import PARTICIPANT_UPDATED, WORKSHOP, SnapshotReader
 from app.realtime.render import EventRenderer, Target, json_message
 
 log = logging.getLogger("runde.hub")
@@ -253,12 +255,30 @@ class Hub:
                                 conn.deliver(row.seq, message, frames)
                         channel.delivered = row.seq
                         self.last_fanout = time.monotonic()
+                        if row.type == PARTICIPANT_UPDATED:
+                            await self._forget_erased(session, channel, str(row.payload.get("participant_id", "")))
                     channel.kept = reader.to_carry(channel.workshop_id)
         except Exception:  # the pump must survive a bad event; clients resync via replay
             log.exception("pump failed for workshop %s", channel.workshop_id)
         finally:
             if not channel.connections:
                 self.channels.pop(channel.workshop_id, None)
+
+    async def _forget_erased(self, session: AsyncSession, channel: Channel, participant_id: str) -> None:
+        """After an erasure, presence forgets the name; a deleted participant's sockets close
+        (their token no longer works, so a reconnect is refused)."""
+        participant = await session.get(Participant, participant_id)
+        if participant is not None and participant.erased_at is None:
+            return
+        for conn in list(channel.connections):
+            if conn.participant_id != participant_id:
+                continue
+            conn.display_name = None
+            if participant is None and not conn.dropped:
+                conn.dropped = True
+                if conn.on_overflow is not None:
+                    conn.on_overflow(conn)
+        self._schedule_presence(channel)
 
     # --- subscriptions -------------------------------------------------------------------
 
@@ -330,6 +350,9 @@ class Hub:
             return
         async with self.db.session() as session:
             groups = await group_list(session=session, workshop_id=channel.workshop_id)
+            workshop = await session.get(Workshop, channel.workshop_id)
+        # Moderators see who is online, unless the workshop shows no names at all.
+        names_shown = workshop is not None and names_visible(workshop, is_moderator=True)
         # Count only now, after the last await: a client that arrived or left meanwhile found
         # this task running (so scheduled none) and must be in the message that goes out.
         ids, names, moderators = self.presence(channel.workshop_id)
@@ -338,7 +361,7 @@ class Hub:
         for target in {conn.target for conn in channel.connections if conn.target.view in ("board", "console", "api")}:
             audience: Audience = target.audience
             data: dict[str, object] = {"online": counts, "moderators": moderators}
-            if audience.is_moderator:
+            if audience.is_moderator and names_shown:
                 data["names"] = {key: sorted(n for n in members if n) for key, members in names.items()}
             if target.format == "json":
                 rendered[target] = json_message(None, "presence.changed", data)

@@ -41,7 +41,9 @@ from app.domain.board import (
 from app.domain.cards import KINDS
 from app.domain.clusters import cluster_list
 from app.domain.moderation import timer_state
+from app.domain.participants import participant_list
 from app.domain.participation import balance_view, exchange_view
+from app.domain.privacy import names_visible, participant_public
 from app.domain.public import card_public, cluster_public, topic_public, workshop_public_data
 from app.domain.room import room_view_data
 from app.domain.statements import statement_list, statement_views
@@ -473,13 +475,28 @@ class EventRenderer:
     async def _workshop_event(
         self, session: AsyncSession, workshop: Workshop, event: WorkshopUpdated, target: Target
     ) -> tuple[Any, str]:
-        data = await workshop_public_data(session=session, workshop=workshop, is_moderator=target.audience.is_moderator)
+        audience = target.audience
+        data = await workshop_public_data(session=session, workshop=workshop, is_moderator=audience.is_moderator)
         if target.view == "exchange" and target.topic_id is not None:
             # Group labels may have changed: the exchange page has no workshop head, only its table.
             topic = await session.get(Topic, target.topic_id)
             html = await self._exchange(session, workshop, topic, target) if topic is not None else ""
             return data, html
         html = self.fragment("workshop_head", workshop=workshop) if target.view != "waiting" else ""
+        if event.names and target.topic_id is not None and target.view in ("board", "projector"):
+            # Another anonymity level: the board re-renders with the names it may show now.
+            topic = await session.get(Topic, target.topic_id)
+            if topic is not None and topic.workshop_id == workshop.id:
+                board = await board_view_data(session=session, workshop=workshop, topic=topic, audience=audience)
+                html += self.fragment("board", board=board)
+        if event.names and target.is_console and audience.is_moderator:
+            groups = {
+                g.key: g
+                for g in group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
+            }
+            show_names = names_visible(workshop, is_moderator=True)
+            for person in await participant_list(session=session, workshop_id=workshop.id):
+                html += self.fragment("participant_replace", participant=person, groups=groups, show_names=show_names)
         return data, html
 
     # --- participants ----------------------------------------------------------------------
@@ -491,11 +508,22 @@ class EventRenderer:
         groups = group_views(await group_list(session=session, workshop_id=workshop.id), audience.locale)
         participant = (await participants_by_id(session=session, ids=[event.participant_id])).get(event.participant_id)
         by_key = {g.key: g for g in groups}
-        public = _participant_public(participant) if participant is not None else None
+        show_names = names_visible(workshop, is_moderator=audience.is_moderator)
+        public = participant_public(participant, show_names=show_names) if participant is not None else None
         if isinstance(event, ParticipantUpdated):
-            if not audience.is_moderator or participant is None:
+            if not audience.is_moderator:
                 return None, ""
-            replace = self.fragment("participant_replace", participant=participant, groups=by_key)
+            if participant is None:
+                # Erased: the row leaves the console and the counts follow.
+                if not target.is_console:
+                    return {"participant_id": event.participant_id, "erased": True}, ""
+                counts = await _joined_per_group(session, workshop.id)
+                html = self.fragment("participant_remove", participant_id=event.participant_id)
+                html += self.fragment("group_counts", groups=groups, counts=counts)
+                return {"participant_id": event.participant_id, "erased": True}, html
+            replace = self.fragment(
+                "participant_replace", participant=participant, groups=by_key, show_names=show_names
+            )
             return public, replace if target.is_console else ""
         counts = await _joined_per_group(session, workshop.id)
         data: dict[str, Any] = {"group": participant.group_key if participant else None, "participants": counts}
@@ -503,7 +531,9 @@ class EventRenderer:
         if audience.is_moderator and participant is not None:
             data["participant"] = public
             if target.is_console:
-                html += self.fragment("participant_append", participant=participant, groups=by_key)
+                html += self.fragment(
+                    "participant_append", participant=participant, groups=by_key, show_names=show_names
+                )
         return data, html
 
     async def _participant_merged(
@@ -521,22 +551,13 @@ class EventRenderer:
         html = self.fragment("group_counts", groups=groups, counts=counts) if target.is_console else ""
         kept = await session.get(Participant, event.participant_id)
         if audience.is_moderator and kept is not None:
-            data["participant"] = _participant_public(kept)
+            show_names = names_visible(workshop, is_moderator=True)
+            data["participant"] = participant_public(kept, show_names=show_names)
             if target.is_console:
                 by_key = {g.key: g for g in groups}
                 html += self.fragment("participant_remove", participant_id=event.merged_id)
-                html += self.fragment("participant_replace", participant=kept, groups=by_key)
+                html += self.fragment("participant_replace", participant=kept, groups=by_key, show_names=show_names)
         return data, html
-
-
-def _participant_public(participant: Participant) -> dict[str, Any]:
-    return {
-        "participant_id": participant.id,
-        "display_name": participant.display_name,
-        "organization": participant.organization,
-        "group": participant.group_key,
-        "locked": participant.locked,
-    }
 
 
 async def _joined_per_group(session: AsyncSession, workshop_id: str) -> dict[str, int]:

@@ -31,7 +31,7 @@ from app.domain.identity import (
     participant_merge,
     return_token,
 )
-from app.domain.public import participant_public
+from app.domain.privacy import names_visible, participant_public
 from app.domain.tokens import token_new
 from app.domain.workshops import group_list
 from app.i18n import N_, current_locale, gettext
@@ -181,7 +181,8 @@ async def api_duplicates(workshop_id: str, session: SessionDep, credentials: Cal
     same group), oldest first, group by group."""
     access = await access_workshop_moderated(session=session, credentials=credentials, workshop_id=workshop_id)
     duplicates = await participant_duplicates(session=session, workshop=access.workshop)
-    return [[participant_public(p) for p in group.participants] for group in duplicates]
+    show_names = names_visible(access.workshop, is_moderator=True)
+    return [[participant_public(p, show_names=show_names) for p in group.participants] for group in duplicates]
 
 
 @router.post("/api/v1/participants/{participant_id}/merge", **API)
@@ -200,7 +201,7 @@ async def api_merge_participant(
         session=session, moderator=access.actor, workshop=access.workshop, duplicate=duplicate, into=kept
     )
     return {
-        "participant": participant_public(result.kept),
+        "participant": participant_public(result.kept, show_names=names_visible(access.workshop, is_moderator=True)),
         "cards_moved": result.cards,
         "votes_changed": result.votes_changed,
         "ratings_dropped": result.ratings_dropped,

@@ -21,7 +21,7 @@ from app.domain.board import (
 from app.domain.errors import DomainError, Invalid, NotFound, RateLimited
 from app.domain.moderation import participant_set_locked
 from app.domain.participants import JoinInput, participant_join
-from app.domain.public import participant_public
+from app.domain.privacy import names_visible, participant_public
 from app.domain.tokens import token_new
 from app.domain.topics import topic_list
 from app.domain.workshops import (
@@ -195,4 +195,4 @@ async def patch_participant(
         session=session, credentials=credentials, participant_id=participant_id
     )
     await participant_set_locked(session=session, moderator=access.actor, participant=participant, locked=body.locked)
-    return participant_public(participant)
+    return participant_public(participant, show_names=names_visible(access.workshop, is_moderator=True))

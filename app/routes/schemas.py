@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.cards import Kind
 from app.domain.consensus import Level
+from app.domain.privacy import Anonymity
 from app.domain.topics import Phase
 from app.i18n import LocaleCode
 
@@ -37,6 +38,8 @@ class WorkshopCreate(_In):
     description: str | None = None
     locale: LocaleCode | None = None
     anonymous: bool | None = None
+    anonymity: Anonymity | None = None
+    retention_days: int | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
     max_dots_per_card: int | None = None
@@ -49,6 +52,12 @@ class WorkshopPatch(_In):
     description: str | None = None
     locale: LocaleCode | None = None
     anonymous: bool | None = None
+    anonymity: Anonymity | None = Field(
+        None, description="Stricter at any time; looser only before anybody joined (422 after)."
+    )
+    retention_days: int | None = Field(
+        None, description="Days after the workshop closed until personal data is erased; null: keep."
+    )
     consensus_threshold: float | None = None
     dot_budget: int | None = None
     max_dots_per_card: int | None = None
@@ -119,6 +128,9 @@ class WorkshopOut(BaseModel):
     description: str
     locale: str
     anonymous: bool
+    anonymity: Anonymity
+    retention_days: int | None
+    closed_at: str | None = Field(None, description="When the last topic closed (null while any is open).")
     consensus_threshold: float
     dot_budget: int
     max_dots_per_card: int

@@ -166,7 +166,8 @@ async def save_settings(
     title: Text = "",
     description: Text = "",
     locale: Text = "de",
-    anonymous: Text = "",
+    anonymity: Text = "",
+    retention_days: Text = "",
     joins_open: Text = "",
     consensus_percent: Text = "",
     dot_budget: Text = "",
@@ -176,11 +177,14 @@ async def save_settings(
 
     async def save() -> None:
         percent = whole_number(consensus_percent, field="consensus_threshold")
+        retention = whole_number(retention_days, field="retention_days")
         settings = WorkshopSettings(
             title=title,
             description=description,
             locale=locale,
-            anonymous=anonymous == "on",
+            anonymity=anonymity or None,
+            retention_days=retention,
+            clear_retention=retention is None,
             joins_open=joins_open == "on",
             consensus_threshold=None if percent is None else percent / 100,
             dot_budget=whole_number(dot_budget, field="dot_budget"),
@@ -194,6 +198,8 @@ async def save_settings(
         "consensus_percent": consensus_percent,
         "dot_budget": dot_budget,
         "max_dots_per_card": max_dots_per_card,
+        "anonymity": anonymity,
+        "retention_days": retention_days,
     }
     return await console_form(request, session, access, save, field="settings", anchor="#settings", typed=typed)
 
@@ -282,6 +288,9 @@ def _settings(body: schemas.WorkshopCreate | schemas.WorkshopPatch) -> WorkshopS
         description=body.description,
         locale=body.locale,
         anonymous=body.anonymous,
+        anonymity=body.anonymity,
+        retention_days=body.retention_days,
+        clear_retention="retention_days" in body.model_fields_set and body.retention_days is None,
         consensus_threshold=body.consensus_threshold,
         dot_budget=body.dot_budget,
         joins_open=getattr(body, "joins_open", None),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.board import GroupView, group_views
+from app.domain.privacy import names_in_reports
 from app.domain.report.data import raw_data_load
 from app.domain.report.model import GroupParticipation, Report, ReportTopic
 from app.domain.report.settings import (
@@ -68,7 +69,7 @@ async def _participation(
         .group_by(col(Rating.group_key)),
     )
     organizations: dict[str, list[str]] = defaultdict(list)
-    if not workshop.anonymous:
+    if names_in_reports(workshop):
         result = await session.execute(
             select(col(Participant.group_key), col(Participant.organization))
             .where(col(Participant.workshop_id) == wid, col(Participant.organization) != "")
@@ -110,7 +111,7 @@ async def report_build(*, session: AsyncSession, workshop: Workshop) -> Report:
         groups=groups,
         groups_by_key={g.key: g for g in groups},
         people={p.id: p for p in people_rows},
-        show_names=not workshop.anonymous,
+        show_names=names_in_reports(workshop),
     )
     all_topics = list(await topic_list(session=session, workshop_id=workshop.id))
     included = chosen_topics(settings, all_topics)

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from app.domain.board import GroupView
 from app.domain.consensus import Outcome, outcome
+from app.domain.privacy import names_in_reports
 from app.domain.report.text import lines
 from app.models import Card, Cluster, Participant, Rating, Statement, Topic, Vote, Workshop
 
@@ -131,7 +132,7 @@ async def raw_data_load(
 ) -> RawData:
     """The raw data of every topic: the rows the report build already loaded (visible cards,
     clusters, statements with their ratings) and the workshop's votes, pseudonymised."""
-    show_names = not workshop.anonymous
+    show_names = names_in_reports(workshop)
     pseudonyms = {p.id: f"P{i}" for i, p in enumerate(people, start=1)}
     visible = {c.id for c in cards}
     cluster_ids = {c.id for c in clusters}
