@@ -173,6 +173,30 @@ def return_token_of_participant(w: AuthzWorld) -> str:
 
 
 RECIPES: dict[tuple[str, str], Recipe] = {
+    ("POST", "/api/v1/topics/{topic_id}/suggestions/accept"): lambda w, r: Call(
+        json={"card_ids": [w.fresh_moderator_card(), w.fresh_moderator_card()], "kind": "related"}
+    ),
+    ("POST", "/api/v1/topics/{topic_id}/suggestions/dismiss"): lambda w, r: Call(
+        json={"card_ids": [w.fresh_moderator_card(), w.card_mod]}
+    ),
+    ("POST", "/api/v1/topics/{topic_id}/cards/move"): lambda w, r: Call(
+        json={"card_ids": [w.card_mod], "cluster_id": w.cluster}
+    ),
+    ("POST", "/api/v1/topics/{topic_id}/clusters/from-cards"): lambda w, r: Call(
+        json={"card_ids": [w.fresh_moderator_card()], "title": w.unique("Auswahl")}
+    ),
+    ("POST", "/m/topics/{topic_id}/suggestions/accept"): lambda w, r: Call(
+        data={"card_ids": [w.fresh_moderator_card(), w.fresh_moderator_card()], "kind": "related"}
+    ),
+    ("POST", "/m/topics/{topic_id}/suggestions/dismiss"): lambda w, r: Call(
+        data={"card_ids": [w.fresh_moderator_card(), w.card_mod]}
+    ),
+    ("POST", "/m/topics/{topic_id}/cards/move"): lambda w, r: Call(
+        data={"card_ids": [w.card_mod], "cluster_id": w.cluster}
+    ),
+    ("POST", "/m/topics/{topic_id}/clusters/from-cards"): lambda w, r: Call(
+        data={"card_ids": [w.fresh_moderator_card()], "title": w.unique("Auswahl")}
+    ),
     # one person, one voice
     ("GET", "/continue/{token}"): lambda w, r: Call(params={"token": return_token_of_participant(w)}),
     # A new browser each time (no device cookie): binding a role's own browser to another
