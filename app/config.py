@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     retention_purge: bool = Field(
         True,
         description="Erase personal data past each workshop's `retention_days` once a day while serving "
-        "(`runde purge` does it now).",
+        "(`runde purge` does it now), and registrations for rounds past their series' retention every ten minutes.",
     )
 
     @model_validator(mode="after")

@@ -166,6 +166,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 log.exception("purging registrations failed")
             await asyncio.sleep(PURGE_EVERY_SECONDS)
 
+    # The same switch as the retention purge of workshops (RUNDE_RETENTION_PURGE): tests that run
+    # several clients (so several lifespans) against one app turn both off, as a write from one
+    # client's event loop must not hold the SQLite write lock that another loop waits for.
+    if not app.state.settings.retention_purge:
+        yield
+        return
     task = asyncio.create_task(purge_forever())
     try:
         yield
