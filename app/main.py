@@ -17,10 +17,10 @@ from app.assets import CachedStaticFiles, StaticAssets
 from app.backup import ServingLock, sqlite_file
 from app.config import Settings
 from app.db import Database
-from app.domain.retention import retention_loop
 from app.metrics import Metrics
 from app.middleware import AccessMiddleware, CompressMiddleware, HeadMiddleware
 from app.migrate import migrate
+from app.purges import retention_loop
 from app.realtime.backends import backend_for
 from app.realtime.hub import Hub
 from app.realtime.quiet_gc import QuietCollector

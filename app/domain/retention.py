@@ -10,9 +10,6 @@ The running server purges once a day (``retention_loop`` in the app's lifespan);
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,16 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import Database
 from app.domain.eventlog import event_append
 from app.domain.tokens import token_hash, token_new
 from app.events import ParticipantUpdated
 from app.models import Participant, Topic, Workshop, utcnow
 
-log = logging.getLogger("runde.retention")
-
 #: How often the running server looks for personal data past its retention.
-PURGE_EVERY = timedelta(days=1)
 
 
 async def workshop_closed_sync(*, session: AsyncSession, workshop_id: str, now: datetime | None = None) -> None:
@@ -126,24 +119,3 @@ async def retention_purge(*, session: AsyncSession, now: datetime | None = None)
             )
     await session.commit()
     return report
-
-
-async def retention_run(db: Database, *, now: datetime | None = None) -> PurgeReport:
-    async with db.session(write=True) as session:
-        return await retention_purge(session=session, now=now)
-
-
-async def retention_loop(
-    db: Database, *, every: timedelta = PURGE_EVERY, clock: Callable[[], datetime] = utcnow
-) -> None:
-    """The running server's daily purge: once at start, then every ``every``. Logs what it erased."""
-    while True:
-        try:
-            report = await retention_run(db, now=clock())
-            for line in report.lines() if report.workshops else ():
-                log.info("retention: %s", line)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the next day tries again; a failed purge must not stop the server
-            log.exception("retention purge failed")
-        await asyncio.sleep(every.total_seconds())
