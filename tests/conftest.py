@@ -52,12 +52,21 @@ def _pg_url_for(database: str) -> str:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test marked ``rendering`` proves what a page, a push or an export shows, which does not
     depend on the database: its PostgreSQL twin runs in the ``slow`` step, its SQLite one in the
-    default run. Rules, access and concurrency stay on both databases in the default run
+    default run. The same for ``browser`` tests and schemathesis' quick pass. Rules, access and concurrency stay on both databases in the default run
     (docs/testing.md). Runs before ``-m`` selects, so ``-m slow`` sees the added mark."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
-        if params.get("database_url") == "postgresql" and item.get_closest_marker("rendering"):
+        if params.get("database_url") != "postgresql":
+            continue
+        # A browser test proves what a person sees and does; the HTTP it drives runs on both
+        # databases in the API tests. Schemathesis' quick pass is a smoke test; its deep pass
+        # runs on both databases in the slow step.
+        if (
+            item.get_closest_marker("rendering")
+            or item.get_closest_marker("browser")
+            or params.get("depth") == "quick"
+        ):
             item.add_marker(pytest.mark.slow)
 
 

@@ -321,8 +321,7 @@
       window.Sortable.create(list, {
         group: "clusters",
         animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? 0 : 120,
-        filter: "input, select, textarea, button, summary, a",
-        preventOnFilter: false,
+        // Only the handle starts a drag, so the card's checkbox, menu and buttons work as ever.
         handle: "[data-drag-handle]",
         onEnd: function (event) {
           var card = event.item.getAttribute("data-card");
