@@ -62,11 +62,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # A browser test proves what a person sees and does; the HTTP it drives runs on both
         # databases in the API tests. Schemathesis' quick pass is a smoke test; its deep pass
         # runs on both databases in the slow step.
-        if (
-            item.get_closest_marker("rendering")
-            or item.get_closest_marker("browser")
-            or params.get("depth") == "quick"
-        ):
+        if item.get_closest_marker("rendering") or item.get_closest_marker("browser") or params.get("depth") == "quick":
             item.add_marker(pytest.mark.slow)
 
 
