@@ -10,7 +10,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,21 +39,20 @@ from app.domain.workshops import GroupInput, WorkshopSettings
 from app.i18n import N_, current_locale
 from app.models import Registration, Series, utcnow
 from app.routes.deps import base_url
-from app.routes.schemas import ErrorOut, GroupIn, UnprocessableOut
+from app.routes.schemas import GroupIn, error_answers
 
 log = logging.getLogger("runde.series")
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text}
-    for code, text in {
+ERRORS = error_answers(
+    {
         400: "The body is not valid JSON",
         401: "Not logged in, or the token is wrong",
         403: "Not the moderator of this series or round",
         404: "No such series, round or registration (or a used link)",
-    }.items()
-}
-ERRORS[422] = {"model": UnprocessableOut, "description": "Invalid input: a readable message, or FastAPI's list"}
+    },
+    "Invalid input: a readable message, or FastAPI's list",
+)
 #: How long a published report page may be kept (browsers, proxies, this process).
 REPORT_MAX_AGE = 300
 EXPORT_SLOTS = 2
