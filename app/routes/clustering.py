@@ -31,7 +31,7 @@ from app.domain.public import card_public, cluster_public
 from app.domain.suggestions import suggestion_accept, suggestion_dismiss, suggestion_list, suggestions_view
 from app.i18n import gettext, ngettext
 from app.models import Card, Cluster, Topic
-from app.routes.deps import CallerDep, CredentialsDep, SessionDep, is_htmx, redirect, render
+from app.routes.deps import CallerDep, CredentialsDep, SessionDep, is_htmx, redirect, render, workshop_url
 from app.routes.schemas import ERRORS, CardOut, ClusterOut
 
 router = APIRouter()
@@ -82,7 +82,7 @@ def _done(request: Request, topic: Topic, message: str) -> Response:
     """htmx: the status line (the pushes bring the board); a form: back to the board."""
     if is_htmx(request):
         return render(request, "_bulk_status_response.html", topic=topic, message=message)
-    return redirect(f"/m/workshops/{topic.workshop_id}/topics/{topic.id}")
+    return redirect(workshop_url(topic.workshop_id, moderator=True, topic_id=topic.id))
 
 
 @router.post("/m/topics/{topic_id}/cards/move", **PAGE)

@@ -36,7 +36,17 @@ from app.domain.tokens import token_new
 from app.domain.workshops import group_list
 from app.i18n import N_, current_locale, gettext
 from app.models import Participant
-from app.routes.deps import CallerDep, CredentialsDep, SessionDep, SettingsDep, base_url, is_htmx, redirect, render
+from app.routes.deps import (
+    CallerDep,
+    CredentialsDep,
+    SessionDep,
+    SettingsDep,
+    base_url,
+    is_htmx,
+    redirect,
+    render,
+    workshop_url,
+)
 from app.routes.schemas import ERRORS
 from app.security import DEVICE_COOKIE, set_device_cookie
 
@@ -116,7 +126,7 @@ async def return_confirm(token: str, request: Request, session: SessionDep, sett
     participant = await participant_for_return_token(session=session, secret=_secret(request), token=token)
     device = request.cookies.get(DEVICE_COOKIE) or token_new()
     await participant_device_add(session=session, participant=participant, device_token=device)
-    response = redirect(f"/w/{participant.workshop_id}")
+    response = redirect(workshop_url(participant.workshop_id, moderator=False))
     set_device_cookie(response, device, secure=settings.base_url.startswith("https://") or settings.env == "production")
     return response
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.access import access_me, access_me_in, access_participant
 from app.domain.privacy import CardsChoice, participant_data, participant_erase
-from app.routes.deps import CallerDep, CredentialsDep, SessionDep, is_htmx, redirect, render
+from app.routes.deps import CallerDep, CredentialsDep, SessionDep, is_htmx, redirect, render, workshop_url
 from app.routes.schemas import ERRORS
 
 router = APIRouter(tags=["privacy"])
@@ -114,4 +114,4 @@ async def erase_participant_page(
     await participant_erase(session=session, participant=participant, cards=cards)
     if is_htmx(request):
         return Response(status_code=204)
-    return redirect(f"/m/workshops/{access.workshop.id}#participants-section")
+    return redirect(workshop_url(access.workshop.id, moderator=True, anchor="#participants-section"))
