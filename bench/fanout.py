@@ -55,6 +55,7 @@ from bench.clients import (
 )
 from bench.export_during import ExportRun, export_workshop_fill
 from bench.procs import (
+    MODERATOR,
     PASSWORD,
     free_port,
     proc_cpu_seconds,
@@ -208,7 +209,7 @@ async def _measure(
     """Clients are spread over ``bases`` (one per instance); posts go to them in turn."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(base_url=bases[0], limits=limits, timeout=60) as http:
-        auth = await moderator_auth(http)
+        auth = await moderator_auth(http, args.moderator_email, args.moderator_password)
         reference = await post_reference(args, http, auth, bases) if args.post_reference else None
         people = args.clients + (1 if args.posters == 0 else 0)
         rooms = [
@@ -258,7 +259,9 @@ async def _measure(
         "format": args.format,
         "batch": args.batch,
         "browser_handshake": args.browser_handshake,
-        "websocket_extensions": extensions,  # what the server agreed to (deflate is offered by browsers)
+        # A browser offers permessage-deflate; this is what the server agreed to.
+        "websocket_extensions_offered": ["permessage-deflate"] if args.browser_handshake else [],
+        "websocket_extensions": extensions,
         "posts": len(plan),
         "posts_retried": poster.retried,  # keep-alive races (see Poster.post); the Idempotency-Key keeps them single
         "post_ms": percentiles(poster.latencies),
@@ -270,7 +273,7 @@ async def _measure(
         "server_cpu_s": round(cpu_used, 3),
         "server_cpu_user_s": round(split_end[0] - split_start[0], 3),
         "server_cpu_system_s": round(split_end[1] - split_start[1], 3),
-        "server_cpu_us_per_delivery": round(cpu_used / deliveries * 1e6, 2) if deliveries else None,
+        "server_cpu_us_per_delivery": round(cpu_used / deliveries * 1e6, 2) if deliveries and servers else None,
         "server_rss_mib": round(rss_open, 1),
         "rss_mib_per_1000_connections": round((rss_open - rss_before) / len(listeners) * 1000, 1) if servers else None,
     }
@@ -331,6 +334,8 @@ async def baseline_run(args: argparse.Namespace, frame_bytes: int) -> dict[str, 
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
     figures = summary(listeners, sent, started, args.seconds, expected)
     return {
         **figures,
@@ -346,7 +351,7 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a and b else None
 
 
-def parse() -> argparse.Namespace:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=50, help="listening participants per room")
     parser.add_argument("--rate", type=float, default=20.0, help="card posts per second per room")
@@ -371,7 +376,9 @@ def parse() -> argparse.Namespace:
         "--database-url", default="", help="PostgreSQL server URL; the run uses a new database on it (default SQLite)"
     )
     parser.add_argument("--broadcast-url", default="", help="e.g. redis://127.0.0.1:6379/0 or postgres")
-    args = parser.parse_args()
+    parser.add_argument("--moderator-email", default=MODERATOR, help="with --url: a moderator of that Runde")
+    parser.add_argument("--moderator-password", default=PASSWORD)
+    args = parser.parse_args(argv)
     if args.instances > 1 and not (args.database_url and args.broadcast_url):
         parser.error("several instances need --database-url (PostgreSQL) and --broadcast-url")
     if args.browser_handshake and args.format == "json":
@@ -399,8 +406,8 @@ def problems(runde: dict[str, Any], args: argparse.Namespace) -> list[str]:
     return found
 
 
-async def main() -> int:
-    args = parse()
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Runde, then the baseline under the same load; the ratios; ``error`` when unusable."""
     runde = await runde_run(args)
     result: dict[str, Any] = {"runde": runde}
     if not args.no_baseline:
@@ -417,10 +424,16 @@ async def main() -> int:
     found = problems(runde, args)
     if found:
         result["error"] = "; ".join(found)
+    return result
+
+
+async def main() -> int:
+    result = await run(parse())
     print(json.dumps(result, indent=2))
-    if found:
+    if "error" in result:
         print("bench.fanout: " + result["error"], file=sys.stderr)
-    return 1 if found else 0
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -41,8 +41,8 @@ class Room:
         return str(self.workshop["id"])
 
 
-async def moderator_auth(http: httpx.AsyncClient, email: str = MODERATOR) -> dict[str, str]:
-    response = await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+async def moderator_auth(http: httpx.AsyncClient, email: str = MODERATOR, password: str = PASSWORD) -> dict[str, str]:
+    response = await http.post("/api/v1/auth/token", data={"username": email, "password": password})
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
