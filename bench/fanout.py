@@ -403,6 +403,8 @@ def problems(runde: dict[str, Any], args: argparse.Namespace) -> list[str]:
             f"--batch: not one JSON array in {runde['frames']} frames: the server ignores ?batch=1 "
             "(no coalescing support), or sends single events as objects and never had to coalesce"
         )
+    if "export" in runde and runde["export"]["status"] != 200:
+        found.append(f"--export-during: the export route answered {runde['export']['status']}")
     return found
 
 
