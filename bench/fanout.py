@@ -80,6 +80,7 @@ class Client:
     latencies: list[float] = field(default_factory=list)
     seen: set[int] = field(default_factory=set)
     duplicates: int = 0
+    frames: int = 0  # frames that carried cards (fewer than cards when the server joins them)
 
 
 async def start_runde(
@@ -204,6 +205,8 @@ async def _measure(
         sent: dict[int, float] = {}
         ws_bases = [b.replace("http://", "ws://") + f"/ws/workshops/{workshop['id']}" for b in bases]
         query = "?format=json" if args.format == "json" else f"?view=board&topic={topic}"
+        if args.batch and args.format == "json":
+            query += "&batch=1"
         sockets: list[Any] = []
         opened = 0
         all_open = asyncio.Event()
@@ -225,17 +228,18 @@ async def _measure(
                 async for message in ws:
                     received = time.perf_counter()
                     text = message if isinstance(message, str) else message.decode()
-                    match = MARKER.search(text)
-                    if match is None:
-                        continue
-                    number = int(match.group(1))
-                    if number in client.seen:
-                        client.duplicates += 1
-                        continue
-                    client.seen.add(number)
-                    client.seqs.append(number)
-                    if number in sent:
-                        client.latencies.append((received - sent[number]) * 1000)
+                    # A frame may join several events (a backlog; JSON arrays with --batch);
+                    # an htmx event names its card twice (the card and the live news).
+                    numbers = dict.fromkeys(int(match.group(1)) for match in MARKER.finditer(text))
+                    client.frames += 1 if numbers else 0
+                    for number in numbers:
+                        if number in client.seen:
+                            client.duplicates += 1
+                            continue
+                        client.seen.add(number)
+                        client.seqs.append(number)
+                        if number in sent:
+                            client.latencies.append((received - sent[number]) * 1000)
 
         tasks = []
         for start in range(0, len(clients), 200):
@@ -308,6 +312,7 @@ async def _measure(
         "post_ms": percentiles(post_latencies),
         "latency_ms": percentiles(latencies),
         "deliveries": deliveries,
+        "frames_per_delivery": round(sum(c.frames for c in clients) / deliveries, 3) if deliveries else None,
         "deliveries_per_s": round(deliveries / elapsed, 1),
         "lost": expected - deliveries,
         "duplicated": sum(c.duplicates for c in clients),
@@ -379,6 +384,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--size", type=int, default=120, help="approximate card text length")
     parser.add_argument("--format", choices=["json", "html"], default="json")
+    parser.add_argument("--batch", action="store_true", help="JSON clients ask for arrays (?batch=1)")
     parser.add_argument("--url", default=None, help="target a running Runde (default: start one on SQLite)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--instances", type=int, default=1, help="Runde processes sharing the load (needs PostgreSQL)")
