@@ -170,7 +170,14 @@ async def _slow_consumer(server: LiveServer) -> tuple[list[float], float | None,
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
         sock.connect(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
         async with connect(
-            url, sock=sock, additional_headers={"Authorization": f"Bearer {token}"}, compression=None, max_queue=1
+            url,
+            sock=sock,
+            additional_headers={"Authorization": f"Bearer {token}"},
+            compression=None,
+            max_queue=1,
+            # A client that stops reading also stops reading pongs: its own keepalive would
+            # close it (1011) after 40 s on a loaded machine, before the server drops it (1013).
+            ping_interval=None,
         ) as ws:
             message = json.loads(await ws.recv())
             if message.get("seq"):

@@ -202,6 +202,15 @@ class Feed:
     async def take(self, count: int) -> list[Json]:
         return [await self.next_json() for _ in range(count)]
 
+    async def take_html(self, count: int) -> list[str]:
+        """The next ``count`` htmx events, each cut out of its message at its seq marker (under
+        a backlog the server joins several events into one message)."""
+        events: list[str] = []
+        while len(events) < count:
+            events += [part for part in re.split(r'(?=<span id="live-seq")', await self.next()) if part]
+        assert len(events) == count, f"a message held more events than asked for: {events!r}"
+        return events
+
     async def presence_where(self, predicate: Callable[[Json], bool]) -> Json:
         """Wait for a (JSON) presence message whose data satisfies ``predicate``."""
         seen = 0
@@ -452,7 +461,8 @@ async def test_pushes_follow_changes_to_the_workshop_and_its_groups(
             assert event["data"]["author"] is None, event
             assert "Ada" not in json.dumps(event)
         assert [e["data"]["id"] for e in events[5:]] == [c["id"] for c in after]
-        pushes = [await board.next() for _ in range(8)]
+        pushes = await board.take_html(8)
+        assert html_seqs(pushes) == [e["seq"] for e in events]
         for push in pushes[5:]:
             assert "Forschungsverbund" in push and "Wissenschaft" not in push and "Ada" not in push, push
 
