@@ -209,8 +209,11 @@ def serve(
     typer.echo(f"Runde is running at {url}  (moderators: {url}/m)")
     options = server_options(settings)
     if workers > 1:
+        import logging.config
+
         from app.workers import serve_workers
 
+        logging.config.dictConfig(options["log_config"])
         # Migrated and demo made once, above; each worker only serves.
         raise typer.Exit(serve_workers(settings=settings, workers=workers, host=host, port=port, options=options))
     uvicorn.run(create_app(settings.model_copy(update={"auto_migrate": False})), host=host, port=port, **options)

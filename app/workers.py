@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import logging.config
 import multiprocessing
 import os
 import shutil
@@ -194,10 +193,14 @@ class Supervisor:
 
 
 def serve_workers(*, settings: Settings, workers: int, host: str, port: int, options: dict[str, Any]) -> int:
-    """Run ``workers`` server processes on (host, port) until SIGTERM/SIGINT; the exit code."""
-    logging.config.dictConfig(options["log_config"])
+    """Run ``workers`` server processes on (host, port) until SIGTERM/SIGINT; the exit code.
+    The caller has configured logging (``options["log_config"]``, as each worker does)."""
     # Held until the end: the port is ours (and a taken port fails here, once, not in N workers).
-    holder = listening_socket(host, port, listen=False)
+    try:
+        holder = listening_socket(host, port, listen=False)
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", host, port, exc)
+        return 1
     port = int(holder.getsockname()[1])  # port 0: the one the system chose, for every worker
     broadcast, made = worker_broadcast(settings, workers)
     if broadcast != settings.broadcast_url:

@@ -160,3 +160,18 @@ def test_serve_picks_the_broadcast_for_several_workers(tmp_path: Path) -> None:
     assert pick("local:///run/runde", 2) == ("local", False)
     assert pick("redis://127.0.0.1:6379/0", 4) == ("redis", False)
     assert pick("postgres", 2) == ("postgres", False)
+
+
+def test_a_taken_port_stops_serve_at_once(tmp_path: Path) -> None:
+    from app.cli import server_options
+    from app.workers import serve_workers
+
+    settings = Settings(data_dir=tmp_path, secret_key="x" * 40)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = serve_workers(
+            settings=settings, workers=2, host="127.0.0.1", port=port, options=server_options(settings)
+        )
+    assert code == 1, "no worker is started on a port another program holds"
