@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         20, ge=1, description="Cards one participant may post in any minute before a 429 (flooding)."
     )
     ws_queue_size: int = Field(
-        1000, ge=10, description="Messages buffered per WebSocket before a slow client is dropped."
+        1000, ge=10, description="Events buffered per WebSocket before a slow client is dropped."
     )
     gc_at_quiet_moments: bool = Field(
         True, description="Run Python's full garbage collections when no event is being fanned out."

@@ -59,7 +59,7 @@ class HubCollector(Collector):
                 per_workshop.add_metric([workshop_id], len(connections))
             total += len(connections)
             for conn in connections:
-                depth = conn.queue.qsize()
+                depth = conn.queued  # events: the bound a connection is dropped at
                 queued += depth
                 deepest = max(deepest, depth)
             if channel.delivered is not None:
@@ -67,10 +67,10 @@ class HubCollector(Collector):
         yield per_workshop
         yield GaugeMetricFamily("runde_connections", "Open WebSocket connections in total", value=total)
         yield GaugeMetricFamily(
-            "runde_fanout_queue_depth", "Messages waiting in WebSocket queues (all connections)", value=queued
+            "runde_fanout_queue_depth", "Events waiting in WebSocket queues (all connections)", value=queued
         )
         yield GaugeMetricFamily(
-            "runde_fanout_queue_depth_max", "Messages waiting in the fullest WebSocket queue", value=deepest
+            "runde_fanout_queue_depth_max", "Events waiting in the fullest WebSocket queue", value=deepest
         )
         yield GaugeMetricFamily(
             "runde_fanout_backlog_events", "Committed events not yet fanned out (all workshops)", value=backlog

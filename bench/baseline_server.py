@@ -1,8 +1,14 @@
-"""The machine's limit: a bare ``websockets`` server that broadcasts a message of a given size
-to every client at a given rate (no database, no templates, no compression).
+"""The machine's limit: a bare ``websockets`` server that relays posts to rooms (no database,
+no templates, no compression).
 
-Each message carries its send time, so clients measure delivery latency with the same clock.
-Run by ``bench.fanout``; usable alone: ``python -m bench.baseline_server PORT SIZE RATE SECONDS N``.
+A client connects to ``/rooms/<n>`` (it listens and may post) or ``/rooms/<n>/post`` (it only
+posts, like the first rounds' separate poster). Every text message a client sends is a JSON
+object; the server gives it the room's next ``seq`` and broadcasts
+``{"seq": …, "type": "card.created", "data": <the object>}`` to the room's listeners — the
+shape of Runde's JSON events, so ``bench.fanout`` drives both servers with the same client
+code and measures latency from the send on its own clock.
+
+Run by ``bench.fanout``; usable alone: ``python -m bench.baseline_server PORT``.
 """
 
 from __future__ import annotations
@@ -10,42 +16,34 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
+from collections import defaultdict
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
 
-async def main(port: int, size: int, rate: float, seconds: float, expected: int) -> None:
-    clients: set[ServerConnection] = set()
-    ready = asyncio.Event()
+async def main(port: int) -> None:
+    rooms: defaultdict[str, set[ServerConnection]] = defaultdict(set)
+    seqs: defaultdict[str, int] = defaultdict(int)
 
     async def handler(ws: ServerConnection) -> None:
-        clients.add(ws)
-        if len(clients) >= expected:
-            ready.set()
+        path = ws.request.path if ws.request is not None else "/rooms/0"
+        parts = path.strip("/").split("/")
+        room = parts[1] if len(parts) > 1 else "0"
+        listeners = rooms[room]
+        if parts[-1] != "post":
+            listeners.add(ws)
         try:
-            await ws.wait_closed()
+            async for message in ws:
+                seqs[room] += 1
+                event = {"seq": seqs[room], "type": "card.created", "data": json.loads(message)}
+                broadcast(listeners, json.dumps(event))
         finally:
-            clients.discard(ws)
+            listeners.discard(ws)
 
-    async with serve(handler, "127.0.0.1", port, compression=None, max_queue=None):
+    async with serve(handler, "127.0.0.1", port, compression=None, max_queue=None, max_size=2**22):
         print("listening", flush=True)
-        await ready.wait()
-        await asyncio.sleep(0.5)
-        padding = "x" * max(0, size - 60)
-        count = int(rate * seconds)
-        start = time.perf_counter()
-        for i in range(count):
-            target = start + i / rate
-            delay = target - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            broadcast(clients, json.dumps({"i": i, "t": time.time(), "p": padding}))
-        await asyncio.sleep(1.0)
-        broadcast(clients, json.dumps({"done": count}))
-        await asyncio.sleep(0.5)
+        await asyncio.Future()  # until terminated
 
 
 if __name__ == "__main__":
-    port, size, rate, seconds, expected = sys.argv[1:6]
-    asyncio.run(main(int(port), int(size), float(rate), float(seconds), int(expected)))
+    asyncio.run(main(int(sys.argv[1])))

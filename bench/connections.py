@@ -35,7 +35,8 @@ import httpx2 as httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from bench.fanout import PASSWORD, bench_room, free_port, proc_cpu_seconds, proc_rss_mib
+from bench.procs import PASSWORD, free_port, proc_cpu_seconds, proc_rss_mib
+from bench.rooms import bench_room
 
 
 def runde_binary() -> str:

@@ -1,16 +1,25 @@
-"""Fan-out load test: N participant WebSockets in one workshop, cards posted through the HTTP
-API at R posts/s for T s; per-recipient latency from the POST's start to each receipt, lost,
-duplicated and out-of-order events, server RSS and CPU — and, in the same run, the same
-fan-out from a bare ``websockets`` broadcast server (the machine's limit), so every figure is
-also a ratio to that baseline.
+"""Fan-out load test: rooms of participant WebSockets, cards posted through the HTTP API; per-
+recipient latency from the POST's start to each receipt (overall and per 2 s window), lost,
+duplicated and reordered events, server RSS and CPU — and, in the same run, the same load
+from the same client code against a bare ``websockets`` relay (``bench/baseline_server.py``,
+the machine's limit), so every figure is also a ratio to that baseline.
 
     python -m bench.fanout --clients 50 --rate 20 --seconds 5
     python -m bench.fanout --clients 500 --rate 20 --seconds 10 --format html
-    python -m bench.fanout --url http://127.0.0.1:8000 ...   # against a running Runde
+    python -m bench.fanout --clients 500 --posters 200 --rate 20 --seconds 20   # many posters
+    python -m bench.fanout --clients 500 --post-reference ...        # POST p99 with 1 client first
+    python -m bench.fanout --clients 500 --browser-handshake ...     # cookies, Origin, deflate offered
+    python -m bench.fanout --rooms 25 --clients 40 --rate 1 ...      # per room
+    python -m bench.fanout --clients 500 --batch ...                 # JSON arrays (?batch=1)
+    python -m bench.fanout --clients 500 --export-during ...         # a 2,000-card PDF meanwhile
+    python -m bench.fanout --url http://127.0.0.1:8000 ...           # against a running Runde
     python -m bench.fanout --clients 1000 --instances 2 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test --broadcast-url redis://127.0.0.1:6379/0
 
-Prints one JSON object. Everything runs on 127.0.0.1 only.
+``--clients`` and ``--rate`` are per room. Without ``--posters`` one extra participant per room
+posts and does not listen (the first rounds' shape); with ``--posters N`` N of the room's
+listening clients post, each at rate/N. Prints one JSON object (exit status 1 when a socket
+failed or ``--batch`` got no array). Everything runs on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -19,120 +28,149 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection
 
-PASSWORD = "bench-password-123"
-MARKER = re.compile(r"bench-(\d+)-x")
+from bench.clients import (
+    Listener,
+    Post,
+    Socket,
+    card_frame_size,
+    close_sockets,
+    drive,
+    latencies_between,
+    open_sockets,
+    percentiles,
+    schedule,
+    settle,
+    summary,
+)
+from bench.export_during import ExportRun, export_workshop_fill
+from bench.procs import (
+    MODERATOR,
+    PASSWORD,
+    free_port,
+    proc_cpu_seconds,
+    proc_cpu_split,
+    proc_rss_mib,
+    scratch_postgres,
+    servers_cpu,
+    servers_rss,
+    start_runde,
+    stop,
+)
+from bench.rooms import Person, Room, bench_room, moderator_auth, room_new
 
+# Kept importable from here: bench.connections and older scripts use these names.
+__all__ = ["PASSWORD", "bench_room", "free_port", "proc_cpu_seconds", "proc_cpu_split", "proc_rss_mib"]
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def proc_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def proc_cpu_split(pid: int) -> tuple[float, float]:
-    """User and system CPU seconds of ``pid`` (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / ticks, int(fields[12]) / ticks
-
-
-def proc_cpu_seconds(pid: int) -> float:
-    return sum(proc_cpu_split(pid))
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
-    ordered = sorted(values)
-
-    def pick(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
-
-    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(ordered[-1], 2)}
+RETRIED = (httpx.ReadError, httpx.RemoteProtocolError)
 
 
-@dataclass
-class Client:
-    seqs: list[int] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)
-    seen: set[int] = field(default_factory=set)
-    duplicates: int = 0
+def card_text(number: int, size: int) -> str:
+    return f"bench-{number}-" + "x" * max(1, size - 20)
 
 
-async def start_runde(
-    port: int, data_dir: Path, extra_env: dict[str, str] | None = None, *, create_moderator: bool = True
-) -> subprocess.Popen[bytes]:
-    # One poster plays a whole room, and the whole room joins within seconds: lift the
-    # per-participant flooding limit and the per-workshop join rate for the bench.
-    env = {
-        **os.environ,
-        "RUNDE_DATA_DIR": str(data_dir),
-        "RUNDE_LOG_LEVEL": "warning",
-        "RUNDE_CARDS_PER_MINUTE": "1000000",
-        "RUNDE_JOINS_PER_WORKSHOP_PER_MINUTE": "0",
-        **(extra_env or {}),
-    }
-    runde = shutil.which("runde") or str(Path(sys.executable).parent / "runde")
-    if create_moderator:
-        subprocess.run(
-            [runde, "create-moderator", "--email", "bench@runde.invalid", "--password", PASSWORD],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    server = subprocess.Popen([runde, "serve", "--no-demo", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-    async with httpx.AsyncClient() as http:
-        for _ in range(400):
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return server
-            await asyncio.sleep(0.05)
-    raise RuntimeError("Runde did not start")
+class Poster:
+    """Posts a card the way the clients of this run do: the API with a bearer token, or (a
+    browser) the board's htmx form with the device cookie and its CSRF token."""
+
+    def __init__(self, http: httpx.AsyncClient, bases: list[str], size: int, *, browser: bool) -> None:
+        self.http, self.bases, self.size, self.browser = http, bases, size, browser
+        self.sent: dict[int, float] = {}
+        self.latencies: list[float] = []
+        self.retried = 0
+
+    async def post(self, person: Person, topic: str, number: int) -> None:
+        base = self.bases[number % len(self.bases)]
+        t0 = time.perf_counter()
+        self.sent[number] = t0
+        text = card_text(number, self.size)
+        if self.browser:
+            assert person.cookies is not None
+            headers = {**person.auth_headers(), "Origin": self.bases[0], "HX-Request": "true"}
+            form = {"kind": "idea", "text": text, "csrf_token": person.cookies["runde_csrf"]}
+            # No retry: the form route has no idempotency key, a retry could post twice.
+            response = await self.http.post(f"{base}/topics/{topic}/cards", data=form, headers=headers)
+        else:
+            # A pooled keep-alive connection that the server closes just as it is reused
+            # fails before anything was processed (or after: the Idempotency-Key makes the
+            # retry return the same card, never a second one).
+            headers = {**person.auth_headers(), "Idempotency-Key": f"bench-{number}"}
+            for attempt in range(3):
+                try:
+                    response = await self.http.post(
+                        f"{base}/api/v1/topics/{topic}/cards", json={"kind": "idea", "text": text}, headers=headers
+                    )
+                    break
+                except RETRIED:
+                    if attempt == 2:
+                        raise
+                    self.retried += 1
+        self.latencies.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code in (200, 201), response.text
 
 
-@contextlib.contextmanager
-def scratch_postgres(admin_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database for one run (dropped afterwards); yields its URL."""
-    import psycopg
+def posters_of(room: Room, posters: int) -> list[Person]:
+    """Without ``--posters`` the room's last person posts and does not listen."""
+    return room.people[-1:] if posters == 0 else room.people[:posters]
 
-    name = f"runde_bench_{os.getpid()}_{int(time.time())}"
-    server, _, _ = admin_url.rpartition("/")
-    dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+def listeners_of(room: Room, args: argparse.Namespace) -> list[Person]:
+    return room.people[: args.clients]
+
+
+def runde_socket(room: Room, person: Person, n: int, ws_bases: list[str], args: argparse.Namespace) -> Socket:
+    ws_base = ws_bases[n % len(ws_bases)]
+    if args.browser_handshake:
+        after = f"after={room.page_seq}&" if room.page_seq is not None else ""
+        query = f"?{after}view=board&topic={room.topic}"
+    elif args.format == "html":
+        query = f"?view=board&topic={room.topic}"
+    else:
+        query = "?format=json" + ("&batch=1" if args.batch else "")
+    origin = ws_bases[0].replace("ws://", "http://") if args.browser_handshake else None
+    return Socket(
+        url=f"{ws_base}/ws/workshops/{room.id}{query}",
+        listener=None,
+        headers=person.auth_headers(),
+        browser=args.browser_handshake,
+        origin=origin,
+    )
+
+
+def decoding(args: argparse.Namespace) -> str:
+    return "html" if args.format == "html" else ("batch" if args.batch else "json")
+
+
+async def post_reference(
+    args: argparse.Namespace, http: httpx.AsyncClient, auth: dict[str, str], bases: list[str]
+) -> dict[str, Any]:
+    """A short phase in the same server before the main run: one listening client, the same
+    posts at the same rate per room; its POST latency is what the main run is held against."""
+    room = await room_new(http, auth, 1, title="Bench reference", browser=args.browser_handshake)
+    sock = runde_socket(room, room.people[0], 0, [b.replace("http://", "ws://") for b in bases], args)
+    sock.listener = Listener(room=0, decode=decoding(args))
+    tasks, _ = await open_sockets([sock])
+    poster = Poster(http, bases, args.size, browser=args.browser_handshake)
+    plan = schedule(rooms=1, rate=args.rate, seconds=args.reference_seconds, posters=1, seed=1)
+    await drive(plan, lambda post: poster.post(room.people[0], room.topic, post.number))
+    await settle([sock.listener], {0: len(plan)})
+    await close_sockets([sock.listener], [], tasks)
+    return {"clients": 1, "posts": len(plan), "post_ms": percentiles(poster.latencies)}
 
 
 async def runde_run(args: argparse.Namespace) -> dict[str, Any]:
     if args.url is not None:
-        return await _measure(args, [args.url], [])
+        return await _measure(args, [args.url], [], None)
     data_dir = Path(tempfile.mkdtemp(prefix="runde-bench-"))
     servers: list[subprocess.Popen[bytes]] = []
     try:
@@ -142,243 +180,195 @@ async def runde_run(args: argparse.Namespace) -> dict[str, Any]:
                 extra["RUNDE_DATABASE_URL"] = stack.enter_context(scratch_postgres(args.database_url))
             if args.broadcast_url:
                 extra["RUNDE_BROADCAST_URL"] = args.broadcast_url
+            export: ExportRun | None = None
+
+            async def fill() -> None:
+                nonlocal export
+                workshop = await export_workshop_fill(
+                    data_dir / "0", extra.get("RUNDE_DATABASE_URL", ""), cards=args.export_cards
+                )
+                export = ExportRun(workshop_id=workshop, delay_s=args.export_at)
+
             ports = [free_port() for _ in range(args.instances)]
             for n, port in enumerate(ports):
-                servers.append(await start_runde(port, data_dir / str(n), extra, create_moderator=n == 0))
+                prepare = fill if args.export_during and n == 0 else None
+                servers.append(
+                    await start_runde(port, data_dir / str(n), extra, create_moderator=n == 0, prepare=prepare)
+                )
             try:
-                return await _measure(args, [f"http://127.0.0.1:{port}" for port in ports], servers)
+                return await _measure(args, [f"http://127.0.0.1:{port}" for port in ports], servers, export)
             finally:
-                for server in servers:
-                    server.terminate()
-                for server in servers:
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        server.wait(timeout=10)
+                stop(servers)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def servers_rss(servers: list[subprocess.Popen[bytes]]) -> float:
-    return sum(proc_rss_mib(server.pid) for server in servers)
-
-
-def servers_cpu(servers: list[subprocess.Popen[bytes]]) -> tuple[float, float]:
-    splits = [proc_cpu_split(server.pid) for server in servers]
-    return sum(user for user, _ in splits), sum(system for _, system in splits)
-
-
-async def bench_room(http: httpx.AsyncClient, people: int) -> tuple[dict[str, Any], dict[str, str], list[str]]:
-    """Log in as the bench moderator, create a workshop with one topic and join ``people``
-    participants (spread over the four groups, 100 at a time): the workshop, the moderator's
-    auth header and the participants' tokens."""
-    token = (
-        await http.post("/api/v1/auth/token", data={"username": "bench@runde.invalid", "password": PASSWORD})
-    ).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    workshop: dict[str, Any] = (
-        await http.post("/api/v1/workshops", json={"title": "Bench", "topics": [{"title": "Last"}]}, headers=auth)
-    ).json()
-    groups = ["science", "business", "civil_society", "administration"]
-
-    async def join(i: int) -> str:
-        body = {"join_code": workshop["join_code"], "display_name": f"P{i}", "group": groups[i % 4]}
-        return str((await http.post("/api/v1/workshops/join", json=body)).json()["token"])
-
-    tokens: list[str] = []
-    for first in range(0, people, 100):
-        tokens += await asyncio.gather(*(join(i) for i in range(first, min(first + 100, people))))
-    return workshop, auth, tokens
-
-
 async def _measure(
-    args: argparse.Namespace, bases: list[str], servers: list[subprocess.Popen[bytes]]
+    args: argparse.Namespace, bases: list[str], servers: list[subprocess.Popen[bytes]], export: ExportRun | None
 ) -> dict[str, Any]:
     """Clients are spread over ``bases`` (one per instance); posts go to them in turn."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    base = bases[0]
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
-        workshop, _auth, tokens = await bench_room(http, args.clients + 1)
-        topic = workshop["topics"][0]["id"]
-        poster = tokens.pop()
+    async with httpx.AsyncClient(base_url=bases[0], limits=limits, timeout=60) as http:
+        auth = await moderator_auth(http, args.moderator_email, args.moderator_password)
+        reference = await post_reference(args, http, auth, bases) if args.post_reference else None
+        people = args.clients + (1 if args.posters == 0 else 0)
+        rooms = [
+            await room_new(http, auth, people, title=f"Bench {r + 1}", browser=args.browser_handshake)
+            for r in range(args.rooms)
+        ]
         rss_before = servers_rss(servers)
-        clients = [Client() for _ in tokens]
-        sent: dict[int, float] = {}
-        ws_bases = [b.replace("http://", "ws://") + f"/ws/workshops/{workshop['id']}" for b in bases]
-        query = "?format=json" if args.format == "json" else f"?view=board&topic={topic}"
-        sockets: list[Any] = []
-        opened = 0
-        all_open = asyncio.Event()
-
-        async def listen(client: Client, participant_token: str, ws_base: str) -> None:
-            nonlocal opened
-            headers = {"Authorization": f"Bearer {participant_token}"}
-            # A generous open timeout: thousands of handshakes queue up on a two-core machine.
-            async with connect(
-                ws_base + query, additional_headers=headers, compression=None, max_size=2**22, open_timeout=60
-            ) as ws:
-                opened += 1
-                if opened == len(clients):
-                    all_open.set()
-                sockets.append(ws)
-                # ``async for`` without a timeout per message: the load generator shares the
-                # server's cores, so its own cost per message must stay small. The run ends
-                # by closing the sockets.
-                async for message in ws:
-                    received = time.perf_counter()
-                    text = message if isinstance(message, str) else message.decode()
-                    match = MARKER.search(text)
-                    if match is None:
-                        continue
-                    number = int(match.group(1))
-                    if number in client.seen:
-                        client.duplicates += 1
-                        continue
-                    client.seen.add(number)
-                    client.seqs.append(number)
-                    if number in sent:
-                        client.latencies.append((received - sent[number]) * 1000)
-
-        tasks = []
-        for start in range(0, len(clients), 200):
-            tasks += [
-                asyncio.create_task(listen(c, t, ws_bases[(start + n) % len(ws_bases)]))
-                for n, (c, t) in enumerate(zip(clients[start : start + 200], tokens[start : start + 200], strict=True))
-            ]
-            # The next 200 once these are open (or two seconds passed): the room fills as fast
-            # as the server takes handshakes, without a queue that times them out.
-            batch_deadline = time.perf_counter() + 2.0
-            while opened < min(start + 200, len(clients)) and time.perf_counter() < batch_deadline:
-                await asyncio.sleep(0.05)
-        await asyncio.wait_for(all_open.wait(), timeout=180)
+        ws_bases = [b.replace("http://", "ws://") for b in bases]
+        sockets: list[Socket] = []
+        listeners: list[Listener] = []
+        for r, room in enumerate(rooms):
+            for n, person in enumerate(listeners_of(room, args)):
+                sock = runde_socket(room, person, n, ws_bases, args)
+                sock.listener = Listener(room=r, decode=decoding(args))
+                sockets.append(sock)
+                listeners.append(sock.listener)
+        tasks, extensions = await open_sockets(sockets)
         await asyncio.sleep(1.0)
         rss_open = servers_rss(servers)
         split_start = servers_cpu(servers)
-        post_latencies: list[float] = []
-        retried: list[int] = []
-        count = int(args.rate * args.seconds)
-        padding = "x" * max(0, args.size - 20)
-        started = time.perf_counter()
+        plan = schedule(rooms=args.rooms, rate=args.rate, seconds=args.seconds, posters=max(args.posters, 1))
+        poster = Poster(http, bases, args.size, browser=args.browser_handshake)
+        by_room = [posters_of(room, args.posters) for room in rooms]
 
-        async def post(i: int) -> None:
-            t0 = time.perf_counter()
-            sent[i] = t0
-            # A pooled keep-alive connection that the server closes just as it is reused
-            # fails with a ReadError before anything was processed (or after: the card's
-            # Idempotency-Key makes the retry return the same card, never a second one).
-            headers = {"Authorization": f"Bearer {poster}", "Idempotency-Key": f"bench-{i}"}
-            for attempt in range(3):
-                try:
-                    response = await http.post(
-                        f"{bases[i % len(bases)]}/api/v1/topics/{topic}/cards",
-                        json={"kind": "idea", "text": f"bench-{i}-{padding}"},
-                        headers=headers,
-                    )
-                    break
-                except (httpx.ReadError, httpx.RemoteProtocolError):
-                    if attempt == 2:
-                        raise
-                    retried.append(i)
-            post_latencies.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code in (200, 201), response.text
+        async def send(post: Post) -> None:
+            await poster.post(by_room[post.room][post.poster], rooms[post.room].topic, post.number)
 
-        posts = []
-        for i in range(count):
-            delay = started + i / args.rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            posts.append(asyncio.create_task(post(i)))
-        await asyncio.gather(*posts)
-        deadline = time.perf_counter() + 10
-        while time.perf_counter() < deadline and any(len(c.seen) < count for c in clients):
-            await asyncio.sleep(0.05)
+        exporting = asyncio.create_task(export.run(bases[0])) if export is not None else None
+        started = await drive(plan, send)
+        posted_until = time.perf_counter()
+        expected = {r: sum(1 for p in plan if p.room == r) for r in range(args.rooms)}
+        await settle(listeners, expected)
         elapsed = time.perf_counter() - started
         split_end = servers_cpu(servers)
-        cpu_used = sum(split_end) - sum(split_start)
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if exporting is not None:
+            await exporting
+        await close_sockets(listeners, [], tasks)
 
-    latencies = [value for c in clients for value in c.latencies]
-    deliveries = sum(len(c.seen) for c in clients)
-    expected = count * len(clients)
-    return {
-        "clients": len(clients),
+    cpu_used = sum(split_end) - sum(split_start)
+    figures = summary(listeners, poster.sent, started, args.seconds, expected)
+    deliveries = figures["deliveries"]
+    result: dict[str, Any] = {
+        "clients": len(listeners),
+        "rooms": args.rooms,
+        "posters_per_room": args.posters or "1 (not listening)",
         "instances": len(bases),
         "format": args.format,
-        "posts": count,
-        "posts_retried": len(retried),  # keep-alive races (see post()); the Idempotency-Key keeps them single
-        "post_ms": percentiles(post_latencies),
-        "latency_ms": percentiles(latencies),
-        "deliveries": deliveries,
+        "batch": args.batch,
+        "browser_handshake": args.browser_handshake,
+        # A browser offers permessage-deflate; this is what the server agreed to.
+        "websocket_extensions_offered": ["permessage-deflate"] if args.browser_handshake else [],
+        "websocket_extensions": extensions,
+        "posts": len(plan),
+        "posts_retried": poster.retried,  # keep-alive races (see Poster.post); the Idempotency-Key keeps them single
+        "post_ms": percentiles(poster.latencies),
+        **figures,
+        "out_of_order": figures["reordered"],  # the earlier name of the same count
         "deliveries_per_s": round(deliveries / elapsed, 1),
-        "lost": expected - deliveries,
-        "duplicated": sum(c.duplicates for c in clients),
-        "out_of_order": sum(1 for c in clients for a, b in zip(c.seqs, c.seqs[1:], strict=False) if b < a),
-        # With several instances, cards posted to both may commit in either order; what
-        # matters is that every client sees the one order of the log.
-        "distinct_orders": len({tuple(c.seqs) for c in clients}),
+        "batch_array_frames": sum(lst.array_frames for lst in listeners),
+        "card_frame_bytes": card_frame_size(listeners),
         "server_cpu_s": round(cpu_used, 3),
         "server_cpu_user_s": round(split_end[0] - split_start[0], 3),
         "server_cpu_system_s": round(split_end[1] - split_start[1], 3),
-        "server_cpu_us_per_delivery": round(cpu_used / deliveries * 1e6, 2) if deliveries else None,
+        "server_cpu_us_per_delivery": round(cpu_used / deliveries * 1e6, 2) if deliveries and servers else None,
         "server_rss_mib": round(rss_open, 1),
-        "rss_mib_per_1000_connections": round((rss_open - rss_before) / len(clients) * 1000, 1) if servers else None,
+        "rss_mib_per_1000_connections": round((rss_open - rss_before) / len(listeners) * 1000, 1) if servers else None,
     }
+    if reference is not None:
+        result["post_reference"] = reference
+        ref_p99 = reference["post_ms"]["p99"]
+        result["post_p99_ratio"] = round(result["post_ms"]["p99"] / ref_p99, 2) if ref_p99 else None
+    if export is not None:
+        before = latencies_between(listeners, poster.sent, started, export.started)
+        during = latencies_between(listeners, poster.sent, export.started, export.finished)
+        result["export"] = export.figures(
+            percentiles(before)["p99"], percentiles(during)["p99"], len(during), posted_until
+        )
+    return result
 
 
-async def baseline_run(args: argparse.Namespace) -> dict[str, Any]:
+async def baseline_run(args: argparse.Namespace, frame_bytes: int) -> dict[str, Any]:
+    """The same rooms, posters, rate and frame size against the bare relay."""
     port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.baseline_server",
-            str(port),
-            str(args.size + 200),
-            str(args.rate),
-            str(args.seconds),
-            str(args.clients),
-        ],
-        stdout=subprocess.PIPE,
-    )
-    assert server.stdout is not None
-    server.stdout.readline()
-    latencies: list[float] = []
-    received = 0
-    done = asyncio.Event()
-    cpu_start = proc_cpu_seconds(server.pid)
+    server = subprocess.Popen([sys.executable, "-m", "bench.baseline_server", str(port)], stdout=subprocess.PIPE)
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()
+        sockets: list[Socket] = []
+        listeners: list[Listener] = []
+        for r in range(args.rooms):
+            for _ in range(args.clients):
+                listener = Listener(room=r, decode="json")
+                sockets.append(Socket(url=f"ws://127.0.0.1:{port}/rooms/{r}", listener=listener))
+                listeners.append(listener)
+        separate = [Socket(url=f"ws://127.0.0.1:{port}/rooms/{r}/post", listener=None) for r in range(args.rooms)]
+        tasks, _ = await open_sockets(sockets + (separate if args.posters == 0 else []))
+        senders: list[ClientConnection] = [s.ws for s in separate if s.ws is not None] if args.posters == 0 else []
+        await asyncio.sleep(1.0)
+        plan = schedule(rooms=args.rooms, rate=args.rate, seconds=args.seconds, posters=max(args.posters, 1))
+        sent: dict[int, float] = {}
 
-    async def listen() -> None:
-        nonlocal received
-        async with connect(f"ws://127.0.0.1:{port}", compression=None, max_size=2**22) as ws:
-            async for message in ws:
-                now = time.time()
-                data = json.loads(message)
-                if "done" in data:
-                    done.set()
-                    return
-                received += 1
-                latencies.append((now - data["t"]) * 1000)
+        def sender(post: Post) -> ClientConnection:
+            if args.posters == 0:
+                return senders[post.room]
+            ws = listeners[post.room * int(args.clients) + post.poster].ws
+            assert ws is not None
+            return ws
 
-    started = time.perf_counter()
-    tasks = [asyncio.create_task(listen()) for _ in range(args.clients)]
-    await asyncio.gather(*tasks, return_exceptions=True)
-    elapsed = time.perf_counter() - started
-    cpu_used = proc_cpu_seconds(server.pid) - cpu_start
-    server.wait(timeout=10)
+        async def send(post: Post) -> None:
+            # The frame the relay broadcasts is {"seq": …, "type": "card.created", "data": {"text": …}}.
+            text = f"bench-{post.number}-" + "x" * max(1, frame_bytes - 70 - len(str(post.number)))
+            sent[post.number] = time.perf_counter()
+            await sender(post).send(json.dumps({"text": text}))
+
+        cpu_start = proc_cpu_seconds(server.pid)
+        started = await drive(plan, send)
+        expected = {r: sum(1 for p in plan if p.room == r) for r in range(args.rooms)}
+        await settle(listeners, expected)
+        elapsed = time.perf_counter() - started
+        cpu_used = proc_cpu_seconds(server.pid) - cpu_start
+        await close_sockets(listeners, senders, tasks)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+    figures = summary(listeners, sent, started, args.seconds, expected)
     return {
-        "latency_ms": percentiles(latencies),
-        "deliveries": received,
-        "deliveries_per_s": round(received / max(elapsed - 2.0, 0.001), 1),
-        "server_cpu_us_per_delivery": round(cpu_used / received * 1e6, 2) if received else None,
+        **figures,
+        "deliveries_per_s": round(figures["deliveries"] / elapsed, 1),
+        "card_frame_bytes": card_frame_size(listeners),
+        "server_cpu_us_per_delivery": round(cpu_used / figures["deliveries"] * 1e6, 2)
+        if figures["deliveries"]
+        else None,
     }
 
 
-async def main() -> None:
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=20.0, help="card posts per second")
+    parser.add_argument("--clients", type=int, default=50, help="listening participants per room")
+    parser.add_argument("--rate", type=float, default=20.0, help="card posts per second per room")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--size", type=int, default=120, help="approximate card text length")
-    parser.add_argument("--format", choices=["json", "html"], default="json")
+    parser.add_argument("--format", choices=["json", "html"], default=None, help="json (default) or htmx HTML")
+    parser.add_argument("--posters", type=int, default=0, help="listening clients per room that post (0: one extra)")
+    parser.add_argument("--rooms", type=int, default=1, help="workshops, each with --clients and --rate")
+    parser.add_argument("--batch", action="store_true", help="JSON clients ask for arrays (?batch=1)")
+    parser.add_argument(
+        "--browser-handshake", action="store_true", help="join by the form; cookies, Origin, deflate offered, htmx"
+    )
+    parser.add_argument("--post-reference", action="store_true", help="first a phase with 1 client: POST p99 ratio")
+    parser.add_argument("--reference-seconds", type=float, default=5.0)
+    parser.add_argument("--export-during", action="store_true", help="a big PDF export of another workshop meanwhile")
+    parser.add_argument("--export-at", type=float, default=3.0, help="seconds into the run the export starts")
+    parser.add_argument("--export-cards", type=int, default=2000)
     parser.add_argument("--url", default=None, help="target a running Runde (default: start one on SQLite)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--instances", type=int, default=1, help="Runde processes sharing the load (needs PostgreSQL)")
@@ -386,17 +376,66 @@ async def main() -> None:
         "--database-url", default="", help="PostgreSQL server URL; the run uses a new database on it (default SQLite)"
     )
     parser.add_argument("--broadcast-url", default="", help="e.g. redis://127.0.0.1:6379/0 or postgres")
-    args = parser.parse_args()
+    parser.add_argument("--moderator-email", default=MODERATOR, help="with --url: a moderator of that Runde")
+    parser.add_argument("--moderator-password", default=PASSWORD)
+    args = parser.parse_args(argv)
     if args.instances > 1 and not (args.database_url and args.broadcast_url):
         parser.error("several instances need --database-url (PostgreSQL) and --broadcast-url")
-    result: dict[str, Any] = {"runde": await runde_run(args)}
+    if args.browser_handshake and args.format == "json":
+        parser.error("a browser's socket speaks htmx: --browser-handshake takes no --format json")
+    if args.batch and (args.format == "html" or args.browser_handshake):
+        parser.error("--batch is for JSON clients (htmx frames are coalesced without asking)")
+    if args.export_during and args.url:
+        parser.error("--export-during fills the server's database first: it cannot take --url")
+    if args.posters > args.clients:
+        parser.error("--posters counts listening clients of a room: at most --clients")
+    args.format = args.format or ("html" if args.browser_handshake else "json")
+    return args
+
+
+def problems(runde: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    """What makes the run's figures unusable; the run then exits with status 1."""
+    found = []
+    if runde["socket_errors"]:
+        found.append(f"{runde['socket_errors']} Runde sockets failed: {runde['first_socket_error']}")
+    if args.batch and runde["batch_array_frames"] == 0:
+        found.append(
+            f"--batch: not one JSON array in {runde['frames']} frames: the server ignores ?batch=1 "
+            "(no coalescing support), or sends single events as objects and never had to coalesce"
+        )
+    if "export" in runde and runde["export"]["status"] != 200:
+        found.append(f"--export-during: the export route answered {runde['export']['status']}")
+    return found
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Runde, then the baseline under the same load; the ratios; ``error`` when unusable."""
+    runde = await runde_run(args)
+    result: dict[str, Any] = {"runde": runde}
     if not args.no_baseline:
-        result["baseline"] = await baseline_run(args)
-        base_cpu = result["baseline"]["server_cpu_us_per_delivery"]
-        runde_cpu = result["runde"]["server_cpu_us_per_delivery"]
-        if base_cpu and runde_cpu:
-            result["cpu_per_delivery_vs_baseline"] = round(runde_cpu / base_cpu, 2)
+        baseline = await baseline_run(args, runde["card_frame_bytes"] or args.size + 200)
+        result["baseline"] = baseline
+        cpu = ratio(runde["server_cpu_us_per_delivery"], baseline["server_cpu_us_per_delivery"])
+        result["cpu_per_delivery_ratio"] = cpu
+        result["cpu_per_delivery_vs_baseline"] = cpu  # the earlier name
+        result["p99_ratio"] = ratio(runde["latency_ms"]["p99"], baseline["latency_ms"]["p99"])
+    result["post_p99_ratio"] = runde.get("post_p99_ratio")
+    result["backlog_growth"] = runde["backlog_growth"]
+    result["baseline_backlog_growth"] = result.get("baseline", {}).get("backlog_growth")
+    result["lost"], result["duplicated"], result["reordered"] = runde["lost"], runde["duplicated"], runde["reordered"]
+    found = problems(runde, args)
+    if found:
+        result["error"] = "; ".join(found)
+    return result
+
+
+async def main() -> int:
+    result = await run(parse())
     print(json.dumps(result, indent=2))
+    if "error" in result:
+        print("bench.fanout: " + result["error"], file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
@@ -406,4 +445,4 @@ if __name__ == "__main__":
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
         pass
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

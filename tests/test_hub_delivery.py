@@ -1,11 +1,14 @@
-"""The hub's two ways out of a connection (app/realtime/hub.py): a pre-built frame written
-straight to an idle socket, or the bounded queue — and never one overtaking the other.
+"""The hub's two ways out of a connection (app/realtime/connection.py): a pre-built frame written
+straight to an idle socket, or the bounded queue — and never one overtaking the other; what
+the writer joins into one frame, and the pump's time slices (app/realtime/hub.py).
 Also the quiet-moment garbage collector (app/realtime/quiet_gc.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
+import time
 from collections.abc import Callable
 
 import pytest
@@ -13,9 +16,11 @@ from websockets.frames import Frame
 from websockets.streams import StreamReader
 
 from app.domain.board import Audience
+from app.realtime import connection as connection_module
 from app.realtime import quiet_gc
+from app.realtime.connection import join_messages
 from app.realtime.direct import text_frame
-from app.realtime.hub import Connection, Frames
+from app.realtime.hub import SLICE_CHECK, Channel, Connection, Frames, Hub, Slice
 from app.realtime.quiet_gc import QuietCollector
 from app.realtime.render import Target
 
@@ -33,9 +38,11 @@ class Socket:
         return self.accepts
 
 
-def connection(socket: Socket) -> Connection:
-    target = Target(audience=Audience(role="participant", locale="de"), format="json", view="api")
-    return Connection(workshop_id="w", target=target, queue_size=3, direct=socket, live=True)
+def connection(socket: Socket | None, fmt: str = "json", *, batch: bool = False, queue_size: int = 3) -> Connection:
+    target = Target(
+        audience=Audience(role="participant", locale="de"), format="html" if fmt == "html" else "json", view="api"
+    )
+    return Connection(workshop_id="w", target=target, queue_size=queue_size, direct=socket, live=True, batch=batch)
 
 
 def decoded(frame: bytes) -> str:
@@ -115,6 +122,101 @@ def test_already_sent_events_are_not_written_again() -> None:
     conn.sent_seq = 7  # the replay went up to 7
     conn.deliver(7, "sieben", Frames())
     assert socket.frames == []
+
+
+# --- coalescing: several queued messages, one frame -------------------------------------------
+
+
+def queue_up(conn: Connection, *items: tuple[int | None, str]) -> tuple[int | None, str, int]:
+    """Queue ``items`` as a busy socket's writer finds them; returns the one it wakes up with."""
+    for seq, message in items:
+        conn.offer(seq, message)
+    first = conn.queue.get_nowait()
+    conn.queued -= first[2]
+    return first
+
+
+def test_the_writer_joins_what_waits_for_an_htmx_page() -> None:
+    conn = connection(None, "html", queue_size=10)
+    first = queue_up(conn, (1, "<a1/>"), (None, "<presence/>"), (2, "<a2/>"), (3, "<a3/>"))
+    assert list(conn.drained(first)) == ["<a1/><presence/><a2/><a3/>"]
+    assert conn.sent_seq == 3 and conn.queue.empty() and conn.queued == 0
+
+
+def test_a_batch_client_gets_arrays_and_a_plain_one_single_objects() -> None:
+    items = [(1, '{"seq":1}'), (None, '{"seq":null}'), (2, '{"seq":2}')]
+    batch = connection(None, batch=True, queue_size=10)
+    assert list(batch.drained(queue_up(batch, *items))) == ['[{"seq":1},{"seq":null},{"seq":2}]']
+    plain = connection(None, queue_size=10)
+    assert list(plain.drained(queue_up(plain, *items))) == ['{"seq":1}', '{"seq":null}', '{"seq":2}']
+    single = connection(None, batch=True, queue_size=10)
+    assert list(single.drained(queue_up(single, (4, '{"seq":4}')))) == ['[{"seq":4}]'], "always an array"
+
+
+def test_the_writer_skips_what_the_replay_sent_and_splits_long_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(connection_module, "MAX_FRAME", 10)
+    conn = connection(None, "html", queue_size=10)
+    conn.sent_seq = 2  # the replay went up to 2
+    first = queue_up(conn, (1, "<b1/>"), (2, "<b2/>"), (3, "<b3/>"), (4, "<b4/>"), (5, "<b5/>"))
+    assert list(conn.drained(first)) == ["<b3/><b4/>", "<b5/>"]
+    assert conn.sent_seq == 5
+
+
+def test_frames_wrap_a_batch_clients_message_in_brackets() -> None:
+    frames = Frames()
+    assert decoded(frames.of('{"a":1},{"b":2}', array=True)) == '[{"a":1},{"b":2}]'
+    assert decoded(frames.of('{"a":1}')) == '{"a":1}'
+
+
+def test_joined_messages_stay_under_the_frame_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(connection_module, "MAX_FRAME", 12)
+    items = [(1, "aaaa"), (2, "bbbb"), (3, "cccc"), (4, "dddd")]
+    assert join_messages(items, array=False) == ([(3, "aaaabbbbcccc"), (4, "dddd")], [3, 1])
+    assert join_messages(items, array=True) == ([(3, "aaaa,bbbb,cccc"), (4, "dddd")], [3, 1])
+    assert join_messages(items[:1], array=True) == ([(1, "aaaa")], [1])
+
+
+def test_the_queue_bound_counts_events_not_messages() -> None:
+    socket = Socket()
+    socket.accepts = False
+    conn = connection(socket, "html", queue_size=5)
+    dropped: list[Connection] = []
+    conn.on_overflow = dropped.append
+    conn.deliver(3, "<1/><2/><3/>", Frames(), events=3)
+    conn.deliver(5, "<4/><5/>", Frames(), events=2)
+    assert conn.queued == 5 and not conn.dropped
+    conn.deliver(6, "<6/>", Frames())
+    assert conn.dropped and dropped == [conn], "more than queue_size events behind: dropped"
+
+
+async def test_the_pump_gives_the_loop_back_during_a_big_fan_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A room's fan-out is cut into slices; requests run between them (docs/performance.md)."""
+
+    class SlowSocket(Socket):
+        def __call__(self, frame: bytes) -> bool:
+            time.sleep(0.0001)  # a write that costs something, like a real transport's
+            return super().__call__(frame)
+
+    renderer = type("Renderer", (), {})()
+    hub = Hub(db=None, renderer=renderer)  # type: ignore[arg-type]
+    sockets = [SlowSocket() for _ in range(600)]
+    conns = [connection(s) for s in sockets]
+    target = conns[0].target
+    segment = [(seq, None, {target: f'{{"seq":{seq}}}'}) for seq in (1, 2)]
+    written_at_turns: list[int] = []
+
+    async def request() -> None:  # a POST's handler, one step per turn of the loop
+        while True:
+            written_at_turns.append(sum(len(s.frames) for s in sockets))
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(request())
+    await asyncio.sleep(0)
+    await hub._fan_out(Channel(workshop_id="w"), conns, segment, Slice())
+    other.cancel()
+    assert all(len(s.frames) == 2 for s in sockets), "a plain JSON client gets one frame per event"
+    gaps = [b - a for a, b in itertools.pairwise(written_at_turns)]
+    assert len(gaps) > 10 and max(gaps) <= 2 * SLICE_CHECK, f"writes between two turns for others: {gaps}"
 
 
 async def until(condition: Callable[[], bool]) -> None:

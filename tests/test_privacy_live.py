@@ -7,6 +7,7 @@ Helpers and fixtures come from ``tests/test_ws.py``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from typing import Any
 
@@ -15,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import LiveServer
 from tests.factories import ModeratorInfo, bearer
-from tests.test_ws import WAIT, Api, feed, live, moderator, rest  # noqa: F401  (fixtures)
+from tests.test_ws import WAIT, Api, feed, html_seqs, live, moderator, rest  # noqa: F401  (fixtures)
 
 Json = dict[str, Any]
 
@@ -105,8 +106,10 @@ async def test_erasure_is_pushed_and_a_replay_carries_nothing_of_the_person(
             feed(live, workshop["id"], token=bo["token"], after=0) as replay_bo,
             feed(live, workshop["id"], token=bo["token"], after=0, fmt="html", topic=topic) as replay_html,
         ):
+            for replay in (replay_mod, replay_bo):
+                assert [json.loads(m)["seq"] for m in replay.pending] == list(range(1, last + 1))
+            assert html_seqs(replay_html.pending) == list(range(1, last + 1)), "htmx: joined, every seq once"
             for replay in (replay_mod, replay_bo, replay_html):
-                assert len(replay.pending) == last
                 dump = replay.text()
                 for leaked in (name, organization, reason) + ((text,) if choice == "delete" else ()):
                     assert leaked not in dump, leaked

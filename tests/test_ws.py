@@ -13,13 +13,14 @@ Every wait is bounded (``WAIT``); "nothing arrives" is checked over a short quie
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
@@ -41,6 +42,7 @@ from tests.factories import ModeratorInfo, bearer, make_moderator
 WAIT = 10.0  # the longest any single expected message or request may take (a loaded CI box)
 QUIET = 0.5  # how long "nothing arrives" is watched
 RESYNC = {"type": "resync"}
+RESYNC_TEXT = '{"type":"resync"}'
 GROUPS = ("science", "business", "civil_society")
 
 Json = dict[str, Any]
@@ -132,10 +134,13 @@ def cookie_header(browser: httpx.AsyncClient) -> dict[str, str]:
 def socket_url(
     live: LiveServer, workshop_id: str, *, fmt: str = "json", after: int | None = None, topic: str | None = None
 ) -> str:
-    """JSON, or (``fmt="html"``, no format parameter) htmx for a participant board of ``topic``."""
+    """JSON, JSON arrays (``fmt="batch"``) or (``fmt="html"``, no format parameter) htmx for a
+    participant board of ``topic``."""
     query: dict[str, str | int] = {}
-    if fmt == "json":
+    if fmt in ("json", "batch"):
         query["format"] = "json"
+    if fmt == "batch":
+        query["batch"] = 1
     if topic is not None:
         query["topic"] = topic
     if after is not None:
@@ -155,6 +160,9 @@ class Feed:
         self.presences: list[str] = []
 
     def is_presence(self, message: str) -> bool:
+        if self.fmt == "batch":  # arrays; only a resync is a bare object
+            data = json.loads(message)
+            return all(item.get("type") == "presence.changed" for item in (data if isinstance(data, list) else [data]))
         if self.fmt == "json":
             return bool(json.loads(message).get("type") == "presence.changed")
         return 'id="presence"' in message
@@ -261,6 +269,11 @@ async def assert_refused(url: str, headers: dict[str, str], why: str) -> None:
     else:
         assert refusal.rcvd is not None, f"{why}: {refusal!r}"
         assert refusal.rcvd.code == 1008, f"{why}: {refusal!r}"
+
+
+def html_seqs(messages: Iterable[str]) -> list[int]:
+    """The seq markers in htmx messages, in order (a message may join several events)."""
+    return [int(seq) for message in messages for seq in re.findall(r'id="live-seq" data-seq="(\d+)"', message)]
 
 
 def assert_gap_free(events: list[Json], first: int) -> None:
@@ -671,11 +684,12 @@ async def test_hidden_cards_never_reach_participants(live: LiveServer, rest: Api
 
         for fmt in ("json", "html"):
             async with feed(live, workshop["id"], token=viewer["token"], after=0, fmt=fmt, topic=topic_id) as replay:
-                assert len(replay.pending) == edited["seq"], "the replay is gap-free"
                 assert canary not in replay.text()
                 assert corrected not in replay.text()
                 if fmt == "json":
                     assert_gap_free([json.loads(m) for m in replay.pending], 1)
+                else:  # htmx: the replay joins the events into one frame, each with its seq marker
+                    assert html_seqs(replay.pending) == list(range(1, edited["seq"] + 1)), "the replay is gap-free"
         async with feed(live, workshop["id"], token=moderator.token, after=0) as moderator_replay:
             assert corrected in moderator_replay.text()
 
@@ -966,3 +980,84 @@ async def test_every_pushed_resource_has_the_shape_the_api_answers(
                 required = {name for name, spec in model.model_fields.items() if spec.is_required()}
                 assert required <= set(data) <= set(model.model_fields), (message["type"], data)
     assert set(PUSHED_AS) <= seen, set(PUSHED_AS) - seen
+
+
+# --- coalescing under backlog ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def pump_held(live: LiveServer) -> Iterator[None]:
+    """Events commit while the workshop's pump does not run: a real backlog. After the block,
+    the next event's signal starts the pump, which finds them all waiting."""
+    hub = live.server.config.app.state.hub  # type: ignore[attr-defined]
+    hub._kick = lambda _channel: None  # an instance attribute in front of Hub._kick
+    try:
+        yield
+    finally:
+        del hub._kick
+
+
+def events_of(client: Feed) -> list[Json]:
+    """A batch client's events (arrays; presence set aside), flattened in order of receipt."""
+    return [item for message in client.pending for item in json.loads(message) if item["seq"] is not None]
+
+
+async def test_a_backlog_reaches_each_client_in_few_frames_in_its_format(
+    live: LiveServer, rest: Api, moderator: ModeratorInfo
+) -> None:
+    """Five cards wait while the pump is held; the sixth's signal sends them all: a batch
+    client gets arrays holding every event once in order, a plain JSON client one object per
+    frame as always, an htmx page fewer frames than events with every seq marker in order."""
+    workshop = await rest.workshop(moderator)
+    topic_id = workshop["topics"][0]["id"]
+    author = await rest.join(workshop, "science", "Ada")
+    viewer = await rest.join(workshop, "business", "Bo")
+    async with (
+        feed(live, workshop["id"], token=viewer["token"], fmt="batch") as batched,
+        feed(live, workshop["id"], token=viewer["token"]) as plain,
+        feed(live, workshop["id"], token=viewer["token"], fmt="html", topic=topic_id) as page,
+    ):
+        await batched.quiet(0.3)  # the joins' presence messages are through
+        with pump_held(live):
+            cards = [await rest.card(author["token"], topic_id, f"Rückstau {n}") for n in range(5)]
+        cards.append(await rest.card(author["token"], topic_id, "Rückstau 5"))
+        seqs = [card["seq"] for card in cards]
+
+        await batched._until(lambda: len(events_of(batched)) >= 6, "six events in arrays")
+        assert [event["seq"] for event in events_of(batched)] == seqs
+        assert [event["data"]["id"] for event in events_of(batched)] == [card["id"] for card in cards]
+        assert len(batched.pending) < 6, "joined: fewer frames than events"
+
+        events = await plain.take(6)
+        assert [event["seq"] for event in events] == seqs, "one object per frame, in order"
+
+        await page._until(lambda: len(html_seqs(page.pending)) >= 6, "six seq markers")
+        assert html_seqs(page.pending) == seqs
+        assert len(page.pending) < 6, "joined: fewer frames than events"
+        joined = "".join(page.pending)
+        assert all(f'id="card-{card["id"]}"' in joined for card in cards)
+        for client in (batched, plain, page):  # and nothing more: no event twice
+            client.pending.clear()
+            await client.quiet(0.3)
+
+
+async def test_a_replay_comes_in_few_frames(live: LiveServer, rest: Api, moderator: ModeratorInfo) -> None:
+    """A client that comes back after missing 12 events gets them, in order, in one frame
+    (batch JSON, htmx); a plain JSON client in 12."""
+    workshop = await rest.workshop(moderator)
+    topic_id = workshop["topics"][0]["id"]
+    author = await rest.join(workshop, "science", "Ada")
+    cards = [await rest.card(author["token"], topic_id, f"Verpasst {n}") for n in range(12)]
+    seqs = list(range(2, cards[-1]["seq"] + 1))  # seq 1: Ada joined
+    assert [card["seq"] for card in cards] == seqs[-12:]
+    async with feed(live, workshop["id"], token=author["token"], after=1, fmt="batch") as batched:
+        assert [event["seq"] for event in events_of(batched)] == seqs
+        assert len(batched.pending) == 1
+    async with feed(live, workshop["id"], token=author["token"], after=1, fmt="html", topic=topic_id) as page:
+        assert html_seqs(page.pending) == seqs
+        assert len(page.pending) == 1
+    async with feed(live, workshop["id"], token=author["token"], after=1) as plain:
+        assert [json.loads(message)["seq"] for message in plain.pending] == seqs
+    async with feed(live, workshop["id"], token=author["token"], after=cards[-1]["seq"] + 5, fmt="batch") as stale:
+        assert stale.raw[0] == RESYNC_TEXT, "resync is the contract's bare object, alone, for batch clients too"
+        assert list(stale.pending) == [RESYNC_TEXT]

@@ -5,6 +5,11 @@ workshop's pump reads the missing events from the log, renders each once per aud
 (:mod:`app.realtime.render`) and puts the same string into every subscriber's bounded queue.
 A subscriber whose queue is full is dropped; its browser reconnects with ``after=`` and the
 replay brings back what it missed, so one slow phone cannot hold up the room.
+
+Under backlog the pump reads several events at once and sends each connection all of them in
+one frame (*coalescing*, :mod:`app.realtime.connection`): joined once per audience, framed
+once, so the cost per event falls as the load rises and a saturated room catches up. Between
+slices of its work the pump gives the event loop back, so requests are not starved by fan-out.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from app.domain.privacy import names_visible
 from app.domain.workshops import group_list
 from app.i18n import use_locale
 from app.models import Participant, Workshop
-from app.realtime.direct import DirectWrite, text_frame
+from app.realtime.connection import Connection, Frames, join_messages
 from app.realtime.reader import PARTICIPANT_UPDATED, WORKSHOP, SnapshotReader
 from app.realtime.render import EventRenderer, Target, json_message
 
@@ -38,77 +43,35 @@ log = logging.getLogger("runde.hub")
 PRESENCE_DELAY = 0.2  # coalesce a burst of joins into one presence message
 PUMP_BATCH = 200
 SWEEP_SECONDS = 2.0
+# The pump gives the event loop back after this much work, so a POST waits for one slice at
+# most, not for a whole room's fan-out (docs/performance.md).
+SLICE_SECONDS = 0.002
+SLICE_CHECK = 64  # deliveries between two looks at the clock
+
+__all__ = ["Connection", "Frames", "Hub", "target_for"]
 
 
-@dataclass(eq=False)
-class Connection:
-    """One subscribed WebSocket. ``sent_seq`` is the last seq this client has received.
+class Slice:
+    """Cooperative time slices: when :meth:`due` says so after a piece of work, :meth:`give_way`
+    lets everything else that is ready run once, so requests run between the pump's slices."""
 
-    Two ways out: while the connection is ``live`` (its replay is done), idle (its writer holds
-    nothing) and writable, the pump writes the pre-built frame straight to its socket
-    (``direct``, :mod:`app.realtime.direct`); otherwise the message goes into the bounded
-    queue that the connection's writer task drains. The queue keeps the order: nothing is
-    written directly while anything is queued or being sent.
-    """
-
-    workshop_id: str
-    target: Target
-    queue_size: int
-    participant_id: str | None = None
-    group_key: str | None = None
-    display_name: str | None = None
-    on_overflow: Callable[[Connection], None] | None = None
-    direct: DirectWrite | None = None
-    sent_seq: int = 0
-    queue: asyncio.Queue[tuple[int | None, str]] = field(init=False)
-    dropped: bool = False
-    live: bool = False  # replay done: events may bypass the queue
-    busy: bool = False  # the writer task holds a message it has not finished sending
-
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(maxsize=self.queue_size)
-
-    def deliver(self, seq: int | None, message: str, frames: Frames) -> None:
-        """Send now if the socket takes it, else queue; ``frames`` builds the shared bytes once."""
-        if (
-            self.direct is not None
-            and self.live
-            and not self.busy
-            and not self.dropped
-            and self.queue.empty()
-            and (seq is None or seq > self.sent_seq)
-            and self.direct(frames.of(message))
-        ):
-            if seq is not None:
-                self.sent_seq = seq
-            return
-        self.offer(seq, message)
-
-    def offer(self, seq: int | None, message: str) -> None:
-        if self.dropped:
-            return
-        try:
-            self.queue.put_nowait((seq, message))
-        except asyncio.QueueFull:
-            self.dropped = True
-            if self.on_overflow is not None:
-                self.on_overflow(self)
-
-
-class Frames:
-    """The frame bytes of each rendered message, built on first use and shared by everyone
-    who gets that message (keyed by the message itself: a str caches its hash)."""
-
-    __slots__ = ("_built",)
+    __slots__ = ("_count", "_until")
 
     def __init__(self) -> None:
-        self._built: dict[str, bytes] = {}
+        self._until = time.perf_counter() + SLICE_SECONDS
+        self._count = 0
 
-    def of(self, message: str) -> bytes:
-        frame = self._built.get(message)
-        if frame is None:
-            frame = self._built[message] = text_frame(message)
-        return frame
+    def due(self, work: int = 1) -> bool:
+        self._count += work
+        if self._count < SLICE_CHECK:
+            return False
+        self._count = 0
+        return time.perf_counter() >= self._until
+
+    async def give_way(self) -> None:
+        await asyncio.sleep(0)
+        self._count = 0
+        self._until = time.perf_counter() + SLICE_SECONDS
 
 
 @dataclass(eq=False)
@@ -121,6 +84,18 @@ class Channel:
     presence_task: asyncio.Task[None] | None = None
     # The reader's entries the pump carries from one batch to the next (reader.keys_to_keep).
     kept: dict[Hashable, object] = field(default_factory=dict)
+
+
+# One event of a segment: its seq, the participant with a render of their own, the messages per target.
+Rendered = tuple[int, str | None, dict[Target, str]]
+
+
+def _by_person(connections: list[Connection]) -> dict[str, list[Connection]]:
+    people: dict[str, list[Connection]] = defaultdict(list)
+    for conn in connections:
+        if conn.participant_id is not None:
+            people[conn.participant_id].append(conn)
+    return people
 
 
 def target_for(conn: Connection, viewer: str | None) -> Target:
@@ -236,33 +211,81 @@ class Hub:
                         channel.delivered = channel.target
                         channel.kept = {}
                         break
+                    # The connections as they are now, after the rows were read: one that
+                    # joins later read a last seq at least as new, and its replay has them.
+                    connections = list(channel.connections)
+                    bases = {conn.target for conn in connections}
+                    people: dict[str, list[Connection]] | None = None
+                    slice_ = Slice()
+                    segment: list[Rendered] = []
                     for row in rows:
                         viewer = await self.renderer.personal_viewer(session=session, row=row)
-                        connections = list(channel.connections)
-                        targets = [target_for(conn, viewer) for conn in connections]
+                        targets = set(bases)
+                        if viewer is not None:
+                            people = people if people is not None else _by_person(connections)
+                            targets.update(conn.target.for_viewer(viewer) for conn in people.get(viewer, ()))
                         started = time.perf_counter()
                         rendered = await self.renderer.render(
-                            session=session, workshop=workshop, row=row, targets=set(targets)
+                            session=session, workshop=workshop, row=row, targets=targets
                         )
                         if self.observe_render is not None:
                             self.observe_render(time.perf_counter() - started)
-                        # A plain loop, nothing awaited: render once, frame once, the same
-                        # bytes written to every idle socket (or queued for a busy one).
-                        frames = Frames()
-                        for conn, target in zip(connections, targets, strict=True):
-                            message = rendered.get(target)
-                            if message is not None:
-                                conn.deliver(row.seq, message, frames)
-                        channel.delivered = row.seq
-                        self.last_fanout = time.monotonic()
-                        if row.type == PARTICIPANT_UPDATED:
-                            await self._forget_erased(session, channel, str(row.payload.get("participant_id", "")))
+                        segment.append((row.seq, viewer, rendered))
+                        # An erasure closes sockets before anything after it goes out.
+                        if row.type == PARTICIPANT_UPDATED or row is rows[-1]:
+                            await self._fan_out(channel, connections, segment, slice_)
+                            segment = []
+                            if row.type == PARTICIPANT_UPDATED:
+                                participant_id = str(row.payload.get("participant_id", ""))
+                                await self._forget_erased(session, channel, participant_id)
+                        elif slice_.due(SLICE_CHECK):
+                            await slice_.give_way()
                     channel.kept = reader.to_carry(channel.workshop_id)
         except Exception:  # the pump must survive a bad event; clients resync via replay
             log.exception("pump failed for workshop %s", channel.workshop_id)
         finally:
             if not channel.connections:
                 self.channels.pop(channel.workshop_id, None)
+
+    async def _fan_out(
+        self, channel: Channel, connections: list[Connection], segment: list[Rendered], slice_: Slice
+    ) -> None:
+        """Give every connection the segment's events meant for it, joined where it takes that.
+
+        Connections that get the same message for every event (same target, same format, and
+        not the author of a personal render in the segment) share one joined message and one
+        frame: joining costs once per audience, not per socket. Nothing awaited but the
+        slices' yields; each delivery on its own keeps the queue's order."""
+        viewers = {viewer for _seq, viewer, _rendered in segment if viewer is not None}
+        audiences: dict[tuple[Target, str | None, bool], list[Connection]] = defaultdict(list)
+        for conn in connections:
+            person = conn.participant_id if conn.participant_id in viewers else None
+            audiences[conn.target, person, conn.array].append(conn)
+        frames = Frames()
+        for (target, person, array), members in audiences.items():
+            own = target.for_viewer(person) if person is not None else target
+            items: list[tuple[int, str]] = []
+            for seq, viewer, rendered in segment:
+                message = rendered.get(own if viewer is not None and viewer == person else target)
+                if message is not None:
+                    items.append((seq, message))
+            if not items:
+                continue
+            first = items[0][0]
+            joined, sizes = join_messages(items, array=array) if members[0].joins else (items, [1] * len(items))
+            for conn in members:
+                # Joined only for a live connection that has none of them yet; before its replay
+                # is done, what the replay sends is skipped one event at a time by its writer.
+                if conn.live and first > conn.sent_seq:
+                    for (last, message), events in zip(joined, sizes, strict=True):
+                        conn.deliver(last, message, frames, events)
+                else:
+                    for seq, message in items:
+                        conn.deliver(seq, message, frames)
+                if slice_.due(len(joined)):
+                    await slice_.give_way()
+        channel.delivered = segment[-1][0]
+        self.last_fanout = time.monotonic()
 
     async def _forget_erased(self, session: AsyncSession, channel: Channel, participant_id: str) -> None:
         """After an erasure, presence forgets the name; a deleted participant's sockets close

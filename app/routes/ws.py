@@ -27,6 +27,7 @@ from app.domain.errors import DomainError
 from app.domain.eventlog import event_list_after, event_replayable
 from app.i18n import current_locale
 from app.models import Workshop
+from app.realtime.connection import join_messages
 from app.realtime.direct import RAW_SEND, direct_writer
 from app.realtime.hub import Connection, Hub, target_for
 from app.realtime.reader import SnapshotReader
@@ -66,6 +67,8 @@ async def _last_seq(session: AsyncSession, workshop_id: str) -> int | None:
 async def _replay(
     websocket: WebSocket, hub: Hub, session: AsyncSession, workshop: Workshop, conn: Connection, after: int, upto: int
 ) -> None:
+    """Send what the client missed, many events to a frame where it joins them (a reconnect
+    storm costs a frame per client, not one per missed event)."""
     position = after
     while position < upto:
         rows = await event_list_after(
@@ -73,11 +76,14 @@ async def _replay(
         )
         if not rows:
             break
+        messages: list[tuple[int | None, str]] = []
         for row in rows:
             target = target_for(conn, await hub.renderer.personal_viewer(session=session, row=row))
             rendered = await hub.renderer.render(session=session, workshop=workshop, row=row, targets=[target])
-            await websocket.send_text(rendered[target])
+            messages.append((row.seq, rendered[target]))
             position = row.seq
+        for _seq, message in join_messages(messages, array=conn.array)[0] if conn.joins else messages:
+            await websocket.send_text(conn.text([message]))
 
 
 async def _read(websocket: WebSocket) -> None:
@@ -95,19 +101,14 @@ async def _read(websocket: WebSocket) -> None:
 
 
 async def _write(websocket: WebSocket, conn: Connection) -> None:
-    """Send what the hub queued; after one wake-up, drain whatever else is waiting."""
+    """Send what the hub queued; after one wake-up, whatever else waits goes along, as many
+    messages to a frame as the client joins (``Connection.drained``)."""
     while True:
         item = await conn.queue.get()
+        conn.queued -= item[2]
         conn.busy = True  # until the queue is drained, nothing may overtake it directly
-        while True:
-            seq, message = item
-            if seq is None or seq > conn.sent_seq:  # else: already sent by the replay
-                if seq is not None:
-                    conn.sent_seq = seq
-                await websocket.send_text(message)
-            if conn.queue.empty():
-                break
-            item = conn.queue.get_nowait()
+        for text in conn.drained(item):
+            await websocket.send_text(text)
         conn.busy = False
 
 
@@ -119,6 +120,7 @@ async def workshop_events(
     format: Format = "html",
     view: Literal["board", "console", "projector", "waiting", "exchange"] = "board",
     topic: str | None = None,
+    batch: bool = False,
 ) -> None:
     """``view`` and ``topic`` name the page the browser shows (``docs/events.md``)."""
     app = websocket.app
@@ -150,6 +152,7 @@ async def workshop_events(
         participant_id=participant.id if participant else None,
         group_key=participant.group_key if participant else None,
         display_name=participant.display_name if participant else None,
+        batch=batch and format == "json",
     )
     sockets: set[WebSocket] = app.state.sockets
     sockets.add(websocket)
