@@ -9,7 +9,7 @@ import importlib.metadata
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -151,19 +151,49 @@ def demo(
     _print_demo(result, settings.base_url.rstrip("/") or "http://127.0.0.1:8000")
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for ``runde serve``, the same for one process and for each worker."""
+    from app.logs import log_config
+
+    return {
+        "log_level": settings.log_level,
+        "log_config": log_config(settings),
+        # uvicorn's access lines carry the client's address; the app writes its own without
+        # it (RUNDE_ACCESS_LOG, app/logs.py).
+        "access_log": False,
+        "proxy_headers": True,
+        # The protocol app/realtime/direct.py writes frames through (uvicorn's "auto" picks it
+        # too; named, so that a worker can never end up with another).
+        "ws": "websockets-sansio",
+        # Browsers always ask for permessage-deflate; it would compress the same bytes once per
+        # connection (2–3x the CPU per delivery, docs/performance.md), so it is off.
+        "ws_per_message_deflate": False,
+        "ws_max_size": WS_MAX_SIZE,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+    }
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not create the demo on an empty database.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port (default: RUNDE_WORKERS, 1); see docs/deployment.md.",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, create the demo on an empty one, and serve."""
     import uvicorn
 
-    from app.logs import log_config
     from app.main import create_app
 
     settings = Settings()
+    workers = workers if workers is not None else settings.workers
     run_migrations(settings)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104  (only for the printed URL)
     url = settings.base_url.rstrip("/") or f"http://{shown_host}:{port}"
@@ -177,23 +207,16 @@ def serve(
     if result is not None:
         _print_demo(result, url)
     typer.echo(f"Runde is running at {url}  (moderators: {url}/m)")
-    uvicorn.run(
-        create_app(settings.model_copy(update={"auto_migrate": False})),
-        host=host,
-        port=port,
-        log_level=settings.log_level,
-        log_config=log_config(settings),
-        # uvicorn's access lines carry the client's address; the app writes its own without
-        # it (RUNDE_ACCESS_LOG, app/logs.py).
-        access_log=False,
-        proxy_headers=True,
-        # Browsers always ask for permessage-deflate; it would compress the same bytes once per
-        # connection (2–3x the CPU per delivery, docs/performance.md), so it is off.
-        ws_per_message_deflate=False,
-        ws_max_size=WS_MAX_SIZE,
-        ws_ping_interval=20.0,
-        ws_ping_timeout=20.0,
-    )
+    options = server_options(settings)
+    if workers > 1:
+        import logging.config
+
+        from app.workers import serve_workers
+
+        logging.config.dictConfig(options["log_config"])
+        # Migrated and demo made once, above; each worker only serves.
+        raise typer.Exit(serve_workers(settings=settings, workers=workers, host=host, port=port, options=options))
+    uvicorn.run(create_app(settings.model_copy(update={"auto_migrate": False})), host=host, port=port, **options)
 
 
 @cli.command()

@@ -38,9 +38,16 @@ class Settings(BaseSettings):
     )
     broadcast_url: str = Field(
         "memory://",
-        description="`memory://` (one process), `redis://…` or `postgres` (LISTEN/NOTIFY on the "
-        "PostgreSQL database) for several instances behind a load balancer; only a signal travels, "
-        "the events come from the database.",
+        description="`memory://` (one process), `local:///a/dir` (the worker processes of one machine, "
+        "through Unix sockets in that directory; `runde serve --workers N` uses a private one by itself), "
+        "`redis://…` or `postgres` (LISTEN/NOTIFY on the PostgreSQL database) for several instances behind "
+        "a load balancer; only a signal travels, the events come from the database.",
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        description="Server processes `runde serve` starts on one port (`--workers` overrides it); "
+        "with more than one, `memory://` becomes `local://` (docs/deployment.md).",
     )
     replay_window: int = Field(5000, ge=10, description="Events per workshop kept for replay after a reconnect.")
     secret_key: str = Field(

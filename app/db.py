@@ -2,8 +2,13 @@
 
 SQLite gets WAL, ``synchronous=FULL``, foreign keys and a busy timeout on every connection.
 Because SQLite has one writer and a deferred transaction that read first cannot always upgrade
-to a write lock, writes in one process are serialised by :attr:`Database.write_lock`
-(PostgreSQL needs no such lock: the workshop row lock orders writers). Events recorded in a
+to a write lock, writes in one process are serialised by :attr:`Database.write_lock`, and every
+transaction of a write session starts with ``BEGIN IMMEDIATE``: it takes the database's write
+lock before its first read, so the writes of several processes (``runde serve --workers N``)
+run one after the other too — a rule that reads, checks, then writes (the card flood limit, an
+Idempotency-Key) holds across processes, and a waiting writer waits (``busy_timeout``) instead
+of failing with "database is locked". PostgreSQL needs neither: the workshop row lock orders
+writers. Events recorded in a
 session are handed to the hub only after that session commits (``docs/architecture.md``).
 """
 
@@ -24,6 +29,8 @@ from app.config import Settings
 #: The ``session.info`` key under which ``app.domain.eventlog.event_append`` leaves the
 #: (workshop, seq) pairs it recorded; they are published once the session commits.
 PENDING_EVENTS = "runde_pending_events"
+#: The ``session.info`` key that marks a write session (its SQLite transactions begin IMMEDIATE).
+WRITE_SESSION = "runde_write_session"
 #: The types of the events in PENDING_EVENTS, counted once the session commits (app/metrics.py).
 PENDING_TYPES = "runde_pending_types"
 
@@ -83,6 +90,14 @@ class Database:
             session.info.pop(PENDING_EVENTS, None)
             session.info.pop(PENDING_TYPES, None)
 
+        def after_begin(session: Session, _transaction: Any, connection: Any) -> None:
+            # pysqlite would begin a deferred transaction at the first INSERT/UPDATE only, after
+            # the reads that decided it (and outside their transaction): another process could
+            # write in between. Taking the write lock first makes the whole session atomic.
+            if self.is_sqlite and session.info.get(WRITE_SESSION):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        event.listen(PublishingSession, "after_begin", after_begin)
         event.listen(PublishingSession, "after_commit", after_commit)
         event.listen(PublishingSession, "after_soft_rollback", lambda s, _t: after_rollback(s))
         self.sessionmaker = async_sessionmaker(
@@ -100,6 +115,8 @@ class Database:
             await lock.acquire()
         try:
             async with self.sessionmaker() as session:
+                if write:
+                    session.info[WRITE_SESSION] = True
                 if not write and not self.is_sqlite:
                     # One snapshot for the whole read: a page's seq and its content agree, so
                     # the replay after= that seq neither misses nor repeats an event.

@@ -2,8 +2,9 @@
 
 Only that signal travels; every instance reads the events themselves from the database, so a
 lost signal loses nothing (the next one, or a reconnect, brings the rest). ``memory://`` is
-the default for one process; ``redis://…`` (pub/sub) and ``postgres`` (LISTEN/NOTIFY) serve
-several instances.
+the default for one process; ``local://…`` (Unix datagram sockets, ``app/realtime/local.py``)
+serves the worker processes of ``runde serve --workers N`` on one machine, SQLite included;
+``redis://…`` (pub/sub) and ``postgres`` (LISTEN/NOTIFY) serve several instances.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Protocol
 
 from app.config import Settings
 from app.realtime.hub import Hub
+from app.realtime.local import LocalBackend, local_directory
 
 log = logging.getLogger("runde.broadcast")
 CHANNEL = "runde:events"
@@ -143,10 +145,18 @@ def backend_for(settings: Settings, hub: Hub) -> Backend:
     url = settings.broadcast_url
     if url.startswith("memory://"):
         return MemoryBackend(hub)
+    if url.startswith("local://"):
+        directory = local_directory(url)
+        if directory is None:
+            raise ValueError(
+                "RUNDE_BROADCAST_URL=local:// needs a directory here (local:///run/runde); "
+                "only runde serve makes a private one itself"
+            )
+        return LocalBackend(hub, directory)
     if url.startswith(("redis://", "rediss://")):
         return RedisBackend(hub, url)
     if url == "postgres":
         if settings.is_sqlite:
             raise ValueError("RUNDE_BROADCAST_URL=postgres needs a PostgreSQL RUNDE_DATABASE_URL")
         return PostgresBackend(hub, settings.sync_database_url.replace("postgresql+psycopg://", "postgresql://"))
-    raise ValueError(f"RUNDE_BROADCAST_URL not supported: {url!r} (use memory://, redis://… or postgres)")
+    raise ValueError(f"RUNDE_BROADCAST_URL not supported: {url!r} (use memory://, local://…, redis://… or postgres)")
