@@ -1,0 +1,7 @@
+# ruff: noqa: E501 - msgids and their translations stay whole, one per line (grep finds them)
+"""German for issue 11's leftovers: the appendix box on the report page, the series edit."""
+
+DE = {
+    "Include the appendix (all cards)": "Mit Anhang (alle Beiträge)",
+    "For the next download only; the report settings stay as saved. The raw data (CSV, JSON) always holds every card.": "Nur für den nächsten Download; die Einstellungen des Berichts bleiben, wie sie gespeichert sind. Die Rohdaten (CSV, JSON) enthalten immer alle Beiträge.",
+}
