@@ -4,4 +4,5 @@
 DE = {
     "Include the appendix (all cards)": "Mit Anhang (alle Beiträge)",
     "For the next download only; the report settings stay as saved. The raw data (CSV, JSON) always holds every card.": "Nur für den nächsten Download; die Einstellungen des Berichts bleiben, wie sie gespeichert sind. Die Rohdaten (CSV, JSON) enthalten immer alle Beiträge.",
+    "Your participation was erased or merged a moment ago. Please reload the page.": "Ihre Teilnahme wurde gerade gelöscht oder zusammengeführt. Bitte laden Sie die Seite neu.",
 }
