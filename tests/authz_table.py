@@ -147,6 +147,7 @@ TABLE: dict[tuple[str, str], Row] = {
     # --- API: series, rounds, registrations, publishing (workshop A is a round of mod_a's series)
     ("POST", "/api/v1/series"): ANY_MODERATOR,
     ("GET", "/api/v1/series/{series_id}"): PUBLIC,
+    ("PATCH", "/api/v1/series/{series_id}"): MODERATOR,
     ("POST", "/api/v1/series/{series_id}/rounds"): MODERATOR,
     ("POST", "/api/v1/workshops/{workshop_id}/registrations"): PUBLIC,
     ("GET", "/api/v1/workshops/{workshop_id}/registrations"): MODERATOR,
@@ -169,6 +170,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/m/series"): ANY_MODERATOR,
     ("POST", "/m/series"): ANY_MODERATOR,
     ("GET", "/m/series/{series_id}"): MODERATOR,
+    ("POST", "/m/series/{series_id}"): MODERATOR,
     ("POST", "/m/series/{series_id}/rounds"): MODERATOR,
     ("GET", "/m/workshops/{workshop_id}/round"): MODERATOR,
     ("GET", "/m/workshops/{workshop_id}/registrations.csv"): MODERATOR,

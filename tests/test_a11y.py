@@ -21,8 +21,10 @@ from tests.factories import (
     ModeratorInfo,
     bearer,
     create_workshop,
+    csrf,
     join_api,
     join_browser,
+    login_as,
     make_moderator,
     page_seq,
     post_card,
@@ -150,7 +152,6 @@ def test_an_english_workshop_is_marked_on_german_moderator_pages(api: TestClient
     moderator = make_moderator(client.app, api)  # type: ignore[arg-type]
     english_one = create_workshop(api, moderator, locale="en", title="Open data round", topics=[{"title": "Who?"}])
     create_workshop(api, moderator, locale="de", title="Offene Daten", topics=[{"title": "Wer?"}])
-    from tests.factories import login_as
 
     client.headers["Accept-Language"] = "de"
     login_as(client, moderator)
@@ -164,6 +165,38 @@ def test_an_english_workshop_is_marked_on_german_moderator_pages(api: TestClient
     assert one(report, "html")["lang"] == "de"
     assert one(report, ".report-preview article").get("lang") == "en"
     assert one(report, ".eyebrow a").get("lang") == "en"
+
+
+@pytest.mark.rendering
+def test_the_moderators_group_choice_marks_labels_in_the_workshops_language(
+    api: TestClient, client: TestClient
+) -> None:
+    """The compose form's group drop-down (a moderator types in cards from a paper flipchart):
+    on an English page, a label the moderator did not translate is a German part, on the
+    board and in the form htmx gets back; on a German page nothing is marked."""
+    moderator = make_moderator(client.app, api)  # type: ignore[arg-type]
+    workshop = german_workshop(api, moderator)
+    topic_id = workshop["topics"][0]["id"]
+    login_as(english(client), moderator)
+    board_url = f"/m/workshops/{workshop['id']}/topics/{topic_id}"
+
+    def options(doc: BeautifulSoup) -> dict[str, str | None]:
+        return {o.get_text(strip=True): o.get("lang") for o in doc.select(f"#group-{topic_id} option")}
+
+    board = BeautifulSoup(client.get(board_url).text, "html.parser")
+    assert one(board, "html")["lang"] == "en"
+    assert options(board) == {"Science": None, "Quartiersrat": "de"}
+    refused = client.post(
+        f"/topics/{topic_id}/cards",
+        data={"kind": "need", "text": "", "group": "quartier"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf(client)},
+    )
+    assert refused.status_code == 422
+    assert options(BeautifulSoup(refused.text, "html.parser")) == {"Science": None, "Quartiersrat": "de"}
+
+    client.headers["Accept-Language"] = "de"
+    german = BeautifulSoup(client.get(board_url).text, "html.parser")
+    assert options(german) == {"Wissenschaft": None, "Quartiersrat": None}
 
 
 # --- the logic exchange ------------------------------------------------------------------

@@ -212,6 +212,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     # series, registrations, publishing
     ("POST", "/api/v1/series"): lambda w, r: Call(json={"title": w.unique("Reihe")}),
+    ("PATCH", "/api/v1/series/{series_id}"): lambda w, r: Call(json={"rhythm": w.unique("monatlich")}),
     ("POST", "/api/v1/series/{series_id}/rounds"): lambda w, r: Call(
         json={"title": w.unique("Runde"), "starts_at": "2030-01-10T14:00:00+01:00"}
     ),
@@ -226,6 +227,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("GET", "/s/{series_id}/reports/{workshop_id}"): lambda w, r: published(w),
     ("GET", "/s/{series_id}/reports/{workshop_id}.pdf"): lambda w, r: published(w),
     ("POST", "/m/series"): lambda w, r: Call(data={"title": w.unique("Reihe")}),
+    ("POST", "/m/series/{series_id}"): lambda w, r: Call(
+        data={"title": w.unique("Reihe"), "retention_days": "30", "locale": "de"}
+    ),
     ("POST", "/m/series/{series_id}/rounds"): lambda w, r: Call(
         data={"title": w.unique("Runde"), "starts_at": "2030-01-10T14:00+01:00"}
     ),

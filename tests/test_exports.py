@@ -372,6 +372,8 @@ def test_json_validates_against_the_documented_schema(world: World) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(document)
     assert document["workshop"]["title"] == "Austauschrunde: Beteiligung & Stadtlabore"
+    # The workshop's anonymity level, and the boolean the first version of the schema had.
+    assert document["workshop"]["anonymity"] == "named" and document["workshop"]["anonymous"] is False
     statements = {s["id"]: s for s in document["statements"]}
     assert len(statements) == 6  # five current, one earlier version
     blocked = statements[world.statements["blocked"]["id"]]
@@ -460,6 +462,13 @@ def test_anonymous_workshops_name_nobody(app: FastAPI, api: TestClient, tmp_path
             assert all(p["display_name"] is None and p["organization"] is None for p in document["participants"])
             dissent = [d for t in document["report"]["topics"] for s in t["without_consensus"] for d in s["dissent"]]
             assert dissent and all(d["display_name"] is None and d["organization"] is None for d in dissent)
+            assert (document["workshop"]["anonymity"], document["workshop"]["anonymous"]) == ("moderators", True)
+    # Stricter still: nobody sees names. The JSON and the CSV summary say which level.
+    patched = world.api.patch(f"/api/v1/workshops/{world.id}", json={"anonymity": "anonymous"}, headers=world.mod())
+    assert patched.status_code == 200, patched.text
+    assert world.export("json").json()["workshop"]["anonymity"] == "anonymous"
+    summary = dict(csv.reader(io.StringIO(world.export("csv", table="summary").content.decode("utf-8-sig"))))
+    assert (summary["anonymity"], summary["anonymous"]) == ("anonymous", "true")
 
 
 # --- hostile text ---------------------------------------------------------------------------

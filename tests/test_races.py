@@ -8,10 +8,12 @@ twenty votes fired at once all read "nothing spent yet" and overspend the budget
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from typing import Any
 
 import httpx2 as httpx
+import psycopg
 import pytest
 from fastapi import FastAPI
 
@@ -43,12 +45,19 @@ class Room:
             assert created.status_code == 201, created.text
             self.workshop = created.json()
             self.topic = self.workshop["topics"][0]["id"]
-            joined = http.post(
-                "/api/v1/workshops/join",
-                json={"join_code": self.workshop["join_code"], "display_name": "Eva", "group": "science"},
-            )
-            assert joined.status_code == 201, joined.text
-            self.me = bearer(joined.json()["token"])
+        self.join("Eva")
+
+    def join(self, name: str) -> None:
+        """A participant joins; ``me`` and ``participant_id`` are theirs from now on."""
+        joined = self.call(
+            "POST",
+            "/api/v1/workshops/join",
+            {},
+            json={"join_code": self.workshop["join_code"], "display_name": name, "group": "science"},
+        )
+        assert joined.status_code == 201, joined.text
+        self.me = bearer(joined.json()["token"])
+        self.participant_id = joined.json()["participant_id"]
 
     def call(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> httpx.Response:
         with httpx.Client(base_url=self.url, timeout=30) as http:
@@ -69,15 +78,18 @@ class Room:
         answer = self.call("PATCH", f"/api/v1/topics/{self.topic}", self.mod, json={"phase": phase})
         assert answer.status_code == 200, answer.text
 
-    def at_once(self, requests: list[tuple[str, str, dict[str, Any]]], headers: dict[str, str]) -> list[httpx.Response]:
-        """Send every request at the same moment, each on its own connection."""
+    def at_once(
+        self, requests: list[tuple[str, str, dict[str, Any]]], headers: dict[str, str] | None = None
+    ) -> list[httpx.Response]:
+        """Send every request at the same moment, each on its own connection; a request's own
+        ``headers`` (in its keyword arguments) stand in for ``headers``."""
 
         async def fire() -> list[httpx.Response]:
             limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
             async with httpx.AsyncClient(base_url=self.url, timeout=60, limits=limits) as http:
                 return list(
                     await asyncio.gather(
-                        *(http.request(method, path, headers=headers, **kw) for method, path, kw in requests)
+                        *(http.request(method, path, **{"headers": headers, **kw}) for method, path, kw in requests)
                     )
                 )
 
@@ -140,3 +152,103 @@ def test_ten_ratings_at_once_leave_one_rating(app: FastAPI, live_server: LiveSer
     assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
     ratings = room.call("GET", f"/api/v1/statements/{statement['id']}", room.mod).json()
     assert ratings["ratings_count"] == 1, ratings
+
+
+# --- erasure while the person writes ------------------------------------------------------------
+
+
+def pg_dsn(app: FastAPI) -> str | None:
+    settings: Settings = app.state.settings
+    return None if settings.is_sqlite else settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def lock_waiters(dsn: str, count: int) -> None:
+    """Wait until ``count`` sessions of this database wait for a lock."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        for _ in range(400):
+            waiting = connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if waiting is not None and waiting[0] >= count:
+                return
+            time.sleep(0.025)
+    pytest.fail(f"fewer than {count} requests came to wait for the participant's row")
+
+
+def erase_before_queued_writes(
+    app: FastAPI, room: Room, writes: list[tuple[str, str, dict[str, Any]]]
+) -> tuple[httpx.Response, list[httpx.Response]]:
+    """The participant's ``writes`` are authenticated while the moderator's erasure of them
+    holds their row, and get the row only after the erasure has deleted it and committed.
+
+    PostgreSQL: the test holds the row itself, sends the erasure (it queues for the row
+    first), then the writes (they authenticate, then queue behind it), then lets go. SQLite
+    serialises each request from authentication to commit, so the writes sent after the
+    erasure simply find the participant gone."""
+    dsn = pg_dsn(app)
+    erase = (
+        "DELETE",
+        f"/api/v1/participants/{room.participant_id}",
+        {"json": {"cards": "delete"}, "headers": room.mod},
+    )
+
+    async def fire(hold: psycopg.Connection[Any] | None) -> tuple[httpx.Response, list[httpx.Response]]:
+        limits = httpx.Limits(max_connections=len(writes) + 1, max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=room.url, timeout=60, limits=limits) as http:
+            erasure = asyncio.ensure_future(http.request(erase[0], erase[1], **erase[2]))
+            if dsn:
+                await asyncio.to_thread(lock_waiters, dsn, 1)
+            else:
+                await asyncio.sleep(0.2)
+            sent = [asyncio.ensure_future(http.request(m, path, headers=room.me, **kw)) for m, path, kw in writes]
+            if dsn and hold is not None:
+                await asyncio.to_thread(lock_waiters, dsn, 1 + len(writes))
+                hold.rollback()  # let go of the row: the erasure has it next
+            return await erasure, list(await asyncio.gather(*sent))
+
+    if dsn is None:
+        return asyncio.run(fire(None))
+    with psycopg.connect(dsn) as hold:
+        hold.execute("SELECT id FROM participant WHERE id = %s FOR UPDATE", (room.participant_id,))
+        return asyncio.run(fire(hold))
+
+
+def test_cards_posted_while_the_moderator_erases_the_person_end_cleanly(app: FastAPI, live_server: LiveServer) -> None:
+    """A card whose author is erased while it is being posted is refused with 401, as every
+    later request of theirs is; before, it pointed at a deleted participant: a foreign-key
+    violation and a 500 (PostgreSQL)."""
+    room = Room(app, live_server)
+    room.phase("collect")
+    post = ("POST", f"/api/v1/topics/{room.topic}/cards", {"json": {"kind": "need", "text": "Gerade jetzt"}})
+    erasure, answers = erase_before_queued_writes(app, room, [post] * 3)
+    assert erasure.status_code == 200, erasure.text
+    assert [a.status_code for a in answers] == [401] * 3, [(a.status_code, a.text) for a in answers]
+    assert room.call("GET", f"/api/v1/topics/{room.topic}/cards", room.mod).json() == []
+
+
+def test_dots_given_while_the_moderator_erases_the_person_end_cleanly(app: FastAPI, live_server: LiveServer) -> None:
+    room = Room(app, live_server, dot_budget=10, max_dots_per_card=3)
+    cards = room.moderator_cards(3)
+    room.phase("vote")
+    votes = [("POST", f"/api/v1/cards/{c}/votes", {"json": {"dots": 1}}) for c in cards]
+    erasure, answers = erase_before_queued_writes(app, room, votes)
+    assert erasure.status_code == 200, erasure.text
+    assert [a.status_code for a in answers] == [401] * 3, [(a.status_code, a.text) for a in answers]
+    assert all(a.headers["www-authenticate"] == "Bearer" for a in answers)
+    tallies = room.call("GET", f"/api/v1/topics/{room.topic}/votes", room.mod).json()
+    assert sum(t["total"] for t in tallies.values()) == 0
+
+
+def test_two_erasures_of_one_person_at_once_end_cleanly(app: FastAPI, live_server: LiveServer) -> None:
+    """The moderator and the person erase at the same moment: one erases, the other finds
+    nobody (404 for the moderator; the person's own token is then unknown: 401)."""
+    room = Room(app, live_server)
+    room.phase("collect")
+    card = room.call("POST", f"/api/v1/topics/{room.topic}/cards", room.me, json={"kind": "idea", "text": "Eins"})
+    assert card.status_code == 201, card.text
+    erase = ("DELETE", f"/api/v1/participants/{room.participant_id}", {"json": {"cards": "anonymise"}})
+    both = room.at_once(
+        [(*erase[:2], {**erase[2], "headers": room.mod}), ("DELETE", "/api/v1/me", {**erase[2], "headers": room.me})]
+    )
+    assert sorted(a.status_code for a in both) in ([200, 401], [200, 404]), [(a.status_code, a.text) for a in both]
+    assert [c["text"] for c in room.call("GET", f"/api/v1/topics/{room.topic}/cards", room.mod).json()] == ["Eins"]

@@ -36,6 +36,12 @@ class Unauthorized(DomainError):
     status_code = 401
 
 
+class ParticipantGone(Unauthorized):
+    """The participant this request acts as was erased (or merged into another) while the
+    request waited for their row (``app/domain/locks.py``): 401, as any later request of
+    theirs is answered; callers acting *on* a participant answer 404 instead."""
+
+
 class Conflict(DomainError):
     """The input is fine but the state does not allow it (phase, already joined …)."""
 

@@ -143,7 +143,7 @@ async def participant_merge(
     if duplicate.id == into.id:
         raise Invalid(N_("A participant cannot be merged into themselves."), field="into")
     for person in sorted((duplicate, into), key=lambda p: p.id):  # one lock order: no deadlock
-        await participant_lock(session=session, participant_id=person.id)
+        await participant_lock(session=session, participant_id=person.id, acted_on=True)
     moved = await session.execute(
         update(Card)
         .where(col(Card.participant_id) == duplicate.id)

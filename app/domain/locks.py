@@ -10,6 +10,11 @@ second process waits on SQLite's own database lock.
 The lock is taken with a plain ``SELECT … FOR UPDATE``, not a write: a check that fails after it
 leaves nothing uncommitted in the session, so a page rendered from the same session afterwards
 shows the database as it is.
+
+The row may be gone when the lock is granted: an erasure (or a merge) that held it deleted the
+participant and committed while this request waited, after this request had read the participant
+to authenticate. Writing on would insert a card, a dot or a rating that points at nobody (a
+foreign-key violation, a 500), so the lock answers ``ParticipantGone`` instead.
 """
 
 from __future__ import annotations
@@ -18,11 +23,24 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.domain.errors import NotFound, ParticipantGone
+from app.i18n import N_
 from app.models import Participant
 
 
-async def participant_lock(*, session: AsyncSession, participant_id: str) -> None:
-    """Hold the participant's row until the session's transaction ends (PostgreSQL)."""
+async def participant_lock(*, session: AsyncSession, participant_id: str, acted_on: bool = False) -> None:
+    """Hold the participant's row until the session's transaction ends (PostgreSQL). When the
+    row was deleted while this waited: ``ParticipantGone`` (401) for a request made *as* the
+    participant; with ``acted_on`` (a moderator erasing or merging them, or their own erasure)
+    ``NotFound``, as for an id that never existed."""
     if session.get_bind().dialect.name == "sqlite":
+        # One writer at a time, from authentication to commit: the row cannot go in between.
         return
-    await session.execute(select(col(Participant.id)).where(col(Participant.id) == participant_id).with_for_update())
+    locked = await session.execute(
+        select(col(Participant.id)).where(col(Participant.id) == participant_id).with_for_update()
+    )
+    if locked.first() is not None:
+        return
+    if acted_on:
+        raise NotFound(N_("This participant does not exist."))
+    raise ParticipantGone(N_("Your participation was erased or merged a moment ago. Please reload the page."))

@@ -250,7 +250,7 @@ async def participant_erase(*, session: AsyncSession, participant: Participant, 
     choice = cards_choice_check(cards)
     workshop_id = participant.workshop_id
     # The person's own writes (cards, dots, ratings) wait until the erasure has committed.
-    await participant_lock(session=session, participant_id=participant.id)
+    await participant_lock(session=session, participant_id=participant.id, acted_on=True)
     # First, so the hub forgets the authors it remembered before it renders anything else.
     await event_append(
         session=session, workshop_id=workshop_id, event=ParticipantUpdated(participant_id=participant.id)

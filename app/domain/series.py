@@ -108,6 +108,46 @@ async def series_create(*, session: AsyncSession, moderator: ModeratorActor, dat
     return series
 
 
+async def series_update(*, session: AsyncSession, series: Series, data: SeriesInput) -> Series:
+    """Change what ``data`` gives (``None``: unchanged), by the rules of ``series_create``;
+    everything is checked before anything changes, so a refusal leaves the series as it was.
+
+    The groups and settings are what *new* rounds copy: a round already created is a workshop
+    of its own and keeps its own (its console changes them). A new retention period moves the
+    purge date of every round's registrations."""
+    changes: dict[str, Any] = {}
+    if data.title is not None:
+        changes["title"] = _one_line(data.title, "title", TITLE_MAX)
+        if not changes["title"]:
+            raise Invalid(N_("Please fill in this field."), field="title")
+    if data.description is not None:
+        changes["description"] = clean_text(data.description, field="description", max_len=4000, min_len=0)
+    if data.organizer is not None:
+        changes["organizer"] = _one_line(data.organizer, "organizer", TITLE_MAX) or ""
+    if data.rhythm is not None:
+        changes["rhythm"] = _one_line(data.rhythm, "rhythm", NAME_MAX) or ""
+    if data.consent_text is not None:
+        changes["consent_text"] = clean_text(data.consent_text, field="consent_text", max_len=TEXT_MAX, min_len=0)
+    if data.retention_days is not None:
+        changes["retention_days"] = _retention(data.retention_days)
+    if data.groups is not None:
+        changes["default_groups"] = _groups_checked(data.groups)
+    if data.settings is not None:
+        # A new dict: the JSON column notices an assignment, not a change inside it.
+        changes["default_settings"] = {**(series.default_settings or {}), **_settings_dict(data.settings)}
+    retention_changed = changes.get("retention_days", series.retention_days) != series.retention_days
+    for name, value in changes.items():
+        setattr(series, name, value)
+    session.add(series)
+    if retention_changed:
+        rounds = await session.execute(select(SeriesRound).where(col(SeriesRound.series_id) == series.id))
+        for round_ in rounds.scalars().all():
+            round_.purge_at = purge_time(round_, series)
+            session.add(round_)
+    await session.commit()
+    return series
+
+
 def _groups_checked(groups: Sequence[GroupInput]) -> list[dict[str, str]]:
     # workshop_create checks each group again when a round copies them; checking here too makes
     # a bad group a 422 on the series, not on its first round (the same rules: its checker).

@@ -23,7 +23,7 @@ class Format:
     key: str
     media_type: str
     suffix: str  # appended to the file name stem
-    label: str  # for the download links
+    label: str  # for the download buttons
     module: str  # app/exports/<module>.py lays it out
 
 

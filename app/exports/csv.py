@@ -46,6 +46,7 @@ def summary(r: Report) -> Rows:
         ["title", r.title],
         ["description", r.description],
         ["locale", r.locale],
+        ["anonymity", r.anonymity],
         ["anonymous", r.anonymous],
         ["consensus_threshold", r.threshold],
         ["held_on", r.held_on],

@@ -115,7 +115,8 @@ def document(r: Report) -> dict[str, Any]:
             "title": r.title,
             "description": r.description,
             "locale": r.locale,
-            "anonymous": r.anonymous,
+            "anonymity": r.anonymity,
+            "anonymous": r.anonymous,  # since version 1; anonymity says which level
             "consensus_threshold": r.threshold,
             "created_at": _time(r.created_at),
             "held_on": r.held_on,

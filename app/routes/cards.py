@@ -79,6 +79,7 @@ async def post_card(
                 request,
                 "_compose_response.html",
                 status_code=422,
+                workshop=access.workshop,  # the content's language (label_lang of the groups)
                 topic=topic,
                 audience=audience,
                 groups=groups,
@@ -87,7 +88,15 @@ async def post_card(
         return await board_page(request, session, access, topic, status_code=422, compose=draft)
     if is_htmx(request):
         posted = {"kind": kind, "group": group, "posted": True, "posted_card": card.id}
-        return render(request, "_compose_response.html", topic=topic, audience=audience, groups=groups, draft=posted)
+        return render(
+            request,
+            "_compose_response.html",
+            workshop=access.workshop,
+            topic=topic,
+            audience=audience,
+            groups=groups,
+            draft=posted,
+        )
     return redirect(_board_url(access, topic, anchor=f"#compose-{topic.id}"))
 
 

@@ -300,7 +300,7 @@ async def report_page(
     status_code: int = 200,
 ) -> Response:
     """The report page: the settings form (as saved, or as sent when it was refused), the
-    download links and the live preview of the saved report."""
+    download buttons and the live preview of the saved report."""
     workshop = access.workshop
     settings = await report_settings_get(session=session, workshop=workshop)
     topics = list(await topic_list(session=session, workshop_id=workshop.id))

@@ -412,3 +412,39 @@ def test_axe_clean_on_the_exchange_in_every_phase_and_the_other_page_kinds(
     violations.extend(axe_check(waiting, f"{locale} waiting"))
     assert not violations, "axe-core found WCAG 2.1 A/AA violations:\n" + "\n".join(violations)
     browsing.assert_clean()
+
+
+# --- the report's downloads ---------------------------------------------------------------------
+
+
+@pytest.mark.rendering
+def test_the_report_downloads_without_its_appendix_by_keyboard(
+    browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo
+) -> None:
+    """The appendix box on the report page, as Chromium sends its form: ticked (the default)
+    the download has the appendix, unticked with Space it has not (tests/test_report_downloads.py)."""
+    workshop = workshop_with_topics(http, moderator)
+    topic = workshop["topics"][0]["id"]
+    api(http, moderator, "PATCH", f"/api/v1/topics/{topic}", {"phase": "collect"})
+    other = join_api(http, workshop, group="business", name="Kemal")  # type: ignore[arg-type]
+    assert post_card(http, other["token"], topic, "Offene Schnittstellen für alle").status_code == 201  # type: ignore[arg-type]
+    m = browsing.page(locale="en-GB")
+    login(browsing, m, moderator)
+    browsing.goto(m, f"/m/workshops/{workshop['id']}/report")
+    box = m.get_by_role("checkbox", name="Include the appendix (all cards)")
+    expect(box).to_be_checked()
+
+    def download_markdown() -> str:
+        tab_to(m, "form.download-form button[value=md]")
+        with m.expect_download() as info:
+            m.keyboard.press("Enter")
+        return info.value.path().read_text(encoding="utf-8")
+
+    tab_to(m, "#download-appendix")
+    assert download_markdown().count("Offene Schnittstellen für alle") == 2  # needs and appendix
+    m.locator("#download-appendix").focus()
+    m.keyboard.press("Space")
+    expect(box).not_to_be_checked()
+    short = download_markdown()
+    assert "Anhang: alle Beiträge" not in short and short.count("Offene Schnittstellen für alle") == 1
+    browsing.assert_clean()

@@ -101,8 +101,10 @@ def test_the_whole_cycle_of_a_series(
         m.fill("#duration_minutes", "90")
         m.fill("#place", "Rathaus, Saal 2")
         m.fill("#capacity", capacity)
-        m.locator("main form button[type=submit]").click()
+        m.locator("main form[action$='/rounds'] button[type=submit]").click()
         m.wait_for_url(re.compile(r"/m/workshops/[a-z0-9]+/round$"))
+    browsing.goto(m, f"/m/series/{series_id}")
+    violations += axe_check(m, "moderator series page (new round, edit series)")
     rounds = http.get(f"/api/v1/series/{series_id}").json()["rounds"]
     first, second = rounds[0]["workshop_id"], rounds[1]["workshop_id"]
     assert rounds[0]["capacity"] == 2 and rounds[1]["capacity"] is None

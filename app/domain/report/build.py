@@ -137,6 +137,7 @@ async def report_build(*, session: AsyncSession, workshop: Workshop) -> Report:
         description=workshop.description,
         locale=workshop.locale,
         anonymous=workshop.anonymous,
+        anonymity=workshop.anonymity,
         threshold=workshop.consensus_threshold,
         created_at=workshop.created_at,
         held_on=settings.held_on,

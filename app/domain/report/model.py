@@ -144,7 +144,8 @@ class Report:
     title: str
     description: str
     locale: str
-    anonymous: bool
+    anonymous: bool  # no names in the report: anonymity is not "named" (app/domain/privacy.py)
+    anonymity: str  # "named", "moderators" or "anonymous", as the workshop says
     threshold: float
     created_at: datetime
     held_on: str  # as the moderator wrote it; empty: the exports show the creation date

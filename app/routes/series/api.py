@@ -18,6 +18,7 @@ from app.domain.series import (
     round_view,
     series_create,
     series_get,
+    series_update,
 )
 from app.routes.deps import CallerDep, SessionDep
 from app.routes.series.common import (
@@ -31,6 +32,7 @@ from app.routes.series.common import (
     RoundWorkshopOut,
     SeriesIn,
     SeriesOut,
+    SeriesPatch,
     _after_cancel,
     _moderator_of,
     _purge,
@@ -55,6 +57,17 @@ async def api_series_create(request: Request, body: SeriesIn, session: SessionDe
 async def api_series_get(request: Request, series_id: str, session: SessionDep) -> SeriesOut:
     """A series with its rounds and their capacity (public, no login)."""
     return await _series_out(request, session, await series_get(session=session, series_id=series_id))
+
+
+@router.patch("/api/v1/series/{series_id}", tags=["series"], responses=ERRORS, response_model=SeriesOut)
+async def api_series_update(
+    request: Request, series_id: str, body: SeriesPatch, session: SessionDep, credentials: CallerDep
+) -> SeriesOut:
+    """Change a series (its moderator): any field of the creation. Groups and settings are what
+    new rounds copy; rounds already created keep their own."""
+    series = await access_series_moderated(session=session, moderator=_moderator_of(credentials), series_id=series_id)
+    await series_update(session=session, series=series, data=_series_input(body))
+    return await _series_out(request, session, series)
 
 
 @router.post(

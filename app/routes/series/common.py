@@ -208,6 +208,12 @@ class SeriesIn(_In):
     dot_budget: int | None = None
 
 
+class SeriesPatch(SeriesIn):
+    """Any field of the creation; what is left out stays as it is."""
+
+    title: str | None = None  # type: ignore[assignment]  # optional here, required to create
+
+
 class RoundIn(_In):
     title: str
     starts_at: datetime = Field(description="ISO 8601 with a time zone offset")
@@ -303,7 +309,7 @@ async def _series_out(request: Request, session: AsyncSession, series: Series) -
     )
 
 
-def _series_input(body: SeriesIn) -> SeriesInput:
+def _series_input(body: SeriesIn | SeriesPatch) -> SeriesInput:
     groups = (
         None
         if body.groups is None

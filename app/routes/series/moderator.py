@@ -25,6 +25,7 @@ from app.domain.registrations import (
 from app.domain.series import (
     RoundInput,
     RoundView,
+    SeriesInput,
     access_series_moderated,
     round_create,
     round_publish,
@@ -34,6 +35,7 @@ from app.domain.series import (
     series_create,
     series_get,
     series_list_for_moderator,
+    series_update,
 )
 from app.domain.topics import topic_list
 from app.domain.workshops import group_list, workshop_get
@@ -51,6 +53,17 @@ from app.routes.series.common import (
 )
 
 router = APIRouter(include_in_schema=False)
+#: The fields of the series form (create and edit).
+SERIES_FORM_FIELDS = (
+    "title",
+    "description",
+    "organizer",
+    "rhythm",
+    "consent_text",
+    "retention_days",
+    "locale",
+    "anonymous",
+)
 
 # --- the moderator's pages --------------------------------------------------------------------
 
@@ -88,18 +101,7 @@ async def mod_series_create(
         "anonymous": anonymous,
     }
     try:
-        days = _int(retention_days, "retention_days")
-        body = SeriesIn(
-            title=title,
-            description=description,
-            organizer=organizer,
-            rhythm=rhythm,
-            consent_text=consent_text,
-            retention_days=days,
-            locale=locale,
-            anonymous=bool(anonymous),
-        )
-        series = await series_create(session=session, moderator=moderator, data=_series_input(body))
+        series = await series_create(session=session, moderator=moderator, data=_series_form_input(form))
     except Invalid as exc:
         series_list = await series_list_for_moderator(session=session, moderator=moderator)
         errors = {exc.field or "form": gettext(exc.message, **exc.params)}
@@ -113,6 +115,36 @@ async def mod_series_create(
             errors=errors,
         )
     return redirect(f"/m/series/{series.id}")
+
+
+def _series_form_input(form: dict[str, str]) -> SeriesInput:
+    """The series form (create and edit: the same fields), checked as the API checks its body."""
+    body = SeriesIn(
+        title=form["title"],
+        description=form["description"],
+        organizer=form["organizer"],
+        rhythm=form["rhythm"],
+        consent_text=form["consent_text"],
+        retention_days=_int(form["retention_days"], "retention_days"),
+        locale=form["locale"],
+        anonymous=bool(form["anonymous"]),
+    )
+    return _series_input(body)
+
+
+def _series_form_of(series: Series) -> dict[str, str]:
+    """The edit form as the series is now."""
+    settings = series.default_settings or {}
+    return {
+        "title": series.title,
+        "description": series.description,
+        "organizer": series.organizer,
+        "rhythm": series.rhythm,
+        "consent_text": series.consent_text,
+        "retention_days": str(series.retention_days),
+        "locale": str(settings.get("locale", "de")),
+        "anonymous": "on" if settings.get("anonymous") else "",
+    }
 
 
 def _int(raw: str, field: str, *, optional: bool = False) -> int | None:
@@ -136,11 +168,22 @@ def _datetime(raw: str, field: str, zone: str) -> datetime:
     return value
 
 
-async def _series_page_context(request: Request, session: AsyncSession, series: Series) -> dict[str, Any]:
+async def _series_page_context(
+    request: Request,
+    session: AsyncSession,
+    series: Series,
+    *,
+    series_form: dict[str, str] | None = None,
+    series_errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The series page: its rounds, the new-round form and the edit form (as saved, or as sent
+    when it was refused; its fields and errors are named ``series-…`` on the page)."""
     return {
         "series": series,
         "views": await round_views(session=session, series_id=series.id),
         "series_url": series_url(request, series.id),
+        "series_form": series_form or _series_form_of(series),
+        "series_errors": series_errors or {},
     }
 
 
@@ -149,6 +192,23 @@ async def mod_series_page(request: Request, series_id: str, session: SessionDep,
     series = await access_series_moderated(session=session, moderator=moderator, series_id=series_id)
     context = await _series_page_context(request, session, series)
     return render(request, "series/mod_series.html", form={}, errors={}, moderator=moderator.moderator, **context)
+
+
+@router.post("/m/series/{series_id}", tags=["moderator"], response_class=Response)
+async def mod_series_update(request: Request, series_id: str, session: SessionDep, moderator: ModeratorDep) -> Response:
+    """Save the edit form (every field of the creation form)."""
+    series = await access_series_moderated(session=session, moderator=moderator, series_id=series_id)
+    sent = await request.form()
+    form = {name: value if isinstance(value := sent.get(name, ""), str) else "" for name in SERIES_FORM_FIELDS}
+    try:
+        await series_update(session=session, series=series, data=_series_form_input(form))
+    except Invalid as exc:
+        errors = {"series-" + (exc.field or "form"): gettext(exc.message, **exc.params)}
+        context = await _series_page_context(request, session, series, series_form=form, series_errors=errors)
+        return render(
+            request, "series/mod_series.html", 422, form={}, errors={}, moderator=moderator.moderator, **context
+        )
+    return redirect(f"/m/series/{series.id}?saved=1#edit-series")
 
 
 @router.post("/m/series/{series_id}/rounds", tags=["moderator"], response_class=Response)
