@@ -29,7 +29,7 @@ from app.i18n import current_locale
 from app.models import Workshop
 from app.realtime.direct import RAW_SEND, direct_writer
 from app.realtime.hub import Connection, Hub, target_for
-from app.realtime.reader import SnapshotReader
+from app.realtime.reader import SnapshotReader, snapshot_reader
 from app.realtime.render import Format, Target
 from app.routes.deps import credentials_from
 from app.security import expected_origin
@@ -73,6 +73,9 @@ async def _replay(
         )
         if not rows:
             break
+        reader = snapshot_reader(session)
+        if reader is not None:
+            reader.start_batch(rows)
         for row in rows:
             target = target_for(conn, await hub.renderer.personal_viewer(session=session, row=row))
             rendered = await hub.renderer.render(session=session, workshop=workshop, row=row, targets=[target])

@@ -123,15 +123,7 @@ def test_a_40_person_round(
     http: httpx.Client,
     moderator: ModeratorInfo,
     screenshot_dir: Path | None,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if "postgresql" in request.node.name:
-        # Known bug, open in issue 10: on PostgreSQL the projector's consent verdicts stay
-        # "support not shown yet" after the moderator reveals the support (on SQLite they arrive).
-        # The test runs in full and is reported as XFAIL until that is fixed.
-        request.applymarker(
-            pytest.mark.xfail(reason="PostgreSQL: the projector misses the revealed support (issue 10)", strict=False)
-        )
     workshop = workshop_with_topics(http, moderator)
     w = workshop["id"]
     topic, other = workshop["topics"][0]["id"], workshop["topics"][1]["id"]
