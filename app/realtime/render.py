@@ -527,6 +527,8 @@ class EventRenderer:
             if topic is not None and topic.workshop_id == workshop.id:
                 board = await board_view_data(session=session, workshop=workshop, topic=topic, audience=audience)
                 html += self.fragment("board", board=board)
+        if target.is_console and audience.is_moderator:
+            html += self.fragment("topic_default", workshop=workshop)
         if event.names and target.is_console and audience.is_moderator:
             groups = {
                 g.key: g
