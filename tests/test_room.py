@@ -357,3 +357,25 @@ def test_new_topics_take_the_workshops_hide_until_reveal_default(
     assert patched["hide_until_reveal_default"] is True
     made = create_workshop(api, moderator, title="Verdeckt", hide_until_reveal_default=True, topics=[{"title": "A"}])
     assert made["hide_until_reveal_default"] is True and made["topics"][0]["hide_until_reveal"] is True
+
+
+@pytest.mark.rendering
+def test_the_projector_keys_are_listed_where_the_moderator_sees_them(
+    api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
+) -> None:
+    """On the projector behind "Keys" (and ?), and in one line next to the projector link on
+    the moderator's board (German in scripts/i18n_maps/room4.py)."""
+    w, t = workshop["id"], workshop["topics"][0]["id"]
+    browser = mod_browser(client_factory, moderator)
+    wall = page(browser, f"/m/workshops/{w}/projector/{t}")
+    toggle = wall.select_one("#room-keys-toggle")
+    panel = wall.select_one("#room-keys")
+    assert toggle is not None and panel is not None
+    assert toggle["aria-controls"] == "room-keys" and toggle["aria-expanded"] == "false"
+    assert panel.has_attr("hidden"), "folded until asked for"
+    assert texts(wall, "#room-keys dt") == ["→ or Page Down", "← or Page Up", "J", "K", "?"]
+    assert texts(wall, "#room-keys dd")[:2] == ["next page of the room view", "previous page"]
+    board = page(browser, f"/m/workshops/{w}/topics/{t}")
+    assert texts(board, ".projector-link .note") == [
+        "Keys there: → / ← or Page Down / Page Up turn the pages, J join code, K high contrast, ? all keys."
+    ]

@@ -18,8 +18,8 @@
  *   after a bulk action; filter the board and the merge dialog by a search text; fetch the
  *   duplicate suggestions again after live changes;
  * - on the projector, follow the room's topic (#room-state), page the room view ("2 / 3", turning
- *   by itself; keys → ← PageUp PageDown), shrink the join code to a corner (J calls it back)
- *   and switch to high contrast (K);
+ *   by itself; keys → ← PageUp PageDown), shrink the join code to a corner (J calls it back),
+ *   switch to high contrast (K) and list these keys (? or the "Keys" button, Escape closes);
  * - on a participant's board, follow the room to its topic, unless the person is typing or
  *   went to another topic on purpose: then offer "back to the room" instead; announce it
  *   politely; keep every typed text (compose, reasons) as a draft across pages.
@@ -594,6 +594,14 @@
     if (contrastToggle) contrastToggle.addEventListener("click", function () {
       applyContrast(!document.body.classList.contains("room-contrast"));
     });
+    var keysToggle = document.getElementById("room-keys-toggle");
+    var keysPanel = document.getElementById("room-keys");
+    function showKeys(open) {
+      if (!keysToggle || !keysPanel) return;
+      keysPanel.hidden = !open;
+      keysToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    if (keysToggle) keysToggle.addEventListener("click", function () { showKeys(keysPanel.hidden); });
     document.addEventListener("keydown", function (event) {
       if (event.altKey || event.ctrlKey || event.metaKey) return;
       if (event.target && event.target.matches && event.target.matches("input, textarea, select")) return;
@@ -602,6 +610,8 @@
       else if (key === "ArrowLeft" || key === "PageUp") { turnRoomPage(-1); event.preventDefault(); }
       else if (key === "j" || key === "J") { if (joinToggle) joinToggle.click(); }
       else if (key === "k" || key === "K") { if (contrastToggle) contrastToggle.click(); }
+      else if (key === "?") { if (keysToggle) keysToggle.click(); }
+      else if (key === "Escape") showKeys(false);
     });
   }
 
