@@ -22,7 +22,8 @@
  *   switch to high contrast (K) and list these keys (? or the "Keys" button, Escape closes);
  * - on a participant's board, follow the room to its topic, unless the person is typing or
  *   went to another topic on purpose: then offer "back to the room" instead; announce it
- *   politely; keep every typed text (compose, reasons) as a draft across pages.
+ *   politely; keep every typed text (compose, reasons) as a draft across pages;
+ * - unfold a rating's reason when the level needs one (serious concerns, block) or it has text.
  */
 (function () {
   "use strict";
@@ -465,6 +466,21 @@
       }
     });
   }
+  // The reason of a rating is folded; it opens where it is needed (serious concerns, block)
+  // or already has text (typed, kept as a draft, saved).
+  var NEEDS_REASON = ["concerns", "block"];
+  function openReasons(root) {
+    (root || document).querySelectorAll("form.rate details.rate-reason").forEach(function (details) {
+      var form = details.closest("form");
+      var level = form && form.querySelector("input[name=level]:checked");
+      var text = details.querySelector("textarea");
+      if ((level && NEEDS_REASON.indexOf(level.value) >= 0) || (text && text.value.trim())) details.open = true;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input && input.matches && input.matches("form.rate input[name=level]")) openReasons(input.closest("form"));
+  });
   function forgetTyped(root) {
     (root || document).querySelectorAll("textarea[id]").forEach(function (el) {
       try { sessionStorage.removeItem(DRAFT + el.id); } catch (ignored) { /* nothing kept */ }
@@ -619,6 +635,7 @@
     takeNews();
     restoreDrafts();
     restoreTyped(document);
+    openReasons(document);
     revealOwn(document);
     markCurrentTopic();
     paintState();
@@ -642,7 +659,7 @@
       mine.add(posted.getAttribute("data-posted-card"));
     });
     var swapped = event.detail && event.detail.target;
-    if (swapped && swapped.isConnected) restoreTyped(swapped);
+    if (swapped && swapped.isConnected) { restoreTyped(swapped); openReasons(swapped); }
     restoreFocus();
     revealOwn(document);
     paintState();
@@ -671,6 +688,7 @@
     paintSelection();
     applyFilters();
     restoreTyped(document);
+    openReasons(document);
     document.querySelectorAll("textarea[data-max]").forEach(updateCounter);
     followRoom();
     setUpRoom();
