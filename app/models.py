@@ -104,6 +104,8 @@ class Workshop(SQLModel, table=True):
     max_dots_per_card: int = Field(
         default=DEFAULT_MAX_DOTS_PER_CARD, sa_column_kwargs={"server_default": str(DEFAULT_MAX_DOTS_PER_CARD)}
     )
+    # New topics start with this ``hide_until_reveal`` (each topic can still be switched).
+    hide_until_reveal_default: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     # The topic the moderator is on: the projector follows it.
     current_topic_id: str | None = Field(default=None, max_length=16)
     join_code: str = Field(max_length=16, unique=True, index=True)

@@ -294,3 +294,88 @@ def test_a_new_participant_lands_on_the_rooms_topic(
     )
     assert response.status_code == 200
     assert str(response.url).endswith(f"/w/{w}/topics/{second}")
+
+
+def test_new_topics_take_the_workshops_hide_until_reveal_default(
+    loop_app: FastAPI,
+    api: TestClient,
+    moderator: ModeratorInfo,
+    workshop: dict[str, Any],
+    client_factory: ClientFactory,
+) -> None:
+    """The console's settings set what new topics start with; the topics there keep theirs. A
+    forged checkbox value is refused with the reason and changes nothing; the API reads and
+    sets the same field; every open console is told live."""
+    w, tok = workshop["id"], moderator.token
+    assert workshop["hide_until_reveal_default"] is False
+    browser = mod_browser(client_factory, moderator)
+    doc = page(browser, f"/m/workshops/{w}")
+    box = doc.select_one("#s-hide-default")
+    assert box is not None and not box.has_attr("checked")
+    assert texts(doc, "label:has(#s-hide-default)") == ["New topics: hide cards until I reveal them"]
+    assert texts(doc, "#topic-default") == ["New topics show their cards as they arrive (settings)."]
+    form = {"title": workshop["title"], "locale": "en", "joins_open": "on", "csrf_token": csrf(browser)}
+
+    refused = browser.post(f"/m/workshops/{w}/settings", data={**form, "hide_until_reveal_default": "yes"})
+    assert refused.status_code == 422
+    assert texts(BeautifulSoup(refused.text, "html.parser"), "#settings .field-error") == [
+        "Tick the box or leave it empty."
+    ]
+    assert call(api, tok, "GET", f"/api/v1/workshops/{w}")["hide_until_reveal_default"] is False
+
+    saved = browser.post(
+        f"/m/workshops/{w}/settings", data={**form, "hide_until_reveal_default": "on"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    console = Target(audience=Audience(role="moderator", locale="en"), format="html", view="console")
+    pushed = BeautifulSoup(render_last(loop_app, w, [console])[console], "html.parser")
+    assert texts(pushed, "#topic-default") == [
+        "New topics start with their cards hidden until you reveal them (settings)."
+    ]
+    stored = call(api, tok, "GET", f"/api/v1/workshops/{w}")
+    assert stored["hide_until_reveal_default"] is True
+    assert [t["hide_until_reveal"] for t in stored["topics"]] == [False, False], "existing topics keep theirs"
+    assert page(browser, f"/m/workshops/{w}").select_one("#s-hide-default").has_attr("checked")  # type: ignore[union-attr]
+
+    by_api = call(api, tok, "POST", f"/api/v1/workshops/{w}/topics", {"title": "Neu über die API"})
+    assert by_api["hide_until_reveal"] is True
+    browser.post(f"/m/workshops/{w}/topics", data={"title": "Neu im Browser", "csrf_token": csrf(browser)})
+    topics = call(api, tok, "GET", f"/api/v1/workshops/{w}")["topics"]
+    assert [(t["title"], t["hide_until_reveal"]) for t in topics][-1] == ("Neu im Browser", True)
+    # A participant of a new topic sees the counts, not the cards.
+    person = join_api(api, workshop)
+    assert post_card(api, person["token"], by_api["id"], "Noch verdeckt").status_code == 201
+    other = join_api(api, workshop, group="business", name="Bo")
+    board = client_factory().get(f"/w/{w}/topics/{by_api['id']}", headers=bearer(other["token"])).text
+    assert "Noch verdeckt" not in board
+
+    # Unticked (a checkbox then sends nothing): new topics show their cards again; the API too.
+    browser.post(f"/m/workshops/{w}/settings", data=form)
+    assert call(api, tok, "GET", f"/api/v1/workshops/{w}")["hide_until_reveal_default"] is False
+    assert call(api, tok, "POST", f"/api/v1/workshops/{w}/topics", {"title": "Offen"})["hide_until_reveal"] is False
+    patched = call(api, tok, "PATCH", f"/api/v1/workshops/{w}", {"hide_until_reveal_default": True})
+    assert patched["hide_until_reveal_default"] is True
+    made = create_workshop(api, moderator, title="Verdeckt", hide_until_reveal_default=True, topics=[{"title": "A"}])
+    assert made["hide_until_reveal_default"] is True and made["topics"][0]["hide_until_reveal"] is True
+
+
+@pytest.mark.rendering
+def test_the_projector_keys_are_listed_where_the_moderator_sees_them(
+    api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
+) -> None:
+    """On the projector behind "Keys" (and ?), and in one line next to the projector link on
+    the moderator's board (German in scripts/i18n_maps/room4.py)."""
+    w, t = workshop["id"], workshop["topics"][0]["id"]
+    browser = mod_browser(client_factory, moderator)
+    wall = page(browser, f"/m/workshops/{w}/projector/{t}")
+    toggle = wall.select_one("#room-keys-toggle")
+    panel = wall.select_one("#room-keys")
+    assert toggle is not None and panel is not None
+    assert toggle["aria-controls"] == "room-keys" and toggle["aria-expanded"] == "false"
+    assert panel.has_attr("hidden"), "folded until asked for"
+    assert texts(wall, "#room-keys dt") == ["→ or Page Down", "← or Page Up", "J", "K", "?"]
+    assert texts(wall, "#room-keys dd")[:2] == ["next page of the room view", "previous page"]
+    board = page(browser, f"/m/workshops/{w}/topics/{t}")
+    assert texts(board, ".projector-link .note") == [
+        "Keys there: → / ← or Page Down / Page Up turn the pages, J join code, K high contrast, ? all keys."
+    ]

@@ -84,6 +84,7 @@ def workshop_public(
         "consensus_threshold": workshop.consensus_threshold,
         "dot_budget": workshop.dot_budget,
         "max_dots_per_card": workshop.max_dots_per_card,
+        "hide_until_reveal_default": workshop.hide_until_reveal_default,
         "joins_open": workshop.joins_open,
         "current_topic_id": workshop.current_topic_id,
         "groups": [

@@ -53,6 +53,7 @@ async def topic_create(
         prompt=clean_text(prompt, field="prompt", max_len=TEXT_MAX, min_len=0),
         guiding_questions=_guiding(guiding_questions),
         position=(max((t.position for t in existing), default=-1) + 1),
+        hide_until_reveal=workshop.hide_until_reveal_default,
     )
     session.add(topic)
     await session.flush()

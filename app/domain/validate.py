@@ -53,3 +53,10 @@ def whole_number(text: str, *, field: str) -> int | None:
     if not value.isascii() or not value.lstrip("-").isdigit() or len(value) > 9:
         raise Invalid(N_("Please enter a whole number."), field=field)
     return int(value)
+
+
+def checkbox(text: str, *, field: str) -> bool:
+    """A form's checkbox: "on" when ticked, nothing when not; any other value is refused."""
+    if text not in ("", "on"):
+        raise Invalid(N_("Tick the box or leave it empty."), field=field)
+    return text == "on"

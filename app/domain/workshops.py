@@ -67,6 +67,8 @@ class WorkshopSettings:
     dot_budget: int | None = None
     joins_open: bool | None = None
     max_dots_per_card: int | None = None
+    # New topics start with cards hidden until the moderator reveals them.
+    hide_until_reveal_default: bool | None = None
     retention_days: int | None = None
     # retention_days=None means "unchanged"; this clears it (keep personal data until deleted).
     clear_retention: bool = False
@@ -104,6 +106,7 @@ def _checked(settings: WorkshopSettings) -> WorkshopSettings:
         dot_budget=settings.dot_budget,
         joins_open=settings.joins_open,
         max_dots_per_card=settings.max_dots_per_card,
+        hide_until_reveal_default=settings.hide_until_reveal_default,
         retention_days=retention_check(settings.retention_days),
         clear_retention=settings.clear_retention,
     )
@@ -180,6 +183,7 @@ async def workshop_create(
         dot_budget=checked.dot_budget or DEFAULT_DOT_BUDGET,
         max_dots_per_card=checked.max_dots_per_card or DEFAULT_MAX_DOTS_PER_CARD,
         joins_open=True if checked.joins_open is None else checked.joins_open,
+        hide_until_reveal_default=bool(checked.hide_until_reveal_default),
         join_code=await _unique_join_code(session),
         series_id=series_id,
     )
@@ -198,7 +202,15 @@ async def workshop_create(
             )
         )
     for position, (title, prompt) in enumerate(topic_specs):
-        session.add(Topic(workshop_id=workshop.id, title=title, prompt=prompt, position=position))
+        session.add(
+            Topic(
+                workshop_id=workshop.id,
+                title=title,
+                prompt=prompt,
+                position=position,
+                hide_until_reveal=workshop.hide_until_reveal_default,
+            )
+        )
     await session.commit()
     return workshop
 
@@ -230,6 +242,7 @@ async def workshop_update(*, session: AsyncSession, workshop: Workshop, settings
         "dot_budget",
         "joins_open",
         "max_dots_per_card",
+        "hide_until_reveal_default",
     ):
         value = getattr(checked, field)
         if value is not None:

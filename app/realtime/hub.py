@@ -199,6 +199,7 @@ class Hub:
                     # One snapshot: what every render asks is asked once. It starts from what
                     # earlier batches read and no event of this batch changes.
                     reader = SnapshotReader.carrying(channel.kept, rows, channel.workshop_id).install(session)
+                    reader.start_batch(rows)
                     memo = reader.memo
                     kept_workshop = memo.get(WORKSHOP)
                     workshop = (

@@ -47,6 +47,25 @@ class SnapshotReader:
 
     def __init__(self, memo: dict[Hashable, object] | None = None) -> None:
         self.memo: dict[Hashable, object] = memo if memo is not None else {}
+        # The log rows rendered from this snapshot, in order (see last_in_batch).
+        self.batch: Sequence[EventLog] = ()
+        self._last: dict[Hashable, int] = {}
+
+    def start_batch(self, rows: Sequence[EventLog]) -> None:
+        """The rows about to be rendered from this snapshot, in seq order."""
+        self.batch = rows
+        self._last = {}
+
+    def last_in_batch(self, key: Hashable, wanted: Callable[[EventLog], bool]) -> int | None:
+        """The seq of the batch's last row that is ``wanted`` (asked once per ``key`` and batch).
+
+        Every render of the batch reads the same snapshot, so a render that shows the whole
+        current state (the projector's room view) looks the same for each of those rows: only
+        the last one needs it."""
+        if key not in self._last:
+            self._last[key] = next((row.seq for row in reversed(self.batch) if wanted(row)), -1)
+        last = self._last[key]
+        return None if last < 0 else last
 
     @classmethod
     def carrying(cls, kept: dict[Hashable, object], rows: Sequence[EventLog], workshop_id: str) -> SnapshotReader:
@@ -80,6 +99,12 @@ class SnapshotReader:
     def to_carry(self, workshop_id: str) -> dict[Hashable, object]:
         """The entries the next batch may start from (see :meth:`carrying`)."""
         return {key: self.memo[key] for key in keys_to_keep(workshop_id) if key in self.memo}
+
+
+def snapshot_reader(session: AsyncSession) -> SnapshotReader | None:
+    """The session's snapshot reader, if the realtime side installed one."""
+    reader = session.info.get(READER)
+    return reader if isinstance(reader, SnapshotReader) else None
 
 
 def keep_read(session: AsyncSession, *rows: object) -> None:

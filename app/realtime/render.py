@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -29,6 +29,7 @@ from app.csrf import no_csrf
 from app.domain.board import (
     Audience,
     CardContext,
+    CardView,
     board_view_data,
     card_context,
     card_counts,
@@ -49,6 +50,7 @@ from app.domain.participants import participant_list
 from app.domain.participation import balance_view, exchange_view
 from app.domain.privacy import names_visible, participant_public
 from app.domain.public import card_public, cluster_public, topic_public, workshop_public_data
+from app.domain.reads import read_once
 from app.domain.room import room_view_data
 from app.domain.statements import statement_list, statement_views
 from app.domain.topics import topic_list
@@ -80,7 +82,7 @@ from app.events import (
 )
 from app.i18n import use_content_locale, use_locale
 from app.models import Card, Cluster, EventLog, Participant, Statement, Topic, Workshop
-from app.realtime.reader import keep_read
+from app.realtime.reader import keep_read, snapshot_reader
 
 Format = Literal["html", "json"]
 CardEvent = CardCreated | CardUpdated | CardHidden | CardDeleted | CardMoved | CardMerged
@@ -131,6 +133,8 @@ def json_message(seq: int | None, type_: str, data: Any) -> str:
 OnlineCounts = Callable[[str], dict[str, int]]
 # Set while rendering for a JSON target: the HTML fragments would be thrown away.
 _json_only: ContextVar[bool] = ContextVar("runde_json_only", default=False)
+# The seq of the log row being rendered (for _redrawn_later).
+_seq: ContextVar[int | None] = ContextVar("runde_seq", default=None)
 
 
 class EventRenderer:
@@ -166,18 +170,26 @@ class EventRenderer:
     ) -> dict[Target, str]:
         event = event_from_log(row.type, row.payload)
         out: dict[Target, str] = {}
-        for target in set(targets):
-            token = _json_only.set(target.format == "json")
-            try:
-                with use_locale(target.audience.locale), use_content_locale(workshop.locale), no_csrf():
-                    data, html = await self._render_one(session, workshop, event, target)
-            finally:
-                _json_only.reset(token)
-            if target.format == "json":
-                out[target] = json_message(row.seq, event.type, data)
-            else:
-                out[target] = self.fragment("seq_marker", seq=row.seq) + html
+        seq_token = _seq.set(row.seq)
+        try:
+            for target in set(targets):
+                out[target] = await self._render_for(session, workshop, row, event, target)
+        finally:
+            _seq.reset(seq_token)
         return out
+
+    async def _render_for(
+        self, session: AsyncSession, workshop: Workshop, row: EventLog, event: Event, target: Target
+    ) -> str:
+        token = _json_only.set(target.format == "json")
+        try:
+            with use_locale(target.audience.locale), use_content_locale(workshop.locale), no_csrf():
+                data, html = await self._render_one(session, workshop, event, target)
+        finally:
+            _json_only.reset(token)
+        if target.format == "json":
+            return json_message(row.seq, event.type, data)
+        return self.fragment("seq_marker", seq=row.seq) + html
 
     async def _render_one(
         self, session: AsyncSession, workshop: Workshop, event: Event, target: Target
@@ -203,23 +215,37 @@ class EventRenderer:
         return self.fragment("room_state", workshop=workshop, topic=topic)
 
     async def _projector(self, session: AsyncSession, workshop: Workshop, event: Event, target: Target) -> str:
-        """The projector gets its whole room view again whenever something it shows changed:
-        one render per event for one connection, and the page turner keeps its page."""
+        """The projector gets its whole room view again whenever something it shows changed
+        (once per batch: :meth:`_redrawn_later`), and the page turner keeps its page."""
         html = await self._room_state(session, workshop, event)
-        about = getattr(event, "topic_id", None)
-        if isinstance(event, WorkshopUpdated) and workshop.current_topic_id not in (None, target.topic_id):
-            return html  # the room moved on: the projector goes there (#room-state), no render here
-        if target.topic_id is None or not (
-            about == target.topic_id or isinstance(event, ParticipantJoined | WorkshopUpdated)
-        ):
+        topic_id = target.topic_id
+        if topic_id is None or not _shows_room(event, workshop, topic_id):
             return html
-        topic = await session.get(Topic, target.topic_id)
+        if self._redrawn_later(session, ("room", topic_id), lambda e: _shows_room(e, workshop, topic_id)):
+            return html
+        topic = await session.get(Topic, topic_id)
         if topic is None or topic.workshop_id != workshop.id:
             return html
         room = await room_view_data(session=session, workshop=workshop, topic=topic, locale=target.audience.locale)
         return html + self.fragment("room", r=room)
 
     # --- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _redrawn_later(session: AsyncSession, key: Hashable, redraws: Callable[[Event], bool]) -> bool:
+        """Will a later event of the pump's batch render this whole view (``key``) again?
+
+        The projector's room view and the moderator's participation table show the whole
+        current state, and every event of a batch is rendered from the same snapshot: the view
+        is the same for each of them, so only the batch's last event that ``redraws`` it carries
+        it. A burst of 150 ratings then costs one room view per projector, not 150: the pump
+        fell that many renders behind on PostgreSQL, and the revealed support reached the wall
+        a minute late (issue 10)."""
+        reader, seq = snapshot_reader(session), _seq.get()
+        if reader is None or seq is None:
+            return False
+        last = reader.last_in_batch(key, lambda row: redraws(event_from_log(row.type, row.payload)))
+        return last is not None and last > seq
 
     async def _counts(self, session: AsyncSession, topic: Topic, target: Target) -> str:
         """The card count in the topic's tab, and per kind and group on its own board."""
@@ -253,6 +279,9 @@ class EventRenderer:
         audience = target.audience
         if topic is None or not audience.is_moderator or target.view != "board" or target.topic_id != topic.id:
             return ""
+        topic_id = topic.id
+        if self._redrawn_later(session, ("balance", topic_id), lambda e: _changes_balance(e, topic_id)):
+            return ""
         balance = await balance_view(
             session=session, workshop=workshop, topic=topic, online=self.online(workshop.id), locale=audience.locale
         )
@@ -275,9 +304,14 @@ class EventRenderer:
         cluster_id: str | None,
         kind: str | None,
     ) -> str:
-        """Re-render the one list a card sits in (a kind column while collecting, else its cluster)."""
-        cards = await visible_cards(session=session, topic=topic, audience=ctx.audience)
-        views = await card_views(session=session, cards=cards, workshop=workshop, audience=ctx.audience)
+        """Re-render the one list a card sits in (a kind column while collecting, else its cluster).
+        The topic's cards are read once per snapshot and audience (a batch of moves asks again)."""
+
+        async def load() -> tuple[Sequence[Card], list[CardView]]:
+            cards = await visible_cards(session=session, topic=topic, audience=ctx.audience)
+            return cards, await card_views(session=session, cards=cards, workshop=workshop, audience=ctx.audience)
+
+        cards, views = await read_once(session, ("topic-cards", topic.id, ctx.audience), load)
         if topic.phase == "collect":
             if kind is None:
                 return ""
@@ -493,6 +527,8 @@ class EventRenderer:
             if topic is not None and topic.workshop_id == workshop.id:
                 board = await board_view_data(session=session, workshop=workshop, topic=topic, audience=audience)
                 html += self.fragment("board", board=board)
+        if target.is_console and audience.is_moderator:
+            html += self.fragment("topic_default", workshop=workshop)
         if event.names and target.is_console and audience.is_moderator:
             groups = {
                 g.key: g
@@ -562,6 +598,36 @@ class EventRenderer:
                 html += self.fragment("participant_remove", participant_id=event.merged_id)
                 html += self.fragment("participant_replace", participant=kept, groups=by_key, show_names=show_names)
         return data, html
+
+
+def _changes_balance(event: Event, topic_id: str) -> bool:
+    """Does ``event`` change the participation table of ``topic_id`` (:meth:`EventRenderer._balance`)?"""
+    return isinstance(event, _BALANCE_EVENTS) and event.topic_id == topic_id
+
+
+_BALANCE_EVENTS = (
+    CardCreated,
+    CardUpdated,
+    CardHidden,
+    CardDeleted,
+    CardMoved,
+    CardMerged,
+    ClusterCreated,
+    ClusterUpdated,
+    ClusterDeleted,
+    VoteChanged,
+    StatementCreated,
+    StatementUpdated,
+)
+
+
+def _shows_room(event: Event, workshop: Workshop, topic_id: str) -> bool:
+    """Does ``event`` change what the projector of ``topic_id`` shows? Everything about its
+    topic, a join (the counts) and the workshop (title, threshold); not a move of the room to
+    another topic: the projector goes there (#room-state)."""
+    if isinstance(event, WorkshopUpdated):
+        return workshop.current_topic_id in (None, topic_id)
+    return getattr(event, "topic_id", None) == topic_id or isinstance(event, ParticipantJoined)
 
 
 async def _joined_per_group(session: AsyncSession, workshop_id: str) -> dict[str, int]:

@@ -43,6 +43,9 @@ class WorkshopCreate(_In):
     consensus_threshold: float | None = None
     dot_budget: int | None = None
     max_dots_per_card: int | None = None
+    hide_until_reveal_default: bool | None = Field(
+        None, description="New topics start with `hide_until_reveal` set to this (default false)."
+    )
     groups: list[GroupIn] | None = None
     topics: list[TopicIn] | None = None
 
@@ -61,6 +64,9 @@ class WorkshopPatch(_In):
     consensus_threshold: float | None = None
     dot_budget: int | None = None
     max_dots_per_card: int | None = None
+    hide_until_reveal_default: bool | None = Field(
+        None, description="New topics start with `hide_until_reveal` set to this (default false)."
+    )
     joins_open: bool | None = None
 
 
@@ -134,6 +140,7 @@ class WorkshopOut(BaseModel):
     consensus_threshold: float
     dot_budget: int
     max_dots_per_card: int
+    hide_until_reveal_default: bool = Field(description="What new topics start with as `hide_until_reveal`.")
     joins_open: bool
     current_topic_id: str | None
     join_code: str | None = Field(None, description="Only for moderators.")

@@ -23,7 +23,7 @@ from app.domain.moderation import moderation_records
 from app.domain.participants import participant_list
 from app.domain.public import workshop_public_data
 from app.domain.topics import topic_list
-from app.domain.validate import whole_number
+from app.domain.validate import checkbox, whole_number
 from app.domain.workshops import (
     GroupInput,
     WorkshopSettings,
@@ -172,6 +172,7 @@ async def save_settings(
     consensus_percent: Text = "",
     dot_budget: Text = "",
     max_dots_per_card: Text = "",
+    hide_until_reveal_default: Text = "",
 ) -> Response:
     access = await _moderated(session, credentials, workshop_id)
 
@@ -189,6 +190,7 @@ async def save_settings(
             consensus_threshold=None if percent is None else percent / 100,
             dot_budget=whole_number(dot_budget, field="dot_budget"),
             max_dots_per_card=whole_number(max_dots_per_card, field="max_dots_per_card"),
+            hide_until_reveal_default=checkbox(hide_until_reveal_default, field="hide_until_reveal_default"),
         )
         await workshop_update(session=session, workshop=access.workshop, settings=settings)
 
@@ -200,6 +202,7 @@ async def save_settings(
         "max_dots_per_card": max_dots_per_card,
         "anonymity": anonymity,
         "retention_days": retention_days,
+        "hide_until_reveal_default": hide_until_reveal_default,
     }
     return await console_form(request, session, access, save, field="settings", anchor="#settings", typed=typed)
 
@@ -295,6 +298,7 @@ def _settings(body: schemas.WorkshopCreate | schemas.WorkshopPatch) -> WorkshopS
         dot_budget=body.dot_budget,
         joins_open=getattr(body, "joins_open", None),
         max_dots_per_card=body.max_dots_per_card,
+        hide_until_reveal_default=body.hide_until_reveal_default,
     )
 
 

@@ -30,7 +30,7 @@ from app.models import Workshop
 from app.realtime.connection import join_messages
 from app.realtime.direct import RAW_SEND, direct_writer
 from app.realtime.hub import Connection, Hub, target_for
-from app.realtime.reader import SnapshotReader
+from app.realtime.reader import SnapshotReader, snapshot_reader
 from app.realtime.render import Format, Target
 from app.routes.deps import credentials_from
 from app.security import expected_origin
@@ -77,6 +77,9 @@ async def _replay(
         if not rows:
             break
         messages: list[tuple[int | None, str]] = []
+        reader = snapshot_reader(session)
+        if reader is not None:
+            reader.start_batch(rows)
         for row in rows:
             target = target_for(conn, await hub.renderer.personal_viewer(session=session, row=row))
             rendered = await hub.renderer.render(session=session, workshop=workshop, row=row, targets=[target])

@@ -356,6 +356,30 @@ def test_reduced_motion_and_forced_colours(browsing: Browsing, http: httpx.Clien
 # --- axe on the remaining page kinds ------------------------------------------------------------
 
 
+def exchange_by_keyboard(page: Page) -> None:
+    """The exchange at 1280 px (a moderator's laptop): the page itself does not scroll sideways,
+    the table does in its region, which Tab reaches and the arrow keys scroll."""
+    assert page.viewport_size is not None and page.viewport_size["width"] == 1280
+    widths = page.evaluate(
+        """() => { const r = document.querySelector('.exchange-live .table-scroll');
+                   return {page: document.scrollingElement.scrollWidth, view: innerWidth,
+                           table: r.scrollWidth, region: r.clientWidth}; }"""
+    )
+    print(f"exchange at 1280 px: {widths}")
+    assert widths["page"] <= widths["view"], f"the exchange page scrolls sideways at 1280 px: {widths}"
+    if widths["table"] <= widths["region"]:
+        return  # nothing to scroll: the whole table fits
+    tab_to(page, ".exchange-live .table-scroll")
+    end = "() => { const r = document.querySelector('.exchange-live .table-scroll'); return r.scrollLeft + r.clientWidth; }"
+    scrolled = 0
+    for _ in range(100):  # the arrow key scrolls 40 px at a time
+        page.keyboard.press("ArrowRight")
+        scrolled = page.evaluate(end)
+        if scrolled >= widths["table"] - 2:
+            break
+    assert scrolled >= widths["table"] - 2, f"the arrow keys do not reach the last column: {scrolled} of {widths}"
+
+
 @pytest.mark.rendering
 @pytest.mark.parametrize("locale", ["de-DE", "en-US"])
 def test_axe_clean_on_the_exchange_in_every_phase_and_the_other_page_kinds(
@@ -386,6 +410,8 @@ def test_axe_clean_on_the_exchange_in_every_phase_and_the_other_page_kinds(
         api(http, moderator, "PATCH", f"/api/v1/topics/{topic}", {"phase": phase})
         check(p, f"/w/{workshop['id']}/topics/{topic}/exchange", f"{phase} exchange", live=True)
         check(m, f"/m/workshops/{workshop['id']}/topics/{topic}/exchange", f"{phase} moderator exchange", live=True)
+        if phase == "closed":
+            exchange_by_keyboard(m)
         if phase == "cluster":
             cluster = api(http, moderator, "POST", f"/api/v1/topics/{topic}/clusters", {"title": "Daten"})["id"]
             check(m, f"/m/clusters/{cluster}/statement", "statement from a cluster")

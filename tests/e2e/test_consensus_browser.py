@@ -115,6 +115,7 @@ def test_live_re_render_keeps_an_unsaved_rating_and_the_focus(
     p = browsing.page(locale="de-DE", phone=True)
     join(browsing, p, workshop, name="Jonas", group="business", org="IHK")
     form = f"#rate-{statement}"
+    p.locator(f"{form} details.rate-reason > summary").click()  # the reason is folded until asked for
     p.fill(f"{form} textarea[name=reason]", "Nur mit Barrierefreiheit.")
     tab_to(p, f"{form} input[name=level]")
     p.keyboard.press("ArrowDown")
@@ -128,6 +129,7 @@ def test_live_re_render_keeps_an_unsaved_rating_and_the_focus(
     replaced_by_a_push({"tallies_revealed": True})
     expect(p.locator(f"{form} input[value=reservations]")).to_be_checked()
     expect(p.locator(f"{form} textarea[name=reason]")).to_have_value("Nur mit Barrierefreiheit.")
+    expect(p.locator(f"{form} textarea[name=reason]")).to_be_visible()  # a reason with text stays unfolded
     assert p.evaluate("() => document.activeElement.matches('input[name=level][value=reservations]')")
 
     tab_to(p, f"{form} button[type=submit]")

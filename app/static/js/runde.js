@@ -18,11 +18,12 @@
  *   after a bulk action; filter the board and the merge dialog by a search text; fetch the
  *   duplicate suggestions again after live changes;
  * - on the projector, follow the room's topic (#room-state), page the room view ("2 / 3", turning
- *   by itself; keys → ← PageUp PageDown), shrink the join code to a corner (J calls it back)
- *   and switch to high contrast (K);
+ *   by itself; keys → ← PageUp PageDown), shrink the join code to a corner (J calls it back),
+ *   switch to high contrast (K) and list these keys (? or the "Keys" button, Escape closes);
  * - on a participant's board, follow the room to its topic, unless the person is typing or
  *   went to another topic on purpose: then offer "back to the room" instead; announce it
- *   politely; keep every typed text (compose, reasons) as a draft across pages.
+ *   politely; keep every typed text (compose, reasons) as a draft across pages;
+ * - unfold a rating's reason when the level needs one (serious concerns, block) or it has text.
  */
 (function () {
   "use strict";
@@ -465,6 +466,21 @@
       }
     });
   }
+  // The reason of a rating is folded; it opens where it is needed (serious concerns, block)
+  // or already has text (typed, kept as a draft, saved).
+  var NEEDS_REASON = ["concerns", "block"];
+  function openReasons(root) {
+    (root || document).querySelectorAll("form.rate details.rate-reason").forEach(function (details) {
+      var form = details.closest("form");
+      var level = form && form.querySelector("input[name=level]:checked");
+      var text = details.querySelector("textarea");
+      if ((level && NEEDS_REASON.indexOf(level.value) >= 0) || (text && text.value.trim())) details.open = true;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input && input.matches && input.matches("form.rate input[name=level]")) openReasons(input.closest("form"));
+  });
   function forgetTyped(root) {
     (root || document).querySelectorAll("textarea[id]").forEach(function (el) {
       try { sessionStorage.removeItem(DRAFT + el.id); } catch (ignored) { /* nothing kept */ }
@@ -594,6 +610,14 @@
     if (contrastToggle) contrastToggle.addEventListener("click", function () {
       applyContrast(!document.body.classList.contains("room-contrast"));
     });
+    var keysToggle = document.getElementById("room-keys-toggle");
+    var keysPanel = document.getElementById("room-keys");
+    function showKeys(open) {
+      if (!keysToggle || !keysPanel) return;
+      keysPanel.hidden = !open;
+      keysToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    if (keysToggle) keysToggle.addEventListener("click", function () { showKeys(keysPanel.hidden); });
     document.addEventListener("keydown", function (event) {
       if (event.altKey || event.ctrlKey || event.metaKey) return;
       if (event.target && event.target.matches && event.target.matches("input, textarea, select")) return;
@@ -602,6 +626,8 @@
       else if (key === "ArrowLeft" || key === "PageUp") { turnRoomPage(-1); event.preventDefault(); }
       else if (key === "j" || key === "J") { if (joinToggle) joinToggle.click(); }
       else if (key === "k" || key === "K") { if (contrastToggle) contrastToggle.click(); }
+      else if (key === "?") { if (keysToggle) keysToggle.click(); }
+      else if (key === "Escape") showKeys(false);
     });
   }
 
@@ -609,6 +635,7 @@
     takeNews();
     restoreDrafts();
     restoreTyped(document);
+    openReasons(document);
     revealOwn(document);
     markCurrentTopic();
     paintState();
@@ -632,7 +659,7 @@
       mine.add(posted.getAttribute("data-posted-card"));
     });
     var swapped = event.detail && event.detail.target;
-    if (swapped && swapped.isConnected) restoreTyped(swapped);
+    if (swapped && swapped.isConnected) { restoreTyped(swapped); openReasons(swapped); }
     restoreFocus();
     revealOwn(document);
     paintState();
@@ -661,6 +688,7 @@
     paintSelection();
     applyFilters();
     restoreTyped(document);
+    openReasons(document);
     document.querySelectorAll("textarea[data-max]").forEach(updateCounter);
     followRoom();
     setUpRoom();
