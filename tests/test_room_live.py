@@ -96,8 +96,9 @@ async def test_a_burst_of_ratings_costs_the_projector_one_room_view(
             await rate(person)
         await ok(await rest.client.post(f"/api/v1/topics/{t}/options", json={"ratings_revealed": True}, headers=mod))
         held.clear()
-        backlog = [await projector.next() for _ in range(len(people))]  # 16 ratings and the reveal
-        on_board = [await board.next() for _ in range(len(people))]
+        # 16 ratings and the reveal, each cut out of the (possibly joined) message at its seq
+        backlog = await projector.take_html(len(people))
+        on_board = await board.take_html(len(people))
         await projector.quiet(0.3)
 
     seqs = list(range(start + 1, start + 1 + len(people)))
