@@ -212,6 +212,8 @@ class Hub:
                         channel.delivered = channel.target
                         channel.kept = {}
                         break
+                    if rows[0].seq > channel.delivered + 1:
+                        self._drop_behind(channel, rows[0].seq)
                     # The connections as they are now, after the rows were read: one that
                     # joins later read a last seq at least as new, and its replay has them.
                     connections = list(channel.connections)
@@ -287,6 +289,24 @@ class Hub:
                     await slice_.give_way()
         channel.delivered = segment[-1][0]
         self.last_fanout = time.monotonic()
+
+    def _drop_behind(self, channel: Channel, first_seq: int) -> None:
+        """The log was pruned past what this pump delivered (it fell more than the replay
+        window behind; the writing instance prunes whatever the pumps have sent). The events
+        before ``first_seq`` are gone: every live client still short of them is dropped (1013,
+        as a client too slow to keep up) and comes back with ``after=``, which answers resync.
+        Going on would leave a hole in its seqs and a board that no longer matches."""
+        log.warning(
+            "pump for workshop %s fell behind the pruned log (next event %d, delivered %s): clients resync",
+            channel.workshop_id,
+            first_seq,
+            channel.delivered,
+        )
+        for conn in list(channel.connections):
+            if conn.live and not conn.dropped and conn.sent_seq < first_seq - 1:
+                conn.dropped = True
+                if conn.on_overflow is not None:
+                    conn.on_overflow(conn)
 
     async def _forget_erased(self, session: AsyncSession, channel: Channel, participant_id: str) -> None:
         """After an erasure, presence forgets the name; a deleted participant's sockets close
