@@ -59,7 +59,7 @@ class HubCollector(Collector):
                 per_workshop.add_metric([workshop_id], len(connections))
             total += len(connections)
             for conn in connections:
-                depth = conn.queue.qsize()
+                depth = conn.queued
                 queued += depth
                 deepest = max(deepest, depth)
             if channel.delivered is not None:

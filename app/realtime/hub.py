@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,15 +41,31 @@ PUMP_BATCH = 200
 SWEEP_SECONDS = 2.0
 
 
-@dataclass(eq=False)
+class Socket(Protocol):
+    """What a connection's writer needs of its WebSocket (Starlette's ``WebSocket`` is one)."""
+
+    async def send_text(self, data: str) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+Queued = tuple[int | None, str]
+
+
+@dataclass(slots=True, eq=False)
 class Connection:
     """One subscribed WebSocket. ``sent_seq`` is the last seq this client has received.
 
-    Two ways out: while the connection is ``live`` (its replay is done), idle (its writer holds
-    nothing) and writable, the pump writes the pre-built frame straight to its socket
+    Two ways out: while the connection is ``live`` (its replay is done), idle (no writer holds
+    anything) and writable, the pump writes the pre-built frame straight to its socket
     (``direct``, :mod:`app.realtime.direct`); otherwise the message goes into the bounded
-    queue that the connection's writer task drains. The queue keeps the order: nothing is
-    written directly while anything is queued or being sent.
+    queue, and ``on_queued`` starts a writer task that drains it and ends. The queue keeps the
+    order: nothing is written directly while anything is queued or being sent.
+
+    Most sockets are only ever written directly, so the queue and the writer exist only while
+    something waits (an idle socket costs this object and nothing else of Runde's). Slots:
+    thousands of these live at once, and nothing per socket is kept that could be shared
+    (the ``target`` is shared by every socket of the same audience and page).
     """
 
     workshop_id: str
@@ -60,13 +77,17 @@ class Connection:
     on_overflow: Callable[[Connection], None] | None = None
     direct: DirectWrite | None = None
     sent_seq: int = 0
-    queue: asyncio.Queue[tuple[int | None, str]] = field(init=False)
     dropped: bool = False
     live: bool = False  # replay done: events may bypass the queue
-    busy: bool = False  # the writer task holds a message it has not finished sending
-
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(maxsize=self.queue_size)
+    busy: bool = False  # a writer task is draining the queue (and may hold a message it is sending)
+    batch: bool = False  # a JSON client that takes several events as one array (``?batch=1``)
+    #: What waits to be sent, oldest first; None while nothing does.
+    queue: deque[Queued] | None = None
+    #: Called when a message was queued and no writer runs (set once the replay is done).
+    on_queued: Callable[[Connection], None] | None = None
+    #: The WebSocket the writer sends through, and the writer (or the closing) task while one runs.
+    socket: Socket | None = None
+    writer: asyncio.Task[None] | None = None
 
     def deliver(self, seq: int | None, message: str, frames: Frames) -> None:
         """Send now if the socket takes it, else queue; ``frames`` builds the shared bytes once."""
@@ -75,7 +96,7 @@ class Connection:
             and self.live
             and not self.busy
             and not self.dropped
-            and self.queue.empty()
+            and not self.queue
             and (seq is None or seq > self.sent_seq)
             and self.direct(frames.of(message))
         ):
@@ -87,12 +108,22 @@ class Connection:
     def offer(self, seq: int | None, message: str) -> None:
         if self.dropped:
             return
-        try:
-            self.queue.put_nowait((seq, message))
-        except asyncio.QueueFull:
+        queue = self.queue
+        if queue is None:
+            queue = self.queue = deque()
+        if len(queue) >= self.queue_size:
             self.dropped = True
             if self.on_overflow is not None:
                 self.on_overflow(self)
+            return
+        queue.append((seq, message))
+        if self.writer is None and self.on_queued is not None:
+            self.on_queued(self)
+
+    @property
+    def queued(self) -> int:
+        """How many messages wait in the queue."""
+        return len(self.queue) if self.queue else 0
 
 
 class Frames:
@@ -301,6 +332,24 @@ class Hub:
         channel.target = max(channel.target, last_seq)
         self._kick(channel)
         self._schedule_presence(channel)
+
+    def join(self, conn: Connection, *, last_seq: int) -> bool:
+        """:meth:`add` and :meth:`start` in one step, with ``last_seq`` read *before* (the
+        handshake reads it with its authorisation, in the same snapshot and session).
+
+        That is as good as reading it after :meth:`add` unless the channel already runs and
+        knows of a newer seq (``target``): the pump may have fanned that out before ``conn``
+        was there. Then this returns False, ``conn`` is added (live events are buffered for
+        it) but not started, and the caller reads ``last_seq`` again and calls :meth:`start`.
+        A channel that does not run yet (``delivered`` is None) fans out nothing before this
+        call starts it, and a later handshake with an older ``last_seq`` finds it running.
+        """
+        self.add(conn)
+        channel = self.channels[conn.workshop_id]
+        if channel.delivered is not None and channel.target > last_seq:
+            return False
+        self.start(conn, last_seq=last_seq)
+        return True
 
     def remove(self, conn: Connection) -> None:
         if conn.dropped:
