@@ -38,6 +38,7 @@ def app(settings: Settings) -> FastAPI:
     """Queues of 3 messages: the overflow test needs only 4."""
     return create_app(settings.model_copy(update={"ws_queue_size": 3}))
 
+
 # (query string, what FastAPI made of it when it served this route): measured on the code
 # before this change with a live server (pydantic's lax mode for after=).
 ACCEPTED: list[tuple[str, Query]] = [
@@ -193,4 +194,3 @@ async def test_an_overflowing_socket_is_closed_with_1013_and_catches_up_by_repla
             break
         await asyncio.sleep(0.05)
     assert hub.dropped == 1
-

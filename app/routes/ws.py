@@ -187,6 +187,8 @@ async def _write(websocket: WebSocket, conn: Connection) -> None:
                     conn.sent_seq = seq
                 await websocket.send_text(message)
         conn.queue = None  # drained: an idle socket keeps no queue
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # gone, or closed meanwhile: the handler's read ends too (nobody awaits this task)
     finally:
         conn.busy = False
         if conn.writer is asyncio.current_task():
