@@ -117,14 +117,24 @@ class Database:
             async with self.sessionmaker() as session:
                 if write:
                     session.info[WRITE_SESSION] = True
-                if not write and not self.is_sqlite:
+                if not write:
                     # One snapshot for the whole read: a page's seq and its content agree, so
                     # the replay after= that seq neither misses nor repeats an event.
-                    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                    await self._snapshot(session)
                 yield session
         finally:
             if lock is not None:
                 lock.release()
+
+    async def _snapshot(self, session: AsyncSession) -> None:
+        if not self.is_sqlite:
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+    async def renew(self, session: AsyncSession) -> None:
+        """End a read session's snapshot and start a new one, which sees every commit so far.
+        Rows read before are expired: read them again (``session.get``) before using them."""
+        await session.rollback()
+        await self._snapshot(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

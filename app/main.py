@@ -168,8 +168,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         series,
         privacy,
         legal,
-        ws,
         metrics_routes,
     ):
         app.include_router(module.router)
+    # The live event stream: a plain Starlette route, outside FastAPI's dependency machinery
+    # (app/routes/ws.py says why).
+    app.router.routes.append(ws.route())
     return app

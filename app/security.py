@@ -140,6 +140,7 @@ class ProtectMiddleware:
                 # The server's own send, before any layer wraps it: the hub writes pre-built
                 # frames through it (app/realtime/direct.py).
                 scope[RAW_SEND] = send
+                del headers, cookies  # this frame lives as long as the socket: keep nothing
                 await self.app(scope, receive, send)
             else:
                 await self._http(scope, receive, send, headers, cookies, locale)

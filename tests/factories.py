@@ -610,8 +610,8 @@ def app_routes(app: FastAPI) -> tuple[set[tuple[str, str]], set[tuple[str, str]]
     """(the API and WebSocket routes, everything else) of ``app`` as (method, path template);
     WebSocket routes as ``("WS", path)``, mounts as ``("MOUNT", path)``, also inside included
     routers."""
-    from fastapi.routing import APIRoute, APIWebSocketRoute
-    from starlette.routing import Mount, Route
+    from fastapi.routing import APIRoute
+    from starlette.routing import Mount, Route, WebSocketRoute
 
     try:
         from fastapi.routing import iter_route_contexts
@@ -624,7 +624,7 @@ def app_routes(app: FastAPI) -> tuple[set[tuple[str, str]], set[tuple[str, str]]
     for route, path, methods in flat:
         if isinstance(route, APIRoute):
             checked |= {(method, path) for method in methods}
-        elif isinstance(route, APIWebSocketRoute):
+        elif isinstance(route, WebSocketRoute):  # FastAPI's or a plain Starlette one (the live stream)
             checked.add(("WS", path))
         elif isinstance(route, Mount):
             other.add(("MOUNT", path))

@@ -76,7 +76,7 @@ def test_idle_live_connection_gets_the_frame_written_directly() -> None:
     conn = connection(socket)
     conn.deliver(1, "eins", Frames())
     assert [decoded(f) for f in socket.frames] == ["eins"]
-    assert conn.sent_seq == 1 and conn.queue.empty()
+    assert conn.sent_seq == 1 and conn.queue is None, "nothing was queued: no queue exists"
 
 
 def test_nothing_overtakes_the_queue() -> None:
@@ -88,10 +88,11 @@ def test_nothing_overtakes_the_queue() -> None:
     socket.accepts = True
     conn.deliver(2, "zwei", frames)  # writable again, but "eins" still waits in the queue
     assert socket.frames == []
-    assert [conn.queue.get_nowait()[1] for _ in range(2)] == ["eins", "zwei"]
+    assert conn.queue is not None
+    assert [conn.queue.popleft()[1] for _ in range(2)] == ["eins", "zwei"]
     conn.busy = True  # the writer task holds the last message and is sending it
     conn.deliver(3, "drei", frames)
-    assert socket.frames == [] and conn.queue.get_nowait()[1] == "drei"
+    assert socket.frames == [] and conn.queue.popleft()[1] == "drei"
 
 
 def test_before_its_replay_is_done_a_connection_only_queues() -> None:
@@ -99,7 +100,7 @@ def test_before_its_replay_is_done_a_connection_only_queues() -> None:
     conn = connection(socket)
     conn.live = False
     conn.deliver(1, "eins", Frames())
-    assert socket.frames == [] and conn.queue.qsize() == 1
+    assert socket.frames == [] and conn.queued == 1
 
 
 def test_a_full_queue_drops_the_connection() -> None:
@@ -131,16 +132,14 @@ def queue_up(conn: Connection, *items: tuple[int | None, str]) -> tuple[int | No
     """Queue ``items`` as a busy socket's writer finds them; returns the one it wakes up with."""
     for seq, message in items:
         conn.offer(seq, message)
-    first = conn.queue.get_nowait()
-    conn.queued -= first[2]
-    return first
+    return conn.take()
 
 
 def test_the_writer_joins_what_waits_for_an_htmx_page() -> None:
     conn = connection(None, "html", queue_size=10)
     first = queue_up(conn, (1, "<a1/>"), (None, "<presence/>"), (2, "<a2/>"), (3, "<a3/>"))
     assert list(conn.drained(first)) == ["<a1/><presence/><a2/><a3/>"]
-    assert conn.sent_seq == 3 and conn.queue.empty() and conn.queued == 0
+    assert conn.sent_seq == 3 and not conn.queue and conn.queued == 0
 
 
 def test_a_batch_client_gets_arrays_and_a_plain_one_single_objects() -> None:

@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fastapi.routing import APIRoute, APIWebSocketRoute, RouteContext, iter_route_contexts
-from starlette.routing import Match, Mount
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from starlette.routing import Match, Mount, WebSocketRoute
 
 from app.config import Settings
 from app.main import create_app
@@ -42,7 +42,7 @@ def _describe(context: RouteContext) -> dict[str, Any]:
             "operation_id": context.unique_id if context.include_in_schema else None,
             "tags": [str(t) for t in context.tags],
         }
-    if isinstance(route, APIWebSocketRoute):
+    if isinstance(route, WebSocketRoute):  # FastAPI's or (the live stream's) a plain Starlette one
         return {"kind": "ws", "path": context.path}
     if isinstance(route, Mount):
         return {"kind": "mount", "path": context.path}

@@ -9,8 +9,10 @@ commas and sent as an array. A JSON client without ``batch`` gets one object per
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Protocol
 
 from app.realtime.direct import DirectWrite, text_frame
 from app.realtime.render import Target
@@ -23,16 +25,30 @@ Item = tuple[int | None, str]  # (the last seq in the message or None, the messa
 Queued = tuple[int | None, str, int]  # an Item and how many events it holds
 
 
-@dataclass(eq=False)
+class Socket(Protocol):
+    """What a connection's writer needs of its WebSocket (Starlette's ``WebSocket`` is one)."""
+
+    async def send_text(self, data: str) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+@dataclass(slots=True, eq=False)
 class Connection:
     """One subscribed WebSocket. ``sent_seq`` is the last seq this client has received.
 
-    Two ways out: while the connection is ``live`` (its replay is done), idle (its writer holds
-    nothing) and writable, the pump writes the pre-built frame straight to its socket
+    Two ways out: while the connection is ``live`` (its replay is done), idle (no writer holds
+    anything) and writable, the pump writes the pre-built frame straight to its socket
     (``direct``, :mod:`app.realtime.direct`); otherwise the message goes into the bounded
-    queue that the connection's writer task drains. The queue keeps the order: nothing is
-    written directly while anything is queued or being sent. The queue's bound counts events,
-    not messages: a client more than ``queue_size`` events behind is dropped, joined or not.
+    queue, and ``on_queued`` starts a writer task that drains it and ends. The queue keeps the
+    order: nothing is written directly while anything is queued or being sent. The queue's
+    bound counts events, not messages: a client more than ``queue_size`` events behind is
+    dropped, joined or not.
+
+    Most sockets are only ever written directly, so the queue and the writer exist only while
+    something waits (an idle socket costs this object and nothing else of Runde's). Slots:
+    thousands of these live at once, and nothing per socket is kept that could be shared
+    (the ``target`` is shared by every socket of the same audience and page).
     """
 
     workshop_id: str
@@ -45,14 +61,17 @@ class Connection:
     direct: DirectWrite | None = None
     batch: bool = False  # a JSON client that asked for arrays (?batch=1); htmx pages always join
     sent_seq: int = 0
-    queue: asyncio.Queue[Queued] = field(init=False)  # bounded by ``queued``, not by its own size
+    #: What waits to be sent, oldest first; None while nothing does. Bounded by ``queued``.
+    queue: deque[Queued] | None = None
     queued: int = 0  # events (and presence messages) in the queue
     dropped: bool = False
     live: bool = False  # replay done: events may bypass the queue
-    busy: bool = False  # the writer task holds a message it has not finished sending
-
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue()
+    busy: bool = False  # a writer task is draining the queue (and may hold a message it is sending)
+    #: Called when a message was queued and no writer runs (set once the replay is done).
+    on_queued: Callable[[Connection], None] | None = None
+    #: The WebSocket the writer sends through, and the writer (or the closing) task while one runs.
+    socket: Socket | None = None
+    writer: asyncio.Task[None] | None = None
 
     @property
     def array(self) -> bool:
@@ -80,7 +99,7 @@ class Connection:
             and self.live
             and not self.busy
             and not self.dropped
-            and self.queue.empty()
+            and not self.queue
             and (seq is None or seq > self.sent_seq)
             and self.direct(frames.of(message, array=self.array))
         ):
@@ -97,12 +116,18 @@ class Connection:
             if self.on_overflow is not None:
                 self.on_overflow(self)
             return
+        queue = self.queue
+        if queue is None:
+            queue = self.queue = deque()
         self.queued += events
-        self.queue.put_nowait((seq, message, events))
+        queue.append((seq, message, events))
+        if self.writer is None and self.on_queued is not None:
+            self.on_queued(self)
 
     def take(self) -> Queued:
         """The next queued message (the queue must hold one)."""
-        item = self.queue.get_nowait()
+        assert self.queue
+        item = self.queue.popleft()
         self.queued -= item[2]
         return item
 
@@ -124,11 +149,11 @@ class Connection:
                         self.sent_seq = seq
                     messages.append(message)
                     size += len(message)
-                if not self.queue.empty():
+                if self.queue:
                     pending = self.take()
             if messages:
                 yield self.text(messages)
-            if pending is None and not self.queue.empty():  # queued while that frame was sent
+            if pending is None and self.queue:  # queued while that frame was sent
                 pending = self.take()
 
 

@@ -346,6 +346,24 @@ class Hub:
         self._kick(channel)
         self._schedule_presence(channel)
 
+    def join(self, conn: Connection, *, last_seq: int) -> bool:
+        """:meth:`add` and :meth:`start` in one step, with ``last_seq`` read *before* (the
+        handshake reads it with its authorisation, in the same snapshot and session).
+
+        That is as good as reading it after :meth:`add` unless the channel already runs and
+        knows of a newer seq (``target``): the pump may have fanned that out before ``conn``
+        was there. Then this returns False, ``conn`` is added (live events are buffered for
+        it) but not started, and the caller reads ``last_seq`` again and calls :meth:`start`.
+        A channel that does not run yet (``delivered`` is None) fans out nothing before this
+        call starts it, and a later handshake with an older ``last_seq`` finds it running.
+        """
+        self.add(conn)
+        channel = self.channels[conn.workshop_id]
+        if channel.delivered is not None and channel.target > last_seq:
+            return False
+        self.start(conn, last_seq=last_seq)
+        return True
+
     def remove(self, conn: Connection) -> None:
         if conn.dropped:
             self.dropped += 1
