@@ -115,17 +115,17 @@ class Feed:
         self.raw: list[str] = []
         self.seq = 0
 
-    def _seq_of(self, message: str) -> int | None:
+    def _seqs_of(self, message: str) -> list[int]:
+        """The events' seqs in ``message``: under a backlog an htmx message joins several."""
         if self.fmt == "json":
             value = json.loads(message).get("seq")
-            return int(value) if value is not None else None
-        found = SEQ_IN_HTML.search(message)
-        return int(found.group(1)) if found else None
+            return [int(value)] if value is not None else []
+        return [int(seq) for seq in SEQ_IN_HTML.findall(message)]
 
     def _presence(self, message: str) -> bool:
         if self.fmt == "json":
             return bool(json.loads(message).get("type") == "presence.changed")
-        return 'id="presence"' in message and self._seq_of(message) is None
+        return 'id="presence"' in message and not self._seqs_of(message)
 
     async def _pull(self, deadline: float) -> str:
         try:
@@ -136,8 +136,7 @@ class Feed:
             raise AssertionError(f"socket closed: {exc!r}; received {self.raw!r}") from exc
         assert isinstance(message, str)
         self.raw.append(message)
-        seq = self._seq_of(message)
-        if seq is not None:
+        for seq in self._seqs_of(message):
             assert seq == self.seq + 1 or self.seq == 0, f"seq gap: {self.seq} then {seq}"
             self.seq = seq
         return message
