@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Literal, get_args
+from datetime import datetime, timedelta
+from typing import Any, Literal, get_args
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
-from app.domain.errors import Conflict, Forbidden, Invalid, RateLimited
-from app.domain.eventlog import event_append
+from app.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from app.domain.eventlog import event_append, event_record, event_seq_next
 from app.domain.locks import participant_lock
 from app.domain.moderation import check_not_locked, record, refund_votes
 from app.domain.validate import clean_text
@@ -45,17 +45,26 @@ def _check_can_post(actor: Actor, topic: Topic) -> None:
         raise Conflict(N_("This topic is closed."))
 
 
-async def _check_rate(session: AsyncSession, actor: ParticipantActor, cards_per_minute: int) -> None:
+_CARD = Card.__table__  # type: ignore[attr-defined]
+
+
+def _recent_cards(actor: ParticipantActor, since: datetime) -> Any:
+    """How many cards the participant posted after ``since``, as a SQL expression."""
+    return (
+        select(func.count())
+        .select_from(_CARD)
+        .where(_CARD.c.participant_id == actor.participant.id, _CARD.c.created_at > since)
+        .scalar_subquery()
+    )
+
+
+async def _check_rate(session: AsyncSession, actor: ParticipantActor, cards_per_minute: int, since: datetime) -> None:
     """Card flooding: at most ``cards_per_minute`` cards per participant in any minute
     (``RUNDE_CARDS_PER_MINUTE`` for requests). Counted in the database, so it holds across
-    instances and restarts."""
-    since = utcnow() - timedelta(minutes=1)
-    result = await session.execute(
-        select(func.count())
-        .select_from(Card)
-        .where(col(Card.participant_id) == actor.participant.id, col(Card.created_at) > since)
-    )
-    if int(result.scalar_one()) >= cards_per_minute:
+    instances and restarts. A post counts in its seq's UPDATE (:func:`card_create`); this
+    separate count only tells a refused post from a workshop that is gone."""
+    count = (await session.execute(select(_recent_cards(actor, since)))).scalar_one()
+    if int(count) >= cards_per_minute:
         raise RateLimited(N_("You are posting very fast. Please wait a moment before the next card."))
 
 
@@ -106,8 +115,8 @@ async def card_create(
             return _same_request(earlier, topic=topic, kind=kind, text=clean), False
     check_not_locked(actor)
     _check_can_post(actor, topic)
-    if isinstance(actor, ParticipantActor) and cards_per_minute is not None:
-        await _check_rate(session, actor, cards_per_minute)
+    # Whose flood of cards is limited: a participant's (moderators post without a limit).
+    poster = actor if isinstance(actor, ParticipantActor) and cards_per_minute is not None else None
     if isinstance(actor, ParticipantActor):
         group_key = actor.participant.group_key
     elif not group:
@@ -128,15 +137,22 @@ async def card_create(
         actor_key=actor.key,
         idempotency_key=idempotency_key,
     )
-    # The seq first, so the card is inserted with it (one statement fewer than an update
-    # after the insert). If the insert then fails, the rollback takes the seq back too: the
-    # counter, the log row and the pending publish all belong to this transaction.
-    card.seq = await event_append(
-        session=session, workshop_id=topic.workshop_id, event=CardCreated(card_id=card.id, topic_id=topic.id)
-    )
-    session.add(card)
+    # Written with Core, not the ORM (docs/performance.md): the seq, the card with it, its log
+    # row — three statements, no flush. The flood limit is counted in the seq's UPDATE (after
+    # the participant lock, so it sees every earlier card of this participant): a refused post
+    # writes nothing. If a statement fails, the rollback takes the seq back too: the counter,
+    # the log row and the pending publish all belong to this transaction.
+    limit, since = cards_per_minute or 0, utcnow() - timedelta(minutes=1)
+    only_if = _recent_cards(poster, since) < limit if poster is not None else None
+    seq = await event_seq_next(session=session, workshop_id=topic.workshop_id, only_if=only_if)
+    if seq is None:
+        if poster is not None:
+            await _check_rate(session, poster, limit, since)
+        raise NotFound(N_("This topic does not exist."))  # deleted with its workshop meanwhile
+    card.seq = seq
+    connection = await session.connection()
     try:
-        await session.flush()
+        await connection.execute(insert(_CARD).values(card.model_dump()))
     except IntegrityError:
         # The same key raced in from a parallel retry: answer with the card that won.
         await session.rollback()
@@ -144,6 +160,9 @@ async def card_create(
         if earlier is None:
             raise
         return _same_request(earlier, topic=topic, kind=kind, text=clean), False
+    await event_record(
+        session=session, workshop_id=topic.workshop_id, seq=seq, event=CardCreated(card_id=card.id, topic_id=topic.id)
+    )
     await session.commit()
     return card, True
 

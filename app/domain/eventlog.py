@@ -11,14 +11,15 @@ events are kept for the replay is the realtime side's setting: it calls :func:`e
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.db import PENDING_EVENTS, PENDING_TYPES
 from app.events import Event, event_payload
-from app.models import EventLog, Workshop
+from app.models import EventLog, Workshop, utcnow
 
 #: The log is pruned when a workshop's seq reaches a multiple of this (``event_prune``).
 PRUNE_EVERY = 100
@@ -34,9 +35,49 @@ async def event_append(*, session: AsyncSession, workshop_id: str, event: Event)
     )
     seq = int(result.scalar_one())
     session.add(EventLog(workshop_id=workshop_id, seq=seq, type=event.type, payload=event_payload(event)))
+    _pending(session, workshop_id, seq, event)
+    return seq
+
+
+def _pending(session: AsyncSession, workshop_id: str, seq: int, event: Event) -> None:
     session.info.setdefault(PENDING_EVENTS, []).append((workshop_id, seq))
     session.info.setdefault(PENDING_TYPES, []).append(event.type)
-    return seq
+
+
+# The Core path (issue 15: the card POST). The same UPDATE … RETURNING and the same log row as
+# :func:`event_append`, but as plain statements on the session's connection: no ORM execution
+# layer, no identity map, no unit-of-work flush. Between them the caller inserts its own row
+# with the seq, so a card is three writes and nothing else.
+_WORKSHOP = Workshop.__table__  # type: ignore[attr-defined]
+_EVENT_LOG = EventLog.__table__  # type: ignore[attr-defined]
+
+
+async def event_seq_next(*, session: AsyncSession, workshop_id: str, only_if: Any = None) -> int | None:
+    """Take the workshop's next seq (the row lock orders the writers of one workshop).
+
+    ``only_if`` is a SQL condition checked in the same statement (a limit counted in the
+    database): when it is false nothing is written and the answer is None (as when the
+    workshop is gone)."""
+    statement = update(_WORKSHOP).where(_WORKSHOP.c.id == workshop_id)
+    if only_if is not None:
+        statement = statement.where(only_if)
+    connection = await session.connection()
+    result = await connection.execute(
+        statement.values(last_seq=_WORKSHOP.c.last_seq + 1).returning(_WORKSHOP.c.last_seq)
+    )
+    seq = result.scalar_one_or_none()
+    return None if seq is None else int(seq)
+
+
+async def event_record(*, session: AsyncSession, workshop_id: str, seq: int, event: Event) -> None:
+    """Write the log row of a seq taken with :func:`event_seq_next`; published after commit."""
+    connection = await session.connection()
+    await connection.execute(
+        insert(_EVENT_LOG).values(
+            workshop_id=workshop_id, seq=seq, type=event.type, payload=event_payload(event), created_at=utcnow()
+        )
+    )
+    _pending(session, workshop_id, seq, event)
 
 
 def event_prune_due(seq: int, *, keep: int) -> bool:

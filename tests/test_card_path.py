@@ -1,0 +1,121 @@
+"""The card POST's SQL, pinned (issue 15, docs/performance.md "Where the time goes"): every
+statement of a card costs 0.4–0.9 ms of CPU, so the number a POST runs must not silently grow
+back. And the flood limit counted inside the seq's UPDATE writes nothing when it refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event, select
+
+from app.config import Settings
+from app.main import create_app
+from app.models import Card, Workshop
+from tests.factories import create_workshop, db_run, form_post, join_api, join_browser, make_moderator, post_card
+
+
+@contextmanager
+def statements(app: FastAPI) -> Iterator[list[str]]:
+    """Every statement the app's engine sends while the block runs (no WebSocket is open, so
+    no pump reads in between), each shortened to its verb and table."""
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words = statement.split()
+        verb = words[0].upper()
+        if verb == "SELECT":
+            table = words[words.index("FROM") + 1] if "FROM" in words else "?"
+            seen.append(f"SELECT {table}" + (" FOR UPDATE" if "FOR UPDATE" in statement else ""))
+        elif verb == "INSERT":
+            seen.append(f"INSERT {words[2]}")
+        elif verb == "UPDATE":
+            seen.append(f"UPDATE {words[1]}")
+        else:
+            seen.append(" ".join(words[:2]))
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _is_sqlite(app: FastAPI) -> bool:
+    return bool(app.state.settings.is_sqlite)
+
+
+#: The card's own three writes: the seq (with the flood count in it), the card, its log row.
+WRITES = ["UPDATE workshop", "INSERT card", "INSERT event_log"]
+
+
+def test_a_card_post_through_the_api_runs_five_statements(app: FastAPI, api: TestClient) -> None:
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    topic = workshop["topics"][0]["id"]
+    token = join_api(api, workshop)["token"]
+    first = post_card(api, token, topic, "Die erste").json()
+    with statements(app) as seen:
+        answer = post_card(api, token, topic, "Die zweite")
+    assert answer.status_code == 201
+    assert answer.json()["seq"] == first["seq"] + 1
+    assert answer.json()["text"] == "Die zweite"
+    # The token, the topic with its workshop; on PostgreSQL the participant's row lock (SQLite
+    # serialises its writers with BEGIN IMMEDIATE instead); then the writes.
+    reads = ["SELECT participant", "SELECT topic"]
+    if _is_sqlite(app):
+        assert seen == ["BEGIN IMMEDIATE", *reads, *WRITES]
+    else:
+        assert seen == [*reads, "SELECT participant FOR UPDATE", *WRITES]
+
+
+def test_a_card_post_from_the_board_form_runs_six_statements(app: FastAPI, api: TestClient) -> None:
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    topic = workshop["topics"][0]["id"]
+    phone = TestClient(app, base_url="http://testserver")
+    join_browser(phone, workshop)
+    with statements(app) as seen:
+        answer = form_post(
+            phone, f"/topics/{topic}/cards", {"kind": "idea", "text": "Vom Handy"}, headers={"HX-Request": "true"}
+        )
+    assert answer.status_code == 200, answer.text
+    # The topic with its workshop, the device cookie's participant there, the groups the
+    # compose form is rendered with; then the writes.
+    reads = ["SELECT topic", "SELECT participant", "SELECT stakeholder_group"]
+    if _is_sqlite(app):
+        assert seen == ["BEGIN IMMEDIATE", *reads, *WRITES]
+    else:
+        assert seen == [*reads, "SELECT participant FOR UPDATE", *WRITES]
+
+
+def test_a_refused_post_takes_no_seq_and_stores_nothing(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"cards_per_minute": 2}))
+    with TestClient(app) as api:
+        api.event_hooks["response"].append(lambda _response: api.cookies.clear())
+        moderator = make_moderator(app, api)
+        workshop = create_workshop(api, moderator)
+        topic = workshop["topics"][0]["id"]
+        flooder = join_api(api, workshop, name="Flut")["token"]
+        calm = join_api(api, workshop, name="Ruhig")["token"]
+        seqs = [post_card(api, flooder, topic, f"Karte {n}").json()["seq"] for n in range(2)]
+
+        async def last_seq(session: Any) -> int:
+            return int((await session.execute(select(Workshop.last_seq))).scalar_one())
+
+        before = db_run(app, last_seq)
+        assert before == seqs[-1]
+        refused = post_card(api, flooder, topic, "Karte 3")
+        assert refused.status_code == 429
+        assert db_run(app, last_seq) == before
+        # The next card anyone posts takes the very next seq: no gap where the refusal was.
+        assert post_card(api, calm, topic, "Ich auch").json()["seq"] == before + 1
+
+        async def texts(session: Any) -> list[str]:
+            return sorted((await session.execute(select(Card.text))).scalars().all())
+
+        assert db_run(app, texts) == ["Ich auch", "Karte 0", "Karte 1"]
