@@ -9,6 +9,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col
 
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
@@ -163,6 +164,10 @@ async def card_create(
     await event_record(
         session=session, workshop_id=topic.workshop_id, seq=seq, event=CardCreated(card_id=card.id, topic_id=topic.id)
     )
+    # The row exists: attach the object as the persistent card it is, so a caller that goes on
+    # with it in this session (the demo, a merge) updates that row instead of inserting it again.
+    make_transient_to_detached(card)
+    session.add(card)
     await session.commit()
     return card, True
 
