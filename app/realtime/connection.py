@@ -112,9 +112,7 @@ class Connection:
         if self.dropped:
             return
         if self.queued + events > self.queue_size:
-            self.dropped = True
-            if self.on_overflow is not None:
-                self.on_overflow(self)
+            self.drop()
             return
         queue = self.queue
         if queue is None:
@@ -123,6 +121,15 @@ class Connection:
         queue.append((seq, message, events))
         if self.writer is None and self.on_queued is not None:
             self.on_queued(self)
+
+    def drop(self) -> None:
+        """Give up on this client (too far behind, or erased): it gets nothing more, and
+        ``on_overflow`` closes it with 1013; it comes back with ``after=``."""
+        if self.dropped:
+            return
+        self.dropped = True
+        if self.on_overflow is not None:
+            self.on_overflow(self)
 
     def take(self) -> Queued:
         """The next queued message (the queue must hold one)."""

@@ -303,10 +303,8 @@ class Hub:
             channel.delivered,
         )
         for conn in list(channel.connections):
-            if conn.live and not conn.dropped and conn.sent_seq < first_seq - 1:
-                conn.dropped = True
-                if conn.on_overflow is not None:
-                    conn.on_overflow(conn)
+            if conn.live and conn.sent_seq < first_seq - 1:
+                conn.drop()
 
     async def _forget_erased(self, session: AsyncSession, channel: Channel, participant_id: str) -> None:
         """After an erasure, presence forgets the name; a deleted participant's sockets close
@@ -318,10 +316,8 @@ class Hub:
             if conn.participant_id != participant_id:
                 continue
             conn.display_name = None
-            if participant is None and not conn.dropped:
-                conn.dropped = True
-                if conn.on_overflow is not None:
-                    conn.on_overflow(conn)
+            if participant is None:
+                conn.drop()
         self._schedule_presence(channel)
 
     # --- subscriptions -------------------------------------------------------------------
