@@ -9,6 +9,7 @@ exactly what the documents will say.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from markupsafe import Markup
 from app.domain.report import Report
 from app.exports.charts import LEVEL_COLORS
 from app.exports.common import Labels, css_string
+from app.i18n import use_locale
 from app.templating import make_env
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "css" / "report.css"
@@ -52,6 +54,20 @@ def body_context(report: Report, *, preview: bool = False, heading_offset: int =
         "preview": preview,
         "h": heading_offset,
     }
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The report page's preview: the report's body as HTML, in the workshop's language."""
+
+    html: str
+    logo_uri: str | None
+
+
+def render_preview(report: Report) -> Preview:
+    context = body_context(report, preview=True, heading_offset=2)
+    with use_locale(report.locale):
+        return Preview(_env().get_template("report/_body.html").render(**context), context["logo_uri"])
 
 
 def render_html(report: Report) -> str:

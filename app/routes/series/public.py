@@ -28,8 +28,8 @@ from app.domain.series import (
     series_page,
 )
 from app.domain.workshops import group_list
-from app.exports import export_render
 from app.exports.html import body_context
+from app.exports.process import export_file
 from app.i18n import N_, current_locale, gettext
 from app.routes.deps import SessionDep, render
 from app.routes.series.common import (
@@ -156,11 +156,9 @@ async def register_submit(
 async def report_pdf(request: Request, series_id: str, workshop_id: str, session: SessionDep) -> Response:
     """The published report as PDF, through the export machinery (``app/exports``)."""
     _series, workshop, _round = await published_round(session=session, series_id=series_id, workshop_id=workshop_id)
-    report = await report_build(session=session, workshop=workshop)
-    await session.close()
     slots: asyncio.Semaphore = request.app.state.__dict__.setdefault("export_slots", asyncio.Semaphore(EXPORT_SLOTS))
     async with slots:
-        file = await asyncio.to_thread(export_render, report, "pdf")
+        file = await export_file(settings=request.app.state.settings, session=session, workshop=workshop, fmt="pdf")
     return Response(
         file.content,
         media_type=file.media_type,
