@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import httpx2 as httpx
@@ -18,8 +19,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.domain.retention import PurgeReport, retention_purge
+from app.models import utcnow
 from tests.conftest import LiveServer
-from tests.factories import bearer, quick_moderator
+from tests.factories import bearer, db_run, quick_moderator
 
 CARDS_PER_MINUTE = 5
 
@@ -322,3 +325,43 @@ def test_a_return_link_opened_while_the_person_is_erased_ends_cleanly(app: FastA
     assert erasure.status_code == 200, erasure.text
     assert [a.status_code for a in answers] == [404, 404], answers_of(answers)
     assert room.call("POST", path, {}).status_code == 404
+
+
+def test_the_retention_purge_while_a_person_is_erased_ends_cleanly(app: FastAPI, live_server: LiveServer) -> None:
+    """The daily purge reaches a closed workshop's people while one of them is being erased:
+    it passes over that one and erases the others. Before, it updated the deleted row (or
+    deadlocked with the erasure over the workshop's event counter), and the whole purge failed
+    (PostgreSQL)."""
+    room = Room(app, live_server, retention_days=1)
+    eva = room.participant_id
+    room.join("Max")
+    room.phase("closed")
+    dsn = pg_dsn(app)
+
+    async def purge(session: Any) -> PurgeReport:
+        return await retention_purge(session=session, now=utcnow() + timedelta(days=2))
+
+    async def fire(held: psycopg.Connection[Any] | None) -> tuple[httpx.Response, PurgeReport]:
+        async with httpx.AsyncClient(base_url=room.url, timeout=60) as http:
+            erasure = asyncio.ensure_future(
+                http.request("DELETE", f"/api/v1/participants/{eva}", json={"cards": "delete"}, headers=room.mod)
+            )
+            if dsn:
+                await asyncio.to_thread(lock_waiters, dsn, 1)
+            else:
+                await asyncio.sleep(0.2)
+            purged = asyncio.ensure_future(asyncio.to_thread(db_run, app, purge))
+            if dsn and held is not None:
+                await asyncio.to_thread(lock_waiters, dsn, 2)
+                held.rollback()  # the erasure has Eva's row next, then the purge
+            return await erasure, await purged
+
+    if dsn is None:
+        erasure, report = asyncio.run(fire(None))
+    else:
+        with psycopg.connect(dsn) as held:
+            held.execute("SELECT id FROM participant WHERE id = %s FOR UPDATE", (eva,))
+            erasure, report = asyncio.run(fire(held))
+    assert erasure.status_code == 200, erasure.text
+    assert report.participants == 1, report.lines()
+    assert room.call("GET", "/api/v1/me/data", room.me).status_code == 401, "Max's token was replaced"
