@@ -57,17 +57,18 @@ def body_context(report: Report, *, preview: bool = False, heading_offset: int =
 
 
 @dataclass(frozen=True)
-class Preview:
-    """The report page's preview: the report's body as HTML, in the workshop's language."""
+class ReportBody:
+    """The report's body as HTML (``report/_body.html``) for a page around it: the moderator's
+    preview, a series' published report."""
 
     html: str
     logo_uri: str | None
 
 
-def render_preview(report: Report) -> Preview:
-    context = body_context(report, preview=True, heading_offset=2)
-    with use_locale(report.locale):
-        return Preview(_env().get_template("report/_body.html").render(**context), context["logo_uri"])
+def render_body(report: Report, *, locale: str, preview: bool = False, heading_offset: int = 0) -> ReportBody:
+    context = body_context(report, preview=preview, heading_offset=heading_offset)
+    with use_locale(locale):
+        return ReportBody(_env().get_template("report/_body.html").render(**context), context["logo_uri"])
 
 
 def render_html(report: Report) -> str:

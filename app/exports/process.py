@@ -36,7 +36,7 @@ from app.config import Settings
 from app.domain.errors import NotFound
 from app.domain.report import Report, report_build
 from app.exports import ExportFile, export_render
-from app.exports.html import Preview, render_preview
+from app.exports.html import ReportBody, render_body
 from app.i18n import N_
 from app.logs import log_config
 from app.models import Workshop
@@ -78,12 +78,16 @@ async def export_file(
     return await _in_export_process(settings, workshop.id, work)
 
 
-async def report_preview(*, settings: Settings, session: AsyncSession, workshop: Workshop) -> Preview:
-    """The report page's live preview of ``workshop``'s report, built like an export: a
-    2,000-card preview is as much work as the HTML export. ``session`` stays usable."""
+async def report_body(
+    *, settings: Settings, session: AsyncSession, workshop: Workshop, locale: str, preview: bool, heading_offset: int
+) -> ReportBody:
+    """The report's body as HTML for a page (the moderator's preview, a series' published
+    report), built like an export: a 2,000-card body is as much work as the HTML export.
+    ``session`` stays usable."""
+    work = functools.partial(render_body, locale=locale, preview=preview, heading_offset=heading_offset)
     if settings.export_processes == 0:
-        return render_preview(await report_build(session=session, workshop=workshop))
-    return await _in_export_process(settings, workshop.id, render_preview)
+        return work(await report_build(session=session, workshop=workshop))
+    return await _in_export_process(settings, workshop.id, work)
 
 
 async def _in_export_process(settings: Settings, workshop_id: str, work: Callable[[Report], T]) -> T:

@@ -29,7 +29,7 @@ from app.domain.report import (
 )
 from app.domain.topics import topic_list
 from app.exports import CSV_TABLES, FORMATS, check_format
-from app.exports.process import export_file, report_preview
+from app.exports.process import export_file, report_body
 from app.i18n import N_, gettext
 from app.models import ReportSettings
 from app.routes.deps import CallerDep, CredentialsDep, SessionDep, redirect, render
@@ -307,7 +307,16 @@ async def report_page(
     workshop = access.workshop
     settings = await report_settings_get(session=session, workshop=workshop)
     topics = list(await topic_list(session=session, workshop_id=workshop.id))
-    preview = await report_preview(settings=request.app.state.settings, session=session, workshop=workshop)
+    # The preview is the report's own body, in the workshop's language (the page around it
+    # follows the moderator's).
+    preview = await report_body(
+        settings=request.app.state.settings,
+        session=session,
+        workshop=workshop,
+        locale=workshop.locale,
+        preview=True,
+        heading_offset=2,
+    )
     values = {name: getattr(settings, name) for name in (*TEXT_FIELDS, "accent_color")}
     return render(
         request,
@@ -319,9 +328,7 @@ async def report_page(
         has_logo=settings.logo is not None,
         logo_max_kib=LOGO_MAX_BYTES // 1024,
         formats=list(FORMATS.values()),
-        # The preview is the report's own body, in the workshop's language (the page around it
-        # follows the moderator's), autoescaped when it was rendered; Markup only carries it in.
-        preview_html=Markup(preview.html),  # noqa: S704
+        preview_html=Markup(preview.html),  # noqa: S704 - autoescaped when it was rendered
         preview_logo=preview.logo_uri,
         errors=errors or {},
     )
