@@ -7,6 +7,7 @@ process, and no orphan when the server is killed."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import subprocess
@@ -119,6 +120,25 @@ def test_a_killed_export_process_is_replaced(world: World) -> None:
     time.sleep(0.5)
     assert b"Mia Moderatorin" in export(world)  # the next export works, in a new process
     assert process._export_pool(1) is not pool
+
+
+class BrokenPool:
+    """A pool whose process never starts (the server's main module re-runs the server when
+    imported, say): every submit fails at once."""
+
+    def submit(self, *_args: object) -> concurrent.futures.Future[None]:
+        raise concurrent.futures.process.BrokenProcessPool("no export process")
+
+    def shutdown(self, **_kwargs: object) -> None:
+        pass
+
+
+def test_without_a_working_export_process_the_export_still_comes(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(process, "_export_pool", lambda _size: BrokenPool())
+    assert b"Mia Moderatorin" in export(world)
+    assert "export_process_unavailable" in caplog.messages
 
 
 ORPHAN_SCRIPT = """

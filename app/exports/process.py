@@ -22,6 +22,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import functools
+import logging
 import logging.config
 import multiprocessing
 import os
@@ -42,6 +43,7 @@ from app.logs import log_config
 from app.models import Workshop
 
 T = TypeVar("T")
+log = logging.getLogger("runde.exports")
 
 #: How much the export process yields to the server: nice 10 weighs 110 against the server's
 #: 1024, so while both want a core the event loop gets about nine tenths of it.
@@ -75,7 +77,15 @@ async def export_file(
         await session.close()
         return await asyncio.to_thread(work, report)
     await session.close()
-    return await _in_export_process(settings, workshop.id, work)
+    try:
+        return await _in_export_process(settings, workshop.id, work)
+    except concurrent.futures.process.BrokenProcessPool:
+        # No export process could run it (twice): the export still comes, built here, at the
+        # cost the export process exists to spare the room. The session begins anew.
+        log.error("export_process_unavailable", extra={"workshop": workshop.id})
+        report = await report_build(session=session, workshop=workshop)
+        await session.close()
+        return await asyncio.to_thread(work, report)
 
 
 async def report_body(
@@ -87,7 +97,11 @@ async def report_body(
     work = functools.partial(render_body, locale=locale, preview=preview, heading_offset=heading_offset)
     if settings.export_processes == 0:
         return work(await report_build(session=session, workshop=workshop))
-    return await _in_export_process(settings, workshop.id, work)
+    try:
+        return await _in_export_process(settings, workshop.id, work)
+    except concurrent.futures.process.BrokenProcessPool:
+        log.error("export_process_unavailable", extra={"workshop": workshop.id})
+        return work(await report_build(session=session, workshop=workshop))
 
 
 async def _in_export_process(settings: Settings, workshop_id: str, work: Callable[[Report], T]) -> T:
