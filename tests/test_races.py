@@ -447,15 +447,21 @@ def test_moderator_writes_to_the_board_while_an_author_is_erased_end_cleanly(
 
 
 def test_statements_and_dots_on_a_card_erased_meanwhile_end_cleanly(app: FastAPI, live_server: LiveServer) -> None:
-    """A statement drafted on a card, and a dot another person gives it, while its author is
-    erased: the statement is refused as resting on no card of the topic (422), the dot finds
-    the card gone (404). Before, the statement rested on a deleted card, and the dot pointed
-    at one (a foreign-key violation, 500, PostgreSQL)."""
+    """A statement drafted on a card, a revision of one that rests on it, and a dot another
+    person gives it, while its author is erased: the draft is refused as resting on no card of
+    the topic (422), the revision rests on the cards left (201), the dot finds the card gone
+    (404). Before, the draft rested on a deleted card, and the revision and the dot ended in a
+    deadlock with the erasure or a foreign-key violation (500, PostgreSQL)."""
     room = Room(app, live_server, dot_budget=5, max_dots_per_card=3)
     room.phase("collect")
     mine = room.call("POST", f"/api/v1/topics/{room.topic}/cards", room.me, json={"kind": "idea", "text": "Meins"})
     assert mine.status_code == 201, mine.text
     card = mine.json()["id"]
+    [other] = room.moderator_cards(1)
+    resting = room.call(
+        "POST", f"/api/v1/topics/{room.topic}/statements", room.mod, json={"text": "Erst.", "card_ids": [card, other]}
+    )
+    assert resting.status_code == 201, resting.text
     room.phase("vote")
     eva = room.participant_id
     room.join("Max")
@@ -467,10 +473,16 @@ def test_statements_and_dots_on_a_card_erased_meanwhile_end_cleanly(app: FastAPI
             f"/api/v1/topics/{room.topic}/statements",
             {"json": {"text": "Wir teilen.", "card_ids": [card]}, "headers": room.mod},
         ),
+        (
+            "POST",
+            f"/api/v1/statements/{resting.json()['id']}/revisions",
+            {"json": {"text": "Dann."}, "headers": room.mod},
+        ),
         ("POST", f"/api/v1/cards/{card}/votes", {"json": {"dots": 1}, "headers": voter}),
     ]
     erasure, answers = erase_before_queued_writes(app, room, writes, hold="workshop")
     assert erasure.status_code == 200, erasure.text
-    assert [a.status_code for a in answers] == [422, 404], answers_of(answers)
-    assert room.call("GET", f"/api/v1/topics/{room.topic}/statements", room.mod).json() == []
+    assert [a.status_code for a in answers] == [422, 201, 404], answers_of(answers)
+    statements = room.call("GET", f"/api/v1/topics/{room.topic}/statements", room.mod).json()
+    assert [(s["text"], s["card_ids"]) for s in statements] == [("Dann.", [other])], statements
     assert room.call("GET", f"/api/v1/topics/{room.topic}/votes", room.mod).json() == {}

@@ -96,6 +96,8 @@ async def statement_revise(
 ) -> Statement:
     """A new version with a fresh rating round; the old one stays, superseded, with its ratings."""
     await board_lock(session=session, workshop_id=topic.workshop_id)
+    # Read before the lock: an erasure may have taken cards out of it (or a moderator revised it).
+    await session.refresh(statement)
     if topic.phase == "closed":
         raise Conflict(N_("This topic is closed."))
     if statement.superseded_by_id is not None:
