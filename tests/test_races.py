@@ -365,3 +365,124 @@ def test_the_retention_purge_while_a_person_is_erased_ends_cleanly(app: FastAPI,
     assert erasure.status_code == 200, erasure.text
     assert report.participants == 1, report.lines()
     assert room.call("GET", "/api/v1/me/data", room.me).status_code == 401, "Max's token was replaced"
+
+
+# --- the moderator's writes to cards that an erasure deletes ------------------------------------
+
+
+def author_card_and_cluster(room: Room) -> tuple[str, str, str]:
+    """Eva's card (on the erasure's side), a moderator's card and a cluster holding Eva's card."""
+    room.phase("collect")
+    mine = room.call("POST", f"/api/v1/topics/{room.topic}/cards", room.me, json={"kind": "idea", "text": "Meins"})
+    assert mine.status_code == 201, mine.text
+    [other] = room.moderator_cards(1)
+    cluster = room.call("POST", f"/api/v1/topics/{room.topic}/clusters", room.mod, json={"title": "Haufen"})
+    assert cluster.status_code == 201, cluster.text
+    card, cluster_id = mine.json()["id"], cluster.json()["id"]
+    placed = room.call("PUT", f"/api/v1/cards/{card}/cluster", room.mod, json={"cluster_id": cluster_id})
+    assert placed.status_code == 200, placed.text
+    return card, other, cluster_id
+
+
+def test_moderator_writes_to_a_card_erased_meanwhile_answer_404(app: FastAPI, live_server: LiveServer) -> None:
+    """A moderator hides, corrects, moves, merges, clusters or deletes a card (or merges a card
+    into it) while its author is erased with their cards: each waits for the erasure and finds
+    the card gone, 404 (422 for cards named in the body, as for an unknown id). Before, the write held the card and waited for the workshop's event
+    counter, which the erasure held while it waited for the card: a deadlock, or an update of
+    the deleted row; 500s (PostgreSQL)."""
+    room = Room(app, live_server)
+    card, other, cluster = author_card_and_cluster(room)
+    writes = [
+        ("PATCH", f"/api/v1/cards/{card}", {"json": {"hidden": True}}),
+        ("PATCH", f"/api/v1/cards/{card}", {"json": {"text": "Korrigiert"}}),
+        ("PUT", f"/api/v1/cards/{card}/cluster", {"json": {"cluster_id": None}}),
+        ("POST", f"/api/v1/cards/{card}/merge", {"json": {"into": other}}),
+        ("POST", f"/api/v1/cards/{other}/merge", {"json": {"into": card}}),
+        ("POST", f"/api/v1/topics/{room.topic}/cards/move", {"json": {"card_ids": [card], "cluster_id": None}}),
+        ("POST", f"/api/v1/topics/{room.topic}/clusters/from-cards", {"json": {"card_ids": [other, card]}}),
+        ("DELETE", f"/api/v1/cards/{card}", {}),
+    ]
+    writes = [(m, path, {**kw, "headers": room.mod}) for m, path, kw in writes]
+    erasure, answers = erase_before_queued_writes(app, room, writes, hold="workshop")
+    assert erasure.status_code == 200, erasure.text
+    assert [a.status_code for a in answers] == [404] * 5 + [422, 422, 404], answers_of(answers)
+    left = room.call("GET", f"/api/v1/topics/{room.topic}/cards", room.mod).json()
+    assert [(c["id"], c["cluster_id"], c["merged"]) for c in left] == [(other, None, [])], left
+    clusters = room.call("GET", f"/api/v1/topics/{room.topic}/clusters", room.mod).json()
+    assert [c["id"] for c in clusters] == [cluster], clusters
+
+
+@pytest.mark.parametrize("cards", ["delete", "anonymise"])
+def test_moderator_writes_to_the_board_while_an_author_is_erased_end_cleanly(
+    app: FastAPI, live_server: LiveServer, cards: str
+) -> None:
+    """Writes that touch an erased author's card without naming it: a cluster dissolved (its
+    cards close ranks among the unclustered), another card moved in beside it; and a hide and
+    a correction of a card the erasure keeps without an author. They wait for the erasure, then
+    write what is left. Before: deadlocks or stale rows, 500s (PostgreSQL)."""
+    room = Room(app, live_server)
+    card, other, cluster = author_card_and_cluster(room)
+    if cards == "delete":
+        writes = [
+            ("DELETE", f"/api/v1/clusters/{cluster}", {}),
+            ("PUT", f"/api/v1/cards/{other}/cluster", {"json": {"cluster_id": None, "position": 0}}),
+        ]
+        expected = [204, 200]
+    else:
+        writes = [
+            ("PATCH", f"/api/v1/cards/{card}", {"json": {"hidden": True}}),
+            ("PATCH", f"/api/v1/cards/{card}", {"json": {"text": "Korrigiert"}}),
+        ]
+        expected = [200, 200]
+    writes = [(m, path, {**kw, "headers": room.mod}) for m, path, kw in writes]
+    erasure, answers = erase_before_queued_writes(app, room, writes, hold="workshop", cards=cards)
+    assert erasure.status_code == 200, erasure.text
+    assert [a.status_code for a in answers] == expected, answers_of(answers)
+    left = room.call("GET", f"/api/v1/topics/{room.topic}/cards", room.mod).json()
+    if cards == "delete":
+        assert [(c["id"], c["cluster_id"]) for c in left] == [(other, None)], left
+    else:
+        [kept] = [c for c in left if c["id"] == card]
+        assert (kept["text"], kept["hidden"], kept["author"]) == ("Korrigiert", True, None), kept
+
+
+def test_statements_and_dots_on_a_card_erased_meanwhile_end_cleanly(app: FastAPI, live_server: LiveServer) -> None:
+    """A statement drafted on a card, a revision of one that rests on it, and a dot another
+    person gives it, while its author is erased: the draft is refused as resting on no card of
+    the topic (422), the revision rests on the cards left (201), the dot finds the card gone
+    (404). Before, the draft rested on a deleted card, and the revision and the dot ended in a
+    deadlock with the erasure or a foreign-key violation (500, PostgreSQL)."""
+    room = Room(app, live_server, dot_budget=5, max_dots_per_card=3)
+    room.phase("collect")
+    mine = room.call("POST", f"/api/v1/topics/{room.topic}/cards", room.me, json={"kind": "idea", "text": "Meins"})
+    assert mine.status_code == 201, mine.text
+    card = mine.json()["id"]
+    [other] = room.moderator_cards(1)
+    resting = room.call(
+        "POST", f"/api/v1/topics/{room.topic}/statements", room.mod, json={"text": "Erst.", "card_ids": [card, other]}
+    )
+    assert resting.status_code == 201, resting.text
+    room.phase("vote")
+    eva = room.participant_id
+    room.join("Max")
+    voter = room.me
+    room.participant_id = eva  # the one the erasure is for
+    writes = [
+        (
+            "POST",
+            f"/api/v1/topics/{room.topic}/statements",
+            {"json": {"text": "Wir teilen.", "card_ids": [card]}, "headers": room.mod},
+        ),
+        (
+            "POST",
+            f"/api/v1/statements/{resting.json()['id']}/revisions",
+            {"json": {"text": "Dann."}, "headers": room.mod},
+        ),
+        ("POST", f"/api/v1/cards/{card}/votes", {"json": {"dots": 1}, "headers": voter}),
+    ]
+    erasure, answers = erase_before_queued_writes(app, room, writes, hold="workshop")
+    assert erasure.status_code == 200, erasure.text
+    assert [a.status_code for a in answers] == [422, 201, 404], answers_of(answers)
+    statements = room.call("GET", f"/api/v1/topics/{room.topic}/statements", room.mod).json()
+    assert [(s["text"], s["card_ids"]) for s in statements] == [("Dann.", [other])], statements
+    assert room.call("GET", f"/api/v1/topics/{room.topic}/votes", room.mod).json() == {}

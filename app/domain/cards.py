@@ -15,7 +15,7 @@ from sqlmodel import col
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from app.domain.eventlog import event_append, event_record, event_seq_next
-from app.domain.locks import participant_lock
+from app.domain.locks import board_lock, participant_lock
 from app.domain.moderation import check_not_locked, record, refund_votes
 from app.domain.validate import clean_text
 from app.domain.workshops import group_list
@@ -172,12 +172,18 @@ async def card_create(
     return card, True
 
 
+async def _card_lock(session: AsyncSession, actor: Actor, card: Card) -> None:
+    """An erasure or merge that commits meanwhile must not leave this writing to a deleted card
+    (a stale row, 500) or to one that has no author any more (app/domain/locks.py): the author's
+    row first (their own erasure: 401), then the board's (the card is re-read; gone: 404)."""
+    if not isinstance(actor, ModeratorActor):
+        await participant_lock(session=session, participant_id=actor.participant.id)
+    await board_lock(session=session, workshop_id=card.workshop_id, cards=[card])
+
+
 async def _check_author_may_change(session: AsyncSession, actor: Actor, card: Card, topic: Topic) -> None:
     if isinstance(actor, ModeratorActor):
         return
-    # An erasure or merge of the author that commits meanwhile must not leave this writing to a
-    # deleted card (a stale row, 500) or to one that has no author any more (app/domain/locks.py).
-    await participant_lock(session=session, participant_id=actor.participant.id)
     check_not_locked(actor)
     if card.participant_id != actor.participant.id:
         raise Forbidden(N_("You can only change your own cards."))
@@ -197,6 +203,7 @@ async def card_update(
     """Change the text (author while collecting, or a moderator) and/or hide (moderators)."""
     if hidden is not None and not isinstance(actor, ModeratorActor):
         raise Forbidden(N_("Only the workshop's moderators may do this."))
+    await _card_lock(session, actor, card)
     if text is not None:
         await _check_author_may_change(session, actor, card, topic)
         new_text = clean_text(text, field="text", max_len=TEXT_MAX)
@@ -241,6 +248,7 @@ async def card_update(
 
 
 async def card_delete(*, session: AsyncSession, actor: Actor, card: Card, topic: Topic) -> None:
+    await _card_lock(session, actor, card)
     await _check_author_may_change(session, actor, card, topic)
     if isinstance(actor, ModeratorActor):
         record(

@@ -11,6 +11,7 @@ from sqlmodel import col
 from app.domain.actors import ModeratorActor
 from app.domain.errors import Conflict, Invalid
 from app.domain.eventlog import event_append
+from app.domain.locks import board_lock
 from app.domain.moderation import record
 from app.domain.validate import clean_text
 from app.events import CardMoved, ClusterCreated, ClusterDeleted, ClusterUpdated
@@ -91,6 +92,7 @@ async def card_move(
 ) -> Card:
     """Put ``card`` into ``cluster`` (None: back among the unclustered cards) at ``position``
     (None: at the end); the other cards of that list close ranks."""
+    await board_lock(session=session, workshop_id=topic.workshop_id, cards=[card])
     _check_open(topic)
     if card.topic_id != topic.id or (cluster is not None and cluster.topic_id != topic.id):
         raise Invalid(N_("Cards can only be moved within their topic."), field="cluster")
@@ -140,6 +142,7 @@ async def cluster_merge(
 async def _remove(
     session: AsyncSession, moderator: ModeratorActor, topic: Topic, cluster: Cluster, into: Cluster | None
 ) -> None:
+    await board_lock(session=session, workshop_id=topic.workshop_id)
     _check_open(topic)
     moving = await _cards_of(session, cluster.id, topic.id)
     destination = await _cards_of(session, into.id if into else None, topic.id)
@@ -191,6 +194,7 @@ async def cards_move(
     """Move several cards at once to the end of ``cluster`` (None: among the unclustered
     cards), in the order given; the lists they leave close ranks. One transaction, one
     ``card.moved`` event per card (so every client re-renders exactly the lists involved)."""
+    await board_lock(session=session, workshop_id=topic.workshop_id, cards=cards, field="card_ids")
     _check_open(topic)
     if cluster is not None and cluster.topic_id != topic.id:
         raise Invalid(N_("Please choose a cluster of this topic."), field="cluster_id")
@@ -243,6 +247,7 @@ async def cluster_create_from_cards(
 ) -> Cluster:
     """A new cluster holding the selected cards (named after the first card when ``title``
     is empty): one transaction, a ``cluster.created`` and a ``card.moved`` per card."""
+    await board_lock(session=session, workshop_id=topic.workshop_id, cards=cards, field="card_ids")
     selection = _check_selection(topic, cards)
     cluster = await cluster_create(
         session=session, moderator=moderator, topic=topic, title=title.strip() or title_from(selection), commit=False

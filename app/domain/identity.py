@@ -30,7 +30,7 @@ from sqlmodel import col
 from app.domain.actors import ModeratorActor
 from app.domain.errors import Invalid, NotFound
 from app.domain.eventlog import event_append
-from app.domain.locks import participant_lock
+from app.domain.locks import board_lock, participant_lock
 from app.domain.moderation import record
 from app.domain.privacy import names_visible
 from app.domain.tokens import token_hash
@@ -150,6 +150,8 @@ async def participant_merge(
         raise Invalid(N_("A participant cannot be merged into themselves."), field="into")
     for person in sorted((duplicate, into), key=lambda p: p.id):  # one lock order: no deadlock
         await participant_lock(session=session, participant_id=person.id, acted_on=True)
+    # The cards and dots it moves may be a moderator's write's too (app/domain/locks.py).
+    await board_lock(session=session, workshop_id=workshop.id)
     moved = await session.execute(
         update(Card)
         .where(col(Card.participant_id) == duplicate.id)

@@ -14,7 +14,7 @@ from sqlmodel import col
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.eventlog import event_append
-from app.domain.locks import participant_lock
+from app.domain.locks import board_lock, participant_lock
 from app.domain.reads import read_once
 from app.events import CardMerged, ParticipantUpdated, TimerChanged, TopicUpdated, VoteChanged, WorkshopUpdated
 from app.i18n import N_
@@ -165,6 +165,7 @@ async def timer_control(
 async def card_merge(*, session: AsyncSession, moderator: ModeratorActor, card: Card, into: Card) -> Card:
     """Merge the duplicate ``card`` into ``into``: it leaves the board, keeps its author and
     group, and is shown as part of ``into`` (and in the report)."""
+    await board_lock(session=session, workshop_id=card.workshop_id, cards=[card, into])
     if card.id == into.id or card.topic_id != into.topic_id:
         raise Invalid(N_("Cards can only be merged into another card of the same topic."), field="into")
     if into.merged_into_id is not None:

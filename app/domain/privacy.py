@@ -251,7 +251,9 @@ async def participant_erase(*, session: AsyncSession, participant: Participant, 
     workshop_id = participant.workshop_id
     # The person's own writes (cards, dots, ratings) wait until the erasure has committed.
     await participant_lock(session=session, participant_id=participant.id, acted_on=True)
-    # First, so the hub forgets the authors it remembered before it renders anything else.
+    # First, so the hub forgets the authors it remembered before it renders anything else; and
+    # the workshop's row it takes is the board's lock (app/domain/locks.py): a moderator's write
+    # to the person's cards commits before the cards are read below, or waits and finds them gone.
     await event_append(
         session=session, workshop_id=workshop_id, event=ParticipantUpdated(participant_id=participant.id)
     )

@@ -20,7 +20,7 @@ from app.domain.actors import ModeratorActor, ParticipantActor
 from app.domain.consensus import LEVELS, REASON_REQUIRED, Outcome, outcome
 from app.domain.errors import Conflict, Invalid
 from app.domain.eventlog import event_append
-from app.domain.locks import participant_lock
+from app.domain.locks import board_lock, participant_lock
 from app.domain.moderation import check_not_locked, record
 from app.domain.validate import clean_text
 from app.domain.workshops import group_list
@@ -51,6 +51,8 @@ async def statement_create(
 ) -> Statement:
     """Draft a statement (in every phase but ``closed``); from a cluster it rests on the
     cluster's cards unless ``card_ids`` says otherwise."""
+    # The cards are checked under the board's lock: none is erased between check and write.
+    await board_lock(session=session, workshop_id=topic.workshop_id)
     if topic.phase == "closed":
         raise Conflict(N_("This topic is closed."))
     clean = clean_text(text, field="text", max_len=TEXT_MAX)
@@ -93,6 +95,9 @@ async def statement_revise(
     card_ids: Sequence[str] | None = None,
 ) -> Statement:
     """A new version with a fresh rating round; the old one stays, superseded, with its ratings."""
+    await board_lock(session=session, workshop_id=topic.workshop_id)
+    # Read before the lock: an erasure may have taken cards out of it (or a moderator revised it).
+    await session.refresh(statement)
     if topic.phase == "closed":
         raise Conflict(N_("This topic is closed."))
     if statement.superseded_by_id is not None:

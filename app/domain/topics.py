@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app.domain.errors import Invalid, NotFound
 from app.domain.eventlog import event_append
+from app.domain.locks import board_lock
 from app.domain.retention import workshop_closed_sync
 from app.domain.validate import clean_text
 from app.events import TopicCreated, TopicDeleted, TopicUpdated
@@ -108,6 +109,8 @@ async def topic_move(*, session: AsyncSession, topic: Topic, offset: int) -> Non
 
 
 async def topic_delete(*, session: AsyncSession, topic: Topic) -> None:
+    # Its cards go with it: the board's lock first, as for every write to cards (app/domain/locks.py).
+    await board_lock(session=session, workshop_id=topic.workshop_id)
     await session.delete(topic)
     await event_append(session=session, workshop_id=topic.workshop_id, event=TopicDeleted(topic_id=topic.id))
     await session.flush()

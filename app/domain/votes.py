@@ -16,7 +16,7 @@ from sqlmodel import col
 from app.domain.actors import ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.eventlog import event_append
-from app.domain.locks import participant_lock
+from app.domain.locks import board_lock, participant_lock
 from app.domain.moderation import check_not_locked
 from app.events import VoteChanged
 from app.i18n import N_
@@ -67,10 +67,13 @@ async def vote_cast(
         raise Conflict(N_("Dot voting is not open on this topic."))
     if dots < 1:
         raise Invalid(N_("Give at least one dot."), field="dots")
-    if card is not None and (card.hidden or card.merged_into_id is not None):
-        raise Conflict(N_("This card cannot receive dots."))
     # The budget is read, checked and spent under the participant's row lock (app/domain/locks.py).
     await participant_lock(session=session, participant_id=actor.participant.id)
+    # Then the board's: the card may be erased with its author, hidden or merged meanwhile (a dot
+    # on a deleted card: a foreign-key violation).
+    await board_lock(session=session, workshop_id=topic.workshop_id, cards=[card])
+    if card is not None and (card.hidden or card.merged_into_id is not None):
+        raise Conflict(N_("This card cannot receive dots."))
     mine = await _my_votes(session, actor.participant.id, topic.id)
     spent = sum(v.dots for v in mine)
     field_name, item_id = _target_filter(card, cluster)
@@ -114,6 +117,8 @@ async def vote_retract(
     if dots is not None and dots < 1:
         raise Invalid(N_("Give at least one dot."), field="dots")
     await participant_lock(session=session, participant_id=actor.participant.id)
+    # A moderator's hiding or merging of the card takes its dots back meanwhile (app/domain/locks.py).
+    await board_lock(session=session, workshop_id=topic.workshop_id)
     mine = await _my_votes(session, actor.participant.id, topic.id)
     field_name, item_id = _target_filter(card, cluster)
     vote = next((v for v in mine if getattr(v, field_name) == item_id), None)
