@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col
 
+from app.db import READS_CURRENT
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
-from app.domain.eventlog import event_append, event_record, event_seq_next
+from app.domain.eventlog import event_append, event_record, event_seq_next, held_row
 from app.domain.locks import participant_lock
 from app.domain.moderation import check_not_locked, record, refund_votes
 from app.domain.validate import clean_text
@@ -151,9 +152,10 @@ async def card_create(
             await _check_rate(session, poster, limit, since)
         raise NotFound(N_("This topic does not exist."))  # deleted with its workshop meanwhile
     card.seq = seq
+    values = card.model_dump()
     connection = await session.connection()
     try:
-        await connection.execute(insert(_CARD).values(card.model_dump()))
+        await connection.execute(insert(_CARD).values(values))
     except IntegrityError:
         # The same key raced in from a parallel retry: answer with the card that won.
         await session.rollback()
@@ -162,7 +164,11 @@ async def card_create(
             raise
         return _same_request(earlier, topic=topic, kind=kind, text=clean), False
     await event_record(
-        session=session, workshop_id=topic.workshop_id, seq=seq, event=CardCreated(card_id=card.id, topic_id=topic.id)
+        session=session,
+        workshop_id=topic.workshop_id,
+        seq=seq,
+        event=CardCreated(card_id=card.id, topic_id=topic.id),
+        held=_held_for_render(session, values, topic),
     )
     # The row exists: attach the object as the persistent card it is, so a caller that goes on
     # with it in this session (the demo, a merge) updates that row instead of inserting it again.
@@ -170,6 +176,17 @@ async def card_create(
     session.add(card)
     await session.commit()
     return card, True
+
+
+def _held_for_render(session: AsyncSession, values: dict[str, Any], topic: Topic) -> tuple[object, ...]:
+    """Copies of what the card.created render reads, as this transaction commits them, for
+    this process's pump (``event_record``): the card, and the topic when this session's reads
+    are still current at its commit (``READS_CURRENT``: SQLite's write lock); on PostgreSQL the
+    topic read before the seq may be older than a moderator's change, so the pump reads it."""
+    card = held_row(Card, values)
+    if not session.info.get(READS_CURRENT):
+        return (card,)
+    return card, held_row(Topic, topic.model_dump())
 
 
 def _check_author_may_change(actor: Actor, card: Card, topic: Topic) -> None:
