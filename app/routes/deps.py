@@ -42,6 +42,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
 async def _settings(request: Request) -> Settings:
     """:func:`get_settings` as a dependency: FastAPI runs a plain ``def`` dependency in its
     thread pool, a thread hop on every request that asks for the settings (a card POST)."""
