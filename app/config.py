@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(
         1000, ge=10, description="Events buffered per WebSocket before a slow client is dropped."
     )
+    export_processes: int = Field(
+        1,
+        ge=0,
+        le=16,
+        description="Processes that build and lay out exports at low priority (0: a thread of the server).",
+    )
     gc_at_quiet_moments: bool = Field(
         True, description="Run Python's full garbage collections when no event is being fanned out."
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import httpx2 as httpx
@@ -18,8 +19,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.domain.retention import PurgeReport, retention_purge
+from app.models import utcnow
 from tests.conftest import LiveServer
-from tests.factories import bearer, quick_moderator
+from tests.factories import bearer, db_run, quick_moderator
 
 CARDS_PER_MINUTE = 5
 
@@ -176,23 +179,32 @@ def lock_waiters(dsn: str, count: int) -> None:
 
 
 def erase_before_queued_writes(
-    app: FastAPI, room: Room, writes: list[tuple[str, str, dict[str, Any]]]
+    app: FastAPI,
+    room: Room,
+    writes: list[tuple[str, str, dict[str, Any]]],
+    *,
+    hold: str = "participant",
+    cards: str = "delete",
 ) -> tuple[httpx.Response, list[httpx.Response]]:
-    """The participant's ``writes`` are authenticated while the moderator's erasure of them
-    holds their row, and get the row only after the erasure has deleted it and committed.
+    """The ``writes`` (the participant's own unless a write names its ``headers``) are
+    authenticated while the moderator's erasure of the participant is under way, and go on
+    only after the erasure has deleted the row and committed.
 
-    PostgreSQL: the test holds the row itself, sends the erasure (it queues for the row
-    first), then the writes (they authenticate, then queue behind it), then lets go. SQLite
+    PostgreSQL: the test holds a row itself, sends the erasure (it queues for that row
+    first), then the writes (they authenticate, then queue behind it), then lets go. ``hold``
+    is the participant's row, or the workshop's (its event counter: the erasure's first write
+    after taking the participant's row) for a write that, unlocked, would not wait for the
+    participant's row at all and so must be held up between its checks and its write. SQLite
     serialises each request from authentication to commit, so the writes sent after the
     erasure simply find the participant gone."""
     dsn = pg_dsn(app)
     erase = (
         "DELETE",
         f"/api/v1/participants/{room.participant_id}",
-        {"json": {"cards": "delete"}, "headers": room.mod},
+        {"json": {"cards": cards}, "headers": room.mod},
     )
 
-    async def fire(hold: psycopg.Connection[Any] | None) -> tuple[httpx.Response, list[httpx.Response]]:
+    async def fire(held: psycopg.Connection[Any] | None) -> tuple[httpx.Response, list[httpx.Response]]:
         limits = httpx.Limits(max_connections=len(writes) + 1, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=room.url, timeout=60, limits=limits) as http:
             erasure = asyncio.ensure_future(http.request(erase[0], erase[1], **erase[2]))
@@ -200,17 +212,20 @@ def erase_before_queued_writes(
                 await asyncio.to_thread(lock_waiters, dsn, 1)
             else:
                 await asyncio.sleep(0.2)
-            sent = [asyncio.ensure_future(http.request(m, path, headers=room.me, **kw)) for m, path, kw in writes]
-            if dsn and hold is not None:
+            sent = [
+                asyncio.ensure_future(http.request(m, path, **{"headers": room.me, **kw})) for m, path, kw in writes
+            ]
+            if dsn and held is not None:
                 await asyncio.to_thread(lock_waiters, dsn, 1 + len(writes))
-                hold.rollback()  # let go of the row: the erasure has it next
+                held.rollback()  # let go of the row: the erasure has it next
             return await erasure, list(await asyncio.gather(*sent))
 
     if dsn is None:
         return asyncio.run(fire(None))
-    with psycopg.connect(dsn) as hold:
-        hold.execute("SELECT id FROM participant WHERE id = %s FOR UPDATE", (room.participant_id,))
-        return asyncio.run(fire(hold))
+    row = room.participant_id if hold == "participant" else room.workshop["id"]
+    with psycopg.connect(dsn) as held:
+        held.execute(f"SELECT id FROM {hold} WHERE id = %s FOR UPDATE", (row,))  # noqa: S608 - a table name of ours
+        return asyncio.run(fire(held))
 
 
 def test_cards_posted_while_the_moderator_erases_the_person_end_cleanly(app: FastAPI, live_server: LiveServer) -> None:
@@ -252,3 +267,101 @@ def test_two_erasures_of_one_person_at_once_end_cleanly(app: FastAPI, live_serve
     )
     assert sorted(a.status_code for a in both) in ([200, 401], [200, 404]), [(a.status_code, a.text) for a in both]
     assert [c["text"] for c in room.call("GET", f"/api/v1/topics/{room.topic}/cards", room.mod).json()] == ["Eins"]
+
+
+# --- the other writes to the person or to their rows --------------------------------------------
+
+
+def answers_of(answers: list[httpx.Response]) -> list[tuple[int, str]]:
+    return [(a.status_code, a.text) for a in answers]
+
+
+@pytest.mark.parametrize("cards", ["delete", "anonymise"])
+def test_card_edits_while_the_moderator_erases_the_author_end_cleanly(
+    app: FastAPI, live_server: LiveServer, cards: str
+) -> None:
+    """The author's edit and deletion of their card, checked before the erasure and written
+    after it, are refused with 401. Before, the edit of a deleted card was a stale row (500),
+    and the edit of an anonymised one changed a card that no longer had an author (200)."""
+    room = Room(app, live_server)
+    room.phase("collect")
+    mine = room.call("POST", f"/api/v1/topics/{room.topic}/cards", room.me, json={"kind": "idea", "text": "Meins"})
+    assert mine.status_code == 201, mine.text
+    card = mine.json()["id"]
+    writes = [
+        ("PATCH", f"/api/v1/cards/{card}", {"json": {"text": "Noch schnell geändert"}}),
+        ("DELETE", f"/api/v1/cards/{card}", {}),
+    ]
+    erasure, answers = erase_before_queued_writes(app, room, writes, hold="workshop", cards=cards)
+    assert erasure.status_code == 200, erasure.text
+    assert [a.status_code for a in answers] == [401, 401], answers_of(answers)
+    left = room.call("GET", f"/api/v1/topics/{room.topic}/cards", room.mod).json()
+    assert [c["text"] for c in left] == ([] if cards == "delete" else ["Meins"])
+
+
+def test_a_pause_while_the_person_is_erased_ends_cleanly(app: FastAPI, live_server: LiveServer) -> None:
+    """Two moderators pause (API, console form) somebody a third is erasing: 404, as for anybody
+    who is gone; before, the pause updated a deleted row (500)."""
+    room = Room(app, live_server)
+    person = f"/api/v1/participants/{room.participant_id}"
+    writes = [
+        ("PATCH", person, {"json": {"locked": True}, "headers": room.mod}),
+        ("POST", f"/m/participants/{room.participant_id}/lock", {"data": {"locked": "1"}, "headers": room.mod}),
+    ]
+    erasure, answers = erase_before_queued_writes(app, room, writes, hold="workshop")
+    assert erasure.status_code == 200, erasure.text
+    assert [a.status_code for a in answers] == [404, 404], answers_of(answers)
+
+
+def test_a_return_link_opened_while_the_person_is_erased_ends_cleanly(app: FastAPI, live_server: LiveServer) -> None:
+    """A second browser confirms the personal return link while the person is erased: 404, as
+    the link answers from then on; before, the new device pointed at nobody (a foreign-key
+    violation, 500)."""
+    room = Room(app, live_server)
+    link = room.call("GET", f"/api/v1/workshops/{room.workshop['id']}/me/return-link", room.me)
+    assert link.status_code == 200, link.text
+    path = "/continue/" + link.json()["url"].rsplit("/", 1)[1]
+    erasure, answers = erase_before_queued_writes(app, room, [("POST", path, {"headers": {}})] * 2)
+    assert erasure.status_code == 200, erasure.text
+    assert [a.status_code for a in answers] == [404, 404], answers_of(answers)
+    assert room.call("POST", path, {}).status_code == 404
+
+
+def test_the_retention_purge_while_a_person_is_erased_ends_cleanly(app: FastAPI, live_server: LiveServer) -> None:
+    """The daily purge reaches a closed workshop's people while one of them is being erased:
+    it passes over that one and erases the others. Before, it updated the deleted row (or
+    deadlocked with the erasure over the workshop's event counter), and the whole purge failed
+    (PostgreSQL)."""
+    room = Room(app, live_server, retention_days=1)
+    eva = room.participant_id
+    room.join("Max")
+    room.phase("closed")
+    dsn = pg_dsn(app)
+
+    async def purge(session: Any) -> PurgeReport:
+        return await retention_purge(session=session, now=utcnow() + timedelta(days=2))
+
+    async def fire(held: psycopg.Connection[Any] | None) -> tuple[httpx.Response, PurgeReport]:
+        async with httpx.AsyncClient(base_url=room.url, timeout=60) as http:
+            erasure = asyncio.ensure_future(
+                http.request("DELETE", f"/api/v1/participants/{eva}", json={"cards": "delete"}, headers=room.mod)
+            )
+            if dsn:
+                await asyncio.to_thread(lock_waiters, dsn, 1)
+            else:
+                await asyncio.sleep(0.2)
+            purged = asyncio.ensure_future(asyncio.to_thread(db_run, app, purge))
+            if dsn and held is not None:
+                await asyncio.to_thread(lock_waiters, dsn, 2)
+                held.rollback()  # the erasure has Eva's row next, then the purge
+            return await erasure, await purged
+
+    if dsn is None:
+        erasure, report = asyncio.run(fire(None))
+    else:
+        with psycopg.connect(dsn) as held:
+            held.execute("SELECT id FROM participant WHERE id = %s FOR UPDATE", (eva,))
+            erasure, report = asyncio.run(fire(held))
+    assert erasure.status_code == 200, erasure.text
+    assert report.participants == 1, report.lines()
+    assert room.call("GET", "/api/v1/me/data", room.me).status_code == 401, "Max's token was replaced"

@@ -166,3 +166,91 @@ def test_the_series_page_edits_the_series(app: FastAPI, api: TestClient, client:
     client.headers["Accept-Language"] = "de"
     german = BeautifulSoup(client.get(page_url).text, "html.parser")
     assert german.select_one("#edit-series-heading").get_text() == "Reihe bearbeiten"
+
+
+# --- the hide-until-reveal default ---------------------------------------------------------------
+
+
+def _hides(api: TestClient, token: str, workshop_id: str) -> tuple[bool, bool]:
+    """The round's ``hide_until_reveal_default``, and ``hide_until_reveal`` of a topic added to it."""
+    workshop = api.get(f"/api/v1/workshops/{workshop_id}", headers=bearer(token))
+    assert workshop.status_code == 200, workshop.text
+    topic = api.post(f"/api/v1/workshops/{workshop_id}/topics", json={"title": "Thema"}, headers=bearer(token))
+    assert topic.status_code == 201, topic.text
+    return workshop.json()["hide_until_reveal_default"], topic.json()["hide_until_reveal"]
+
+
+def test_a_series_hands_hide_until_reveal_to_its_rounds_through_the_api(
+    app: FastAPI, api: TestClient, client: TestClient
+) -> None:
+    moderator = make_moderator(app, client)
+    plain = _series(api, moderator.token)
+    assert _hides(api, moderator.token, _round(api, moderator.token, plain["id"], "Runde 1")["id"]) == (False, False)
+
+    hiding = api.post(
+        "/api/v1/series",
+        json={"title": "Verdeckt sammeln", "hide_until_reveal_default": True},
+        headers=bearer(moderator.token),
+    )
+    assert hiding.status_code == 201, hiding.text
+    assert set(hiding.json()) == {"id", "title", "description", "url", "rounds"}  # the answer stays as agreed
+    assert _hides(api, moderator.token, _round(api, moderator.token, hiding.json()["id"], "Runde 1")["id"]) == (
+        True,
+        True,
+    )
+
+    url = f"/api/v1/series/{plain['id']}"
+    first = _round(api, moderator.token, plain["id"], "Runde 2")
+    changed = api.patch(url, json={"hide_until_reveal_default": True}, headers=bearer(moderator.token))
+    assert changed.status_code == 200, changed.text
+    assert _hides(api, moderator.token, _round(api, moderator.token, plain["id"], "Runde 3")["id"]) == (True, True)
+    assert _hides(api, moderator.token, first["id"]) == (False, False), "a round already created keeps its own"
+    # Left out: unchanged; false: off again.
+    assert api.patch(url, json={"rhythm": "wöchentlich"}, headers=bearer(moderator.token)).status_code == 200
+    assert _hides(api, moderator.token, _round(api, moderator.token, plain["id"], "Runde 4")["id"]) == (True, True)
+    assert api.patch(url, json={"hide_until_reveal_default": False}, headers=bearer(moderator.token)).status_code == 200
+    assert _hides(api, moderator.token, _round(api, moderator.token, plain["id"], "Runde 5")["id"]) == (False, False)
+
+
+def test_the_series_forms_hand_hide_until_reveal_to_its_rounds(
+    app: FastAPI, api: TestClient, client: TestClient
+) -> None:
+    moderator = make_moderator(app, client)
+    login_as(client, moderator)
+    client.headers["Accept-Language"] = "en"
+    create_form = BeautifulSoup(client.get("/m/series").text, "html.parser")
+    box = create_form.select_one("form[action='/m/series'] input[name=hide_until_reveal_default]")
+    assert box is not None and box["type"] == "checkbox" and not box.has_attr("checked"), "off unless chosen"
+    assert create_form.select_one(f"#{box['aria-describedby']}") is not None
+
+    def create(**fields: str) -> str:
+        sent = {"title": "Reihe", "retention_days": "30", "locale": "de", **fields, "csrf_token": csrf(client)}
+        created = client.post("/m/series", data=sent, follow_redirects=False)
+        assert created.status_code == 303, created.text
+        return str(created.headers["location"]).rsplit("/", 1)[1]
+
+    def new_round(series_id: str) -> str:
+        return str(_round(api, moderator.token, series_id, "Runde")["id"])
+
+    assert _hides(api, moderator.token, new_round(create())) == (False, False)
+    series_id = create(hide_until_reveal_default="on")
+    assert _hides(api, moderator.token, new_round(series_id)) == (True, True)
+
+    # The edit form shows it as saved; sent without the box, new rounds show their cards again.
+    page_url = f"/m/series/{series_id}"
+    page = BeautifulSoup(client.get(page_url).text, "html.parser")
+    edit_box = page.select_one("#edit-series [name=hide_until_reveal_default]")
+    assert (
+        edit_box is not None and edit_box.has_attr("checked") and edit_box["id"] == "series-hide_until_reveal_default"
+    )
+    fields = {"title": "Reihe", "retention_days": "30", "locale": "de", "csrf_token": csrf(client)}
+    saved = client.post(page_url, data=fields, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    page = BeautifulSoup(client.get(page_url).text, "html.parser")
+    assert not page.select_one("#edit-series [name=hide_until_reveal_default]").has_attr("checked")
+    assert _hides(api, moderator.token, new_round(series_id)) == (False, False)
+    # German (scripts/i18n_maps/left.py).
+    client.headers["Accept-Language"] = "de"
+    german = BeautifulSoup(client.get(page_url).text, "html.parser")
+    label = german.select_one("#edit-series [name=hide_until_reveal_default]").parent.get_text(" ", strip=True)
+    assert label == "Themen neuer Runden: Beiträge verbergen, bis die Moderation sie aufdeckt", label

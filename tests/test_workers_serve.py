@@ -52,8 +52,7 @@ async def wait_up(base: str, seconds: float) -> None:
     raise RuntimeError("server did not come up")
 
 
-def worker_connections(parent: int, port: int) -> dict[int, int]:
-    """Established TCP connections on ``port`` held by each child process of ``parent`` (/proc)."""
+def _children(parent: int) -> list[int]:
     children = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -61,6 +60,38 @@ def worker_connections(parent: int, port: int) -> dict[int, int]:
                 # The parent pid is the 4th field after the ")" that ends the command name.
                 if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
                     children.append(int(entry.name))
+    return children
+
+
+def descendants(pid: int) -> set[int]:
+    found = set(_children(pid))
+    for child in list(found):
+        found |= descendants(child)
+    return found
+
+
+def running(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
+async def export_through_both(http: httpx.AsyncClient, token: str, workshop_id: str) -> None:
+    """Exports through the workers: each lays them out in its own export process
+    (docs/exports.md), which a spawned worker starts like any server."""
+    for _ in range(4):
+        answer = await http.get(
+            f"/api/v1/workshops/{workshop_id}/export",
+            params={"format": "md"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert "Zwei Arbeiter" in answer.text
+
+
+def worker_connections(parent: int, port: int) -> dict[int, int]:
+    """Established TCP connections on ``port`` held by each child process of ``parent`` (/proc)."""
+    children = _children(parent)
     established: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
@@ -157,9 +188,18 @@ async def scenario(base: str, port: int, server: subprocess.Popen[bytes]) -> Non
     for seqs_of_one in received:
         assert seqs_of_one == list(range(1, last_seq + 1)), "every event once, in the log's order"
 
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        await export_through_both(http, token, workshop["id"])
+    processes = descendants(server.pid)
+    spawned = [pid for pid in processes if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert len(spawned) >= 3, "two workers and at least one export process"
     server.send_signal(signal.SIGTERM)
     await asyncio.wait_for(asyncio.gather(*listeners), timeout=60)
     assert close_codes == [1012] * CLIENTS
+    deadline = time.monotonic() + 30
+    while any(running(pid) for pid in processes) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert not [pid for pid in processes if running(pid)], "no worker or export process outlives the server"
 
 
 @pytest.fixture

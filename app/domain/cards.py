@@ -243,9 +243,12 @@ def _held_for_render(session: AsyncSession, values: dict[str, Any], topic: Topic
     return card, held_row(Topic, topic.model_dump())
 
 
-def _check_author_may_change(actor: Actor, card: Card, topic: Topic) -> None:
+async def _check_author_may_change(session: AsyncSession, actor: Actor, card: Card, topic: Topic) -> None:
     if isinstance(actor, ModeratorActor):
         return
+    # An erasure or merge of the author that commits meanwhile must not leave this writing to a
+    # deleted card (a stale row, 500) or to one that has no author any more (app/domain/locks.py).
+    await participant_lock(session=session, participant_id=actor.participant.id)
     check_not_locked(actor)
     if card.participant_id != actor.participant.id:
         raise Forbidden(N_("You can only change your own cards."))
@@ -266,7 +269,7 @@ async def card_update(
     if hidden is not None and not isinstance(actor, ModeratorActor):
         raise Forbidden(N_("Only the workshop's moderators may do this."))
     if text is not None:
-        _check_author_may_change(actor, card, topic)
+        await _check_author_may_change(session, actor, card, topic)
         new_text = clean_text(text, field="text", max_len=TEXT_MAX)
         if new_text != card.text:
             if isinstance(actor, ModeratorActor) and card.participant_id is not None:
@@ -309,7 +312,7 @@ async def card_update(
 
 
 async def card_delete(*, session: AsyncSession, actor: Actor, card: Card, topic: Topic) -> None:
-    _check_author_may_change(actor, card, topic)
+    await _check_author_may_change(session, actor, card, topic)
     if isinstance(actor, ModeratorActor):
         record(
             session,

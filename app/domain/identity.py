@@ -64,6 +64,12 @@ async def participant_for_return_token(*, session: AsyncSession, secret: str, to
 async def participant_device_add(*, session: AsyncSession, participant: Participant, device_token: str) -> None:
     """This browser acts as ``participant`` from now on (in their workshop only). A browser
     that was somebody else in this workshop stops being them: one browser, one person."""
+    try:
+        # Erased or merged since the link was read: the link answers as it does from now on,
+        # not with a device that points at nobody (a foreign-key violation, 500).
+        await participant_lock(session=session, participant_id=participant.id, acted_on=True)
+    except NotFound:
+        raise NotFound(N_("This return link is not valid (any more).")) from None
     hashed = token_hash(device_token)
     await session.execute(
         update(Participant)

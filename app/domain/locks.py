@@ -13,8 +13,11 @@ shows the database as it is.
 
 The row may be gone when the lock is granted: an erasure (or a merge) that held it deleted the
 participant and committed while this request waited, after this request had read the participant
-to authenticate. Writing on would insert a card, a dot or a rating that points at nobody (a
-foreign-key violation, a 500), so the lock answers ``ParticipantGone`` instead.
+to authenticate. Writing on would insert a card, a dot, a rating or a device that points at
+nobody (a foreign-key violation, a 500), or update a row that is gone (a stale row, a 500), so
+the lock answers ``ParticipantGone`` instead. Every write to the participant's row or on their
+behalf takes it: their cards (posting, editing, deleting), dots, ratings, a pause, a further
+device, an erasure or a merge.
 """
 
 from __future__ import annotations

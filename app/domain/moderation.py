@@ -14,6 +14,7 @@ from sqlmodel import col
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.eventlog import event_append
+from app.domain.locks import participant_lock
 from app.domain.reads import read_once
 from app.events import CardMerged, ParticipantUpdated, TimerChanged, TopicUpdated, VoteChanged, WorkshopUpdated
 from app.i18n import N_
@@ -216,6 +217,8 @@ async def participant_set_locked(
     *, session: AsyncSession, moderator: ModeratorActor, participant: Participant, locked: bool
 ) -> Participant:
     """Pause (or resume) a disruptive participant: they keep reading but cannot post, vote or rate."""
+    # Erased or merged meanwhile: 404, not an update of a deleted row (app/domain/locks.py).
+    await participant_lock(session=session, participant_id=participant.id, acted_on=True)
     if participant.locked != locked:
         participant.locked = locked
         session.add(participant)

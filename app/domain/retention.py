@@ -97,6 +97,9 @@ async def retention_purge(*, session: AsyncSession, now: datetime | None = None)
                     select(Participant)
                     .where(col(Participant.workshop_id) == workshop.id, col(Participant.erased_at).is_(None))
                     .order_by(col(Participant.created_at))
+                    # PostgreSQL: a person being erased (or merged) is waited for and then not
+                    # returned, instead of updated after their row is gone (app/domain/locks.py).
+                    .with_for_update()
                 )
             )
             .scalars()

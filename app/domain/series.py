@@ -45,7 +45,14 @@ RETENTION_MAX_DAYS = 3650
 CAPACITY_MAX = 100_000
 DURATION_MAX_MINUTES = 24 * 60
 #: The workshop settings a series hands to each new round.
-SETTING_FIELDS = ("locale", "anonymous", "consensus_threshold", "dot_budget", "max_dots_per_card")
+SETTING_FIELDS = (
+    "locale",
+    "anonymous",
+    "consensus_threshold",
+    "dot_budget",
+    "max_dots_per_card",
+    "hide_until_reveal_default",
+)
 
 
 @dataclass(frozen=True)

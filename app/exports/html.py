@@ -9,6 +9,7 @@ exactly what the documents will say.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from markupsafe import Markup
 from app.domain.report import Report
 from app.exports.charts import LEVEL_COLORS
 from app.exports.common import Labels, css_string
+from app.i18n import use_locale
 from app.templating import make_env
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "css" / "report.css"
@@ -52,6 +54,21 @@ def body_context(report: Report, *, preview: bool = False, heading_offset: int =
         "preview": preview,
         "h": heading_offset,
     }
+
+
+@dataclass(frozen=True)
+class ReportBody:
+    """The report's body as HTML (``report/_body.html``) for a page around it: the moderator's
+    preview, a series' published report."""
+
+    html: str
+    logo_uri: str | None
+
+
+def render_body(report: Report, *, locale: str, preview: bool = False, heading_offset: int = 0) -> ReportBody:
+    context = body_context(report, preview=preview, heading_offset=heading_offset)
+    with use_locale(locale):
+        return ReportBody(_env().get_template("report/_body.html").render(**context), context["logo_uri"])
 
 
 def render_html(report: Report) -> str:

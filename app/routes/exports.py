@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from jinja2 import Environment
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,15 +23,14 @@ from app.domain.report import (
     ReportSettingsInput,
     chosen_sections,
     chosen_topics,
-    report_build,
     report_logo_set,
     report_settings_get,
     report_settings_update,
 )
 from app.domain.topics import topic_list
-from app.exports import CSV_TABLES, FORMATS, check_format, export_render
-from app.exports.html import body_context
-from app.i18n import N_, gettext, use_locale
+from app.exports import CSV_TABLES, FORMATS, check_format
+from app.exports.process import export_file, report_body
+from app.i18n import N_, gettext
 from app.models import ReportSettings
 from app.routes.deps import CallerDep, CredentialsDep, SessionDep, redirect, render
 from app.routes.schemas import error_answers
@@ -94,10 +92,15 @@ async def export(
     """The consensus report or the raw data as a download (moderators of the workshop only)."""
     access = await _moderated(session, credentials, workshop_id)
     check_format(fmt, table)
-    report = await report_build(session=session, workshop=access.workshop)
-    await session.close()  # rendering can take a while; it needs no database
     async with _slots(request):
-        file = await asyncio.to_thread(export_render, report, fmt, table=table, appendix=appendix)
+        file = await export_file(
+            settings=request.app.state.settings,
+            session=session,
+            workshop=access.workshop,
+            fmt=fmt,
+            table=table,
+            appendix=appendix,
+        )
     return Response(
         file.content,
         media_type=file.media_type,
@@ -304,14 +307,17 @@ async def report_page(
     workshop = access.workshop
     settings = await report_settings_get(session=session, workshop=workshop)
     topics = list(await topic_list(session=session, workshop_id=workshop.id))
-    report = await report_build(session=session, workshop=workshop)
-    values = {name: getattr(settings, name) for name in (*TEXT_FIELDS, "accent_color")}
     # The preview is the report's own body, in the workshop's language (the page around it
-    # follows the moderator's). Autoescaped when rendered; Markup only carries it into the page.
-    env: Environment = request.app.state.env
-    context = body_context(report, preview=True, heading_offset=2)
-    with use_locale(report.locale):
-        preview_html = Markup(env.get_template("report/_body.html").render(**context))  # noqa: S704
+    # follows the moderator's).
+    preview = await report_body(
+        settings=request.app.state.settings,
+        session=session,
+        workshop=workshop,
+        locale=workshop.locale,
+        preview=True,
+        heading_offset=2,
+    )
+    values = {name: getattr(settings, name) for name in (*TEXT_FIELDS, "accent_color")}
     return render(
         request,
         "pages/mod_report.html",
@@ -322,8 +328,8 @@ async def report_page(
         has_logo=settings.logo is not None,
         logo_max_kib=LOGO_MAX_BYTES // 1024,
         formats=list(FORMATS.values()),
-        preview_html=preview_html,
-        preview_logo=context["logo_uri"],
+        preview_html=Markup(preview.html),  # noqa: S704 - autoescaped when it was rendered
+        preview_logo=preview.logo_uri,
         errors=errors or {},
     )
 

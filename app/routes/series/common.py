@@ -206,6 +206,11 @@ class SeriesIn(_In):
     anonymous: bool | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
+    hide_until_reveal_default: bool | None = Field(
+        None,
+        description="The topics of each new round start with their cards hidden until the moderator reveals "
+        "them (the round's `hide_until_reveal_default`; default false).",
+    )
 
 
 class SeriesPatch(SeriesIn):
@@ -330,6 +335,7 @@ def _series_input(body: SeriesIn | SeriesPatch) -> SeriesInput:
             anonymous=body.anonymous,
             consensus_threshold=body.consensus_threshold,
             dot_budget=body.dot_budget,
+            hide_until_reveal_default=body.hide_until_reveal_default,
         ),
     )
 

@@ -63,6 +63,7 @@ SERIES_FORM_FIELDS = (
     "retention_days",
     "locale",
     "anonymous",
+    "hide_until_reveal_default",
 )
 
 # --- the moderator's pages --------------------------------------------------------------------
@@ -89,6 +90,7 @@ async def mod_series_create(
     retention_days: Annotated[str, Form()] = "30",
     locale: Annotated[str, Form()] = "de",
     anonymous: Annotated[str, Form()] = "",
+    hide_until_reveal_default: Annotated[str, Form()] = "",
 ) -> Response:
     form = {
         "title": title,
@@ -99,6 +101,7 @@ async def mod_series_create(
         "retention_days": retention_days,
         "locale": locale,
         "anonymous": anonymous,
+        "hide_until_reveal_default": hide_until_reveal_default,
     }
     try:
         series = await series_create(session=session, moderator=moderator, data=_series_form_input(form))
@@ -128,6 +131,7 @@ def _series_form_input(form: dict[str, str]) -> SeriesInput:
         retention_days=_int(form["retention_days"], "retention_days"),
         locale=form["locale"],
         anonymous=bool(form["anonymous"]),
+        hide_until_reveal_default=bool(form["hide_until_reveal_default"]),
     )
     return _series_input(body)
 
@@ -144,6 +148,7 @@ def _series_form_of(series: Series) -> dict[str, str]:
         "retention_days": str(series.retention_days),
         "locale": str(settings.get("locale", "de")),
         "anonymous": "on" if settings.get("anonymous") else "",
+        "hide_until_reveal_default": "on" if settings.get("hide_until_reveal_default") else "",
     }
 
 

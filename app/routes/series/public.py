@@ -10,6 +10,7 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.csrf import no_csrf
@@ -20,7 +21,6 @@ from app.domain.registrations import (
     consent_statement,
     registration_for_link,
 )
-from app.domain.report import report_build
 from app.domain.series import (
     published_round,
     round_view,
@@ -28,8 +28,7 @@ from app.domain.series import (
     series_page,
 )
 from app.domain.workshops import group_list
-from app.exports import export_render
-from app.exports.html import body_context
+from app.exports.process import export_file, report_body
 from app.i18n import N_, current_locale, gettext
 from app.routes.deps import SessionDep, render
 from app.routes.series.common import (
@@ -156,11 +155,9 @@ async def register_submit(
 async def report_pdf(request: Request, series_id: str, workshop_id: str, session: SessionDep) -> Response:
     """The published report as PDF, through the export machinery (``app/exports``)."""
     _series, workshop, _round = await published_round(session=session, series_id=series_id, workshop_id=workshop_id)
-    report = await report_build(session=session, workshop=workshop)
-    await session.close()
     slots: asyncio.Semaphore = request.app.state.__dict__.setdefault("export_slots", asyncio.Semaphore(EXPORT_SLOTS))
     async with slots:
-        file = await asyncio.to_thread(export_render, report, "pdf")
+        file = await export_file(settings=request.app.state.settings, session=session, workshop=workshop, fmt="pdf")
     return Response(
         file.content,
         media_type=file.media_type,
@@ -179,7 +176,14 @@ async def report_page(request: Request, series_id: str, workshop_id: str, sessio
     cache: dict[tuple[str, str, str], tuple[float, str]] = request.app.state.__dict__.setdefault("report_pages", {})
     hit = cache.get(key)
     if hit is None or hit[0] < time.monotonic():
-        report = await report_build(session=session, workshop=workshop)
+        body = await report_body(
+            settings=request.app.state.settings,
+            session=session,
+            workshop=workshop,
+            locale=locale,
+            preview=False,
+            heading_offset=1,
+        )
         with no_csrf():
             html = request.app.state.env.get_template("series/report.html").render(
                 request=request,
@@ -187,7 +191,8 @@ async def report_page(request: Request, series_id: str, workshop_id: str, sessio
                 series=series,
                 series_url=series_url(request, series.id),
                 pdf_url=f"{series_url(request, series.id)}/reports/{workshop.id}.pdf",
-                **body_context(report, heading_offset=1),
+                title=workshop.title,
+                body_html=Markup(body.html),  # noqa: S704 - autoescaped when it was rendered
             )
         now = time.monotonic()
         for stale in [k for k, (expires, _html) in cache.items() if expires < now]:
