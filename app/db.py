@@ -33,8 +33,19 @@ PENDING_EVENTS = "runde_pending_events"
 WRITE_SESSION = "runde_write_session"
 #: The types of the events in PENDING_EVENTS, counted once the session commits (app/metrics.py).
 PENDING_TYPES = "runde_pending_types"
+#: The rows a writer already holds for some of its events (the log row first, then what the
+#: event's render reads), handed to :attr:`Database.on_rows` once the session commits: this
+#: process's pump renders from them instead of reading them back (``app/realtime/hub.py``).
+PENDING_ROWS = "runde_pending_rows"
+
+#: Marks a session whose reads are still the database's state when it commits: a SQLite write
+#: session took the write lock before its first read, so nobody commits in between. Not on
+#: PostgreSQL, where a row read early may be older than another writer's commit.
+READS_CURRENT = "runde_reads_current"
 
 Publisher = Callable[[str, int], None]
+#: Told (workshop, seq, rows) for the rows a committed event left in PENDING_ROWS.
+RowsHandler = Callable[[str, int, tuple[object, ...]], None]
 
 #: ``application_name`` of every connection the app makes to PostgreSQL: ``runde restore``
 #: finds running servers by it in ``pg_stat_activity`` (``app/backup.py``).
@@ -75,11 +86,17 @@ class Database:
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         #: Told the types of the events each commit recorded (the metrics' event counter).
         self.on_events: Callable[[list[str]], None] | None = None
+        #: Given the committed events' rows before they are published (the hub primes its pump).
+        self.on_rows: RowsHandler | None = None
 
         class PublishingSession(Session):
             """A sync session class of our own, so the listeners stay with this app."""
 
         def after_commit(session: Session) -> None:
+            rows = session.info.pop(PENDING_ROWS, None)
+            if rows and self.on_rows is not None:
+                for workshop_id, seq, held in rows:
+                    self.on_rows(workshop_id, seq, held)
             for workshop_id, seq in session.info.pop(PENDING_EVENTS, []):
                 publish(workshop_id, seq)
             types = session.info.pop(PENDING_TYPES, None)
@@ -89,6 +106,7 @@ class Database:
         def after_rollback(session: Session) -> None:
             session.info.pop(PENDING_EVENTS, None)
             session.info.pop(PENDING_TYPES, None)
+            session.info.pop(PENDING_ROWS, None)
 
         def after_begin(session: Session, _transaction: Any, connection: Any) -> None:
             # pysqlite would begin a deferred transaction at the first INSERT/UPDATE only, after
@@ -117,6 +135,8 @@ class Database:
             async with self.sessionmaker() as session:
                 if write:
                     session.info[WRITE_SESSION] = True
+                    if self.is_sqlite:
+                        session.info[READS_CURRENT] = True
                 if not write:
                     # One snapshot for the whole read: a page's seq and its content agree, so
                     # the replay after= that seq neither misses nor repeats an event.

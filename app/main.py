@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         db = Database(settings, publish)
         hub = Hub(db=db, renderer=EventRenderer(env))
+        db.on_rows = hub.prime
         if metrics is not None:
             db.on_events = metrics.count_events
             metrics.watch_engine(db.engine.sync_engine)

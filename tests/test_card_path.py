@@ -15,7 +15,16 @@ from sqlalchemy import event, select
 from app.config import Settings
 from app.main import create_app
 from app.models import Card, Workshop
-from tests.factories import create_workshop, db_run, form_post, join_api, join_browser, make_moderator, post_card
+from tests.factories import (
+    bearer,
+    create_workshop,
+    db_run,
+    form_post,
+    join_api,
+    join_browser,
+    make_moderator,
+    post_card,
+)
 
 
 @contextmanager
@@ -119,3 +128,47 @@ def test_a_refused_post_takes_no_seq_and_stores_nothing(settings: Settings) -> N
             return sorted((await session.execute(select(Card.text))).scalars().all())
 
         assert db_run(app, texts) == ["Ich auch", "Karte 0", "Karte 1"]
+
+
+def test_a_card_with_an_idempotency_key_runs_the_same_statements(app: FastAPI, api: TestClient) -> None:
+    """The key is not looked up before every post: a retry meets the unique constraint."""
+    moderator = make_moderator(app, api)
+    workshop = create_workshop(api, moderator)
+    topic = workshop["topics"][0]["id"]
+    token = join_api(api, workshop)["token"]
+    post_card(api, token, topic, "Die erste", **{"Idempotency-Key": "k-0"})
+    with statements(app) as seen:
+        answer = post_card(api, token, topic, "Die zweite", **{"Idempotency-Key": "k-1"})
+    assert answer.status_code == 201
+    reads = ["SELECT participant", "SELECT topic"]
+    if _is_sqlite(app):
+        assert seen == ["BEGIN IMMEDIATE", *reads, *WRITES]
+    else:
+        assert seen == [*reads, "SELECT participant FOR UPDATE", *WRITES]
+    again = post_card(api, token, topic, "Die zweite", **{"Idempotency-Key": "k-1"})
+    assert again.status_code == 200 and again.json() == answer.json()
+
+
+def test_a_retry_gets_its_card_after_the_topic_moved_on_and_past_the_flood_limit(settings: Settings) -> None:
+    """A retry's answer is the card its key made, even where a new post would be refused now."""
+    app = create_app(settings.model_copy(update={"cards_per_minute": 1}))
+    with TestClient(app) as api:
+        api.event_hooks["response"].append(lambda _response: api.cookies.clear())
+        moderator = make_moderator(app, api)
+        workshop = create_workshop(api, moderator)
+        topic = workshop["topics"][0]["id"]
+        token = join_api(api, workshop)["token"]
+        first = post_card(api, token, topic, "Einmal", **{"Idempotency-Key": "k-1"})
+        assert first.status_code == 201
+        flood = post_card(api, token, topic, "Noch eine", **{"Idempotency-Key": "k-2"})
+        assert flood.status_code == 429
+        retry = post_card(api, token, topic, "Einmal", **{"Idempotency-Key": "k-1"})
+        assert retry.status_code == 200 and retry.json() == first.json()
+        moved = api.patch(f"/api/v1/topics/{topic}", json={"phase": "vote"}, headers=bearer(moderator.token))
+        assert moved.status_code == 200, moved.text
+        retry = post_card(api, token, topic, "Einmal", **{"Idempotency-Key": "k-1"})
+        assert retry.status_code == 200 and retry.json() == first.json()
+        other = post_card(api, token, topic, "Anders", **{"Idempotency-Key": "k-1"})
+        assert other.status_code == 422
+        late = post_card(api, token, topic, "Zu spät", **{"Idempotency-Key": "k-3"})
+        assert late.status_code == 409

@@ -46,9 +46,17 @@ async def room(server: LiveServer, people: int) -> tuple[dict[str, object], str,
 
 
 async def post_cards(
-    server: LiveServer, topic: str, poster: str, count: int, rate: float, size: int = 40
+    server: LiveServer,
+    topic: str,
+    poster: str,
+    count: int,
+    rate: float,
+    size: int = 40,
+    sent: dict[int, float] | None = None,
 ) -> dict[int, float]:
-    sent: dict[int, float] = {}
+    """Post ``count`` cards at ``rate``; each one's send time goes into ``sent`` as it is sent
+    (readers that run meanwhile look their cards up there)."""
+    sent = {} if sent is None else sent
     padding = "x" * size
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         start = time.perf_counter()
@@ -198,7 +206,7 @@ async def _slow_consumer(server: LiveServer) -> tuple[list[float], float | None,
     readers = [asyncio.create_task(reader(t)) for t in tokens[:20]]
     slow = asyncio.create_task(stalled(tokens[20]))
     await asyncio.sleep(1.0)
-    sent.update(await post_cards(server, topic, poster, CARDS, rate=60, size=950))
+    await post_cards(server, topic, poster, CARDS, rate=60, size=950, sent=sent)
     await asyncio.wait_for(asyncio.gather(*readers), timeout=60)
     done.set()
     await asyncio.wait_for(slow, timeout=40)

@@ -70,6 +70,11 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def spawned(pids: set[int]) -> list[int]:
+    """The processes started by multiprocessing's spawn: the workers and the export processes."""
+    return [pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
 def running(pid: int) -> bool:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -191,8 +196,7 @@ async def scenario(base: str, port: int, server: subprocess.Popen[bytes]) -> Non
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         await export_through_both(http, token, workshop["id"])
     processes = descendants(server.pid)
-    spawned = [pid for pid in processes if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    assert len(spawned) >= 3, "two workers and at least one export process"
+    assert len(spawned(processes)) >= 3, "two workers and at least one export process"
     server.send_signal(signal.SIGTERM)
     await asyncio.wait_for(asyncio.gather(*listeners), timeout=60)
     assert close_codes == [1012] * CLIENTS

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col
 
+from app.db import READS_CURRENT
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
-from app.domain.eventlog import event_append, event_record, event_seq_next
+from app.domain.eventlog import event_append, event_record, event_seq_next, held_row
 from app.domain.locks import board_lock, participant_lock
 from app.domain.moderation import check_not_locked, record, refund_votes
 from app.domain.validate import clean_text
@@ -110,10 +110,43 @@ async def card_create(
         await participant_lock(session=session, participant_id=actor.participant.id)
     kind = _check_kind(kind)
     clean = clean_text(text, field="text", max_len=TEXT_MAX)
-    if idempotency_key is not None:
+    try:
+        return await _card_write(
+            session=session,
+            actor=actor,
+            topic=topic,
+            kind=kind,
+            text=clean,
+            group=group,
+            idempotency_key=idempotency_key,
+            cards_per_minute=cards_per_minute,
+        )
+    except (Conflict, Forbidden, NotFound, RateLimited, Invalid):
+        # A retry is answered with the card its key made, whatever changed since (the phase,
+        # the flood count): looked up only now, when this post is refused, not before every
+        # post (docs/performance.md); a retry that passes the checks meets the unique key.
+        if idempotency_key is None:
+            raise
         earlier = await _by_idempotency_key(session, actor, idempotency_key)
-        if earlier is not None:
-            return _same_request(earlier, topic=topic, kind=kind, text=clean), False
+        if earlier is None:
+            raise
+        return _same_request(earlier, topic=topic, kind=kind, text=clean), False
+
+
+async def _card_write(
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    topic: Topic,
+    kind: str,
+    text: str,
+    group: str | None,
+    idempotency_key: str | None,
+    cards_per_minute: int | None,
+) -> tuple[Card, bool]:
+    """:func:`card_create` after the input checks: the rules, then the three writes. A key
+    already used raises no error here: it ends at the unique constraint, and the card that
+    has it is the answer."""
     check_not_locked(actor)
     _check_can_post(actor, topic)
     # Whose flood of cards is limited: a participant's (moderators post without a limit).
@@ -127,11 +160,11 @@ async def card_create(
         if group not in keys:
             raise Invalid(N_("Please choose one of the workshop's stakeholder groups."), field="group")
         group_key = group
-    card = Card(
+    values = _new_card(
         workshop_id=topic.workshop_id,
         topic_id=topic.id,
         kind=kind,
-        text=clean,
+        text=text,
         group_key=group_key,
         participant_id=actor.participant.id if isinstance(actor, ParticipantActor) else None,
         moderator_id=actor.moderator.id if isinstance(actor, ModeratorActor) else None,
@@ -150,23 +183,28 @@ async def card_create(
         if poster is not None:
             await _check_rate(session, poster, limit, since)
         raise NotFound(N_("This topic does not exist."))  # deleted with its workshop meanwhile
-    card.seq = seq
+    values["seq"] = seq
     connection = await session.connection()
     try:
-        await connection.execute(insert(_CARD).values(card.model_dump()))
+        await connection.execute(insert(_CARD).values(values))
     except IntegrityError:
-        # The same key raced in from a parallel retry: answer with the card that won.
+        # The key was used before (a retry, or a parallel one that won): answer with its card.
         await session.rollback()
+        await _reload_expired(session)
         earlier = await _by_idempotency_key(session, actor, idempotency_key or "")
         if earlier is None:
             raise
-        return _same_request(earlier, topic=topic, kind=kind, text=clean), False
+        return _same_request(earlier, topic=topic, kind=kind, text=text), False
     await event_record(
-        session=session, workshop_id=topic.workshop_id, seq=seq, event=CardCreated(card_id=card.id, topic_id=topic.id)
+        session=session,
+        workshop_id=topic.workshop_id,
+        seq=seq,
+        event=CardCreated(card_id=values["id"], topic_id=topic.id),
+        held=_held_for_render(session, values, topic),
     )
-    # The row exists: attach the object as the persistent card it is, so a caller that goes on
+    # The row exists: attach an object as the persistent card it is, so a caller that goes on
     # with it in this session (the demo, a merge) updates that row instead of inserting it again.
-    make_transient_to_detached(card)
+    card = held_row(Card, values)
     session.add(card)
     await session.commit()
     return card, True
@@ -179,6 +217,39 @@ async def _card_lock(session: AsyncSession, actor: Actor, card: Card) -> None:
     if not isinstance(actor, ModeratorActor):
         await participant_lock(session=session, participant_id=actor.participant.id)
     await board_lock(session=session, workshop_id=card.workshop_id, cards=[card])
+
+
+async def _reload_expired(session: AsyncSession) -> None:
+    """Read again what the rollback expired (the caller's topic, workshop and actor), so that
+    nobody loads it lazily outside the event loop (a MissingGreenlet). A retry's path only."""
+    try:
+        for row in list(session.identity_map.values()):
+            await session.refresh(row)
+    except InvalidRequestError:  # one of them was deleted meanwhile (the workshop with its topic)
+        raise NotFound(N_("This topic does not exist.")) from None
+
+
+def _new_card(**given: Any) -> dict[str, Any]:
+    """A new card's columns as ``Card(**given)`` sets them, defaults included (its id, the
+    times), without the constructor's cost: the row is written with Core, and the objects
+    are made from these values (``held_row``)."""
+    values = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in Card.model_fields.items()
+        if name not in given
+    }
+    return {**values, **given}
+
+
+def _held_for_render(session: AsyncSession, values: dict[str, Any], topic: Topic) -> tuple[object, ...]:
+    """Copies of what the card.created render reads, as this transaction commits them, for
+    this process's pump (``event_record``): the card, and the topic when this session's reads
+    are still current at its commit (``READS_CURRENT``: SQLite's write lock); on PostgreSQL the
+    topic read before the seq may be older than a moderator's change, so the pump reads it."""
+    card = held_row(Card, values)
+    if not session.info.get(READS_CURRENT):
+        return (card,)
+    return card, held_row(Topic, topic.model_dump())
 
 
 async def _check_author_may_change(session: AsyncSession, actor: Actor, card: Card, topic: Topic) -> None:

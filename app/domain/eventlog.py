@@ -11,13 +11,14 @@ events are kept for the replay is the realtime side's setting: it calls :func:`e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import SQLModel, col
 
-from app.db import PENDING_EVENTS, PENDING_TYPES
+from app.db import PENDING_EVENTS, PENDING_ROWS, PENDING_TYPES
 from app.events import Event, event_payload
 from app.models import EventLog, Workshop, utcnow
 
@@ -69,15 +70,34 @@ async def event_seq_next(*, session: AsyncSession, workshop_id: str, only_if: An
     return None if seq is None else int(seq)
 
 
-async def event_record(*, session: AsyncSession, workshop_id: str, seq: int, event: Event) -> None:
-    """Write the log row of a seq taken with :func:`event_seq_next`; published after commit."""
+async def event_record(
+    *, session: AsyncSession, workshop_id: str, seq: int, event: Event, held: tuple[object, ...] | None = None
+) -> None:
+    """Write the log row of a seq taken with :func:`event_seq_next`; published after commit.
+
+    ``held``: the rows the event's render reads that the writer holds as they are committed
+    (detached copies nobody changes). With them, the log row goes to this process's pump at the
+    commit (``PENDING_ROWS``), which renders the event without reading any of it back."""
+    values = {"workshop_id": workshop_id, "seq": seq, "type": event.type, "payload": event_payload(event)}
+    values["created_at"] = utcnow()
     connection = await session.connection()
-    await connection.execute(
-        insert(_EVENT_LOG).values(
-            workshop_id=workshop_id, seq=seq, type=event.type, payload=event_payload(event), created_at=utcnow()
-        )
-    )
+    await connection.execute(insert(_EVENT_LOG).values(values))
     _pending(session, workshop_id, seq, event)
+    if held is not None:
+        row = held_row(EventLog, values)
+        session.info.setdefault(PENDING_ROWS, []).append((workshop_id, seq, (row, *held)))
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def held_row(model: type[M], values: dict[str, Any]) -> M:
+    """A detached ``model`` row with ``values``, made as a query's result is (no validation:
+    ``values`` are what was just written; a tenth of the constructor's cost)."""
+    row: M = inspect(model).class_manager.new_instance()
+    row.__dict__.update(values)
+    make_transient_to_detached(row)
+    return row
 
 
 def event_prune_due(seq: int, *, keep: int) -> bool:

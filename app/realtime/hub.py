@@ -19,10 +19,10 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -33,7 +33,7 @@ from app.domain.eventlog import event_list_after, event_prune, event_prune_due
 from app.domain.privacy import names_visible
 from app.domain.workshops import group_list
 from app.i18n import use_locale
-from app.models import Participant, Workshop
+from app.models import EventLog, Participant, Workshop
 from app.realtime.connection import Connection, Frames, join_messages
 from app.realtime.reader import PARTICIPANT_UPDATED, WORKSHOP, SnapshotReader
 from app.realtime.render import EventRenderer, Target, json_message
@@ -47,6 +47,7 @@ SWEEP_SECONDS = 2.0
 # most, not for a whole room's fan-out (docs/performance.md).
 SLICE_SECONDS = 0.002
 SLICE_CHECK = 64  # deliveries between two looks at the clock
+PRIMED_MAX = 2 * PUMP_BATCH  # events a channel keeps primed (Hub.prime)
 
 __all__ = ["Connection", "Frames", "Hub", "target_for"]
 
@@ -84,6 +85,8 @@ class Channel:
     presence_task: asyncio.Task[None] | None = None
     # The reader's entries the pump carries from one batch to the next (reader.keys_to_keep).
     kept: dict[Hashable, object] = field(default_factory=dict)
+    # Events this process wrote, with the rows their render reads (Hub.prime), by seq.
+    primed: dict[int, tuple[object, ...]] = field(default_factory=dict)
 
 
 # One event of a segment: its seq, the participant with a render of their own, the messages per target.
@@ -96,6 +99,18 @@ def _by_person(connections: list[Connection]) -> dict[str, list[Connection]]:
         if conn.participant_id is not None:
             people[conn.participant_id].append(conn)
     return people
+
+
+def _attach(session: AsyncSession, rows: list[object]) -> None:
+    """Put the writers' rows into the pump's session, so the renders' ``session.get()`` finds
+    them without a query. The latest copy of a row wins: it is at least as new as every event
+    of the batch (a later event that changed it would not be primed, and the batch would read
+    the log instead)."""
+    sync = session.sync_session
+    for row in reversed(rows):
+        key = inspect(row).key
+        if key is not None and key not in sync.identity_map:
+            sync.add(row)
 
 
 def target_for(conn: Connection, viewer: str | None) -> Target:
@@ -171,6 +186,36 @@ class Hub:
         except Exception:  # the log is only longer than it needs to be until the next prune
             log.exception("pruning the event log of workshop %s failed", workshop_id)
 
+    def prime(self, workshop_id: str, seq: int, rows: tuple[object, ...]) -> None:
+        """A writer of this process committed event ``seq`` and holds its rows (the log row
+        first): the pump renders from them instead of reading them back (:meth:`_primed`).
+        Kept only for a channel that fans out, and never more than a batch or two of them."""
+        channel = self.channels.get(workshop_id)
+        if channel is None or channel.delivered is None or seq <= channel.delivered:
+            return
+        if len(channel.primed) >= PRIMED_MAX:
+            channel.primed.clear()  # a pump this far behind reads the log anyway
+        channel.primed[seq] = rows
+
+    def _primed(self, channel: Channel, upto: int) -> tuple[Sequence[EventLog], list[object]] | None:
+        """The log rows after ``channel.delivered`` up to ``upto`` and the rows their renders
+        read, if this process wrote every one of them; else None (the pump reads the log).
+        Only the whole run: a seq another writer made (another process, an event without
+        held rows) may have changed what the others show, and the database has it."""
+        assert channel.delivered is not None
+        first = channel.delivered + 1
+        primed = channel.primed
+        if upto < first or any(seq not in primed for seq in range(first, upto + 1)):
+            return None
+        rows: list[EventLog] = []
+        held: list[object] = []
+        for seq in range(first, upto + 1):
+            row, *others = primed[seq]
+            assert isinstance(row, EventLog)
+            rows.append(row)
+            held.extend(others)
+        return rows, held
+
     def on_signal(self, workshop_id: str, seq: int) -> None:
         """Workshop ``workshop_id`` has committed events up to ``seq``."""
         channel = self.channels.get(workshop_id)
@@ -189,17 +234,25 @@ class Hub:
         try:
             while channel.delivered is not None and channel.delivered < channel.target and channel.connections:
                 async with self.db.session() as session:
-                    rows = await event_list_after(
-                        session=session,
-                        workshop_id=channel.workshop_id,
-                        after=channel.delivered,
-                        upto=channel.target,
-                        limit=PUMP_BATCH,
-                    )
+                    upto = min(channel.target, channel.delivered + PUMP_BATCH)
+                    primed = self._primed(channel, upto)
+                    if primed is not None:
+                        rows, held = primed
+                        _attach(session, held)
+                    else:
+                        rows = await event_list_after(
+                            session=session,
+                            workshop_id=channel.workshop_id,
+                            after=channel.delivered,
+                            upto=channel.target,
+                            limit=PUMP_BATCH,
+                        )
+                        held = []
                     # One snapshot: what every render asks is asked once. It starts from what
                     # earlier batches read and no event of this batch changes.
                     reader = SnapshotReader.carrying(channel.kept, rows, channel.workshop_id).install(session)
                     reader.start_batch(rows)
+                    reader.keep(*held)
                     memo = reader.memo
                     kept_workshop = memo.get(WORKSHOP)
                     workshop = (
@@ -288,6 +341,8 @@ class Hub:
                 if slice_.due(len(joined)):
                     await slice_.give_way()
         channel.delivered = segment[-1][0]
+        for seq in [seq for seq in channel.primed if seq <= channel.delivered]:
+            del channel.primed[seq]
         self.last_fanout = time.monotonic()
 
     def _drop_behind(self, channel: Channel, first_seq: int) -> None:

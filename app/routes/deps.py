@@ -42,7 +42,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def _settings(request: Request) -> Settings:
+    """:func:`get_settings` as a dependency: FastAPI runs a plain ``def`` dependency in its
+    thread pool, a thread hop on every request that asks for the settings (a card POST)."""
+    return get_settings(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 async def credentials_from(session: AsyncSession, headers: Headers) -> Credentials:
