@@ -21,9 +21,6 @@ from typing import Any
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
-#: Where :class:`app.security.ProtectMiddleware` leaves the server's own ``send`` for WebSockets.
-RAW_SEND = "runde.raw_send"
-
 DirectWrite = Callable[[bytes], bool]
 
 
