@@ -40,7 +40,7 @@ from app.domain.eventlog import event_list_after, event_replayable
 from app.i18n import LANG_COOKIE, current_locale, pick_locale
 from app.models import Workshop
 from app.realtime.connection import join_messages
-from app.realtime.direct import direct_writer
+from app.realtime.direct import direct_writer, handshake_forget
 from app.realtime.hub import Connection, Hub, target_for
 from app.realtime.reader import SnapshotReader, snapshot_reader
 from app.realtime.render import Format, Target, View
@@ -236,6 +236,7 @@ async def _open(websocket: WebSocket, query: Query, send: Send) -> Connection | 
             await websocket.close(code=POLICY_VIOLATION)
             return None
         await websocket.accept()
+        handshake_forget(websocket.scope, send)
         conn = _connection(websocket, access, query, settings.ws_queue_size, send)
         sockets: set[WebSocket] = app.state.sockets
         sockets.add(websocket)
