@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request
 
 from app.config import Settings
 from app.main import create_app
@@ -199,6 +200,9 @@ async def test_an_idle_socket_waits_in_front_of_the_middleware_and_keeps_no_hand
         assert socket.scope["headers"] == []
         protocol = socket._send.__self__  # uvicorn's websockets-sansio protocol
         assert protocol.request is None and protocol.response is None
+        request = protocol.conn.parser.gi_frame.f_locals["request"]
+        assert isinstance(request, Request)
+        assert not request.headers, "the websockets parser keeps its Request: emptied"
         async with feed(live, workshop["id"], token=person["token"], headers={"Cookie": "runde_lang=de", **english}):
             [other] = [c for c in connections(app, workshop["id"]) if c is not conn]
             assert other.target.audience.locale == "de", "the language cookie first"

@@ -64,8 +64,14 @@ def handshake_forget(scope: Scope, send: Any) -> None:
     """Once the socket is accepted, drop what only its handshake needed and an idle socket
     would keep for hours: the request's headers (in the scope, and uvicorn's parsed
     ``Request``) and the response uvicorn built for ``websocket.accept``. uvicorn reads
-    neither after the handshake; a browser's cookies and user agent make them ~5 KB a socket."""
+    neither after the handshake; a browser's cookies and user agent make them ~5 KB a socket.
+    The ``Request``'s headers are emptied in place: the ``websockets`` parser's generator
+    keeps the ``Request`` itself in a local for the connection's life."""
     scope["headers"] = []
     protocol = _protocol(send, "request", "response", "handshake_complete")
-    if protocol is not None and protocol.handshake_complete:
-        protocol.request = protocol.response = None
+    if protocol is None or not protocol.handshake_complete:
+        return
+    request = protocol.request
+    if request is not None and hasattr(request, "headers"):
+        request.headers.clear()
+    protocol.request = protocol.response = None
