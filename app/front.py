@@ -25,6 +25,8 @@ class RundeApp(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         live = self.live
         if scope["type"] == "websocket" and live is not None:
+            if self.root_path:  # as FastAPI sets it, before the route matches
+                scope["root_path"] = self.root_path
             match, child = live.matches(scope)
             if match is Match.FULL:
                 scope["app"] = self  # as Starlette sets it: the endpoint reads app.state
