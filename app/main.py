@@ -17,6 +17,7 @@ from app.assets import CachedStaticFiles, StaticAssets
 from app.backup import ServingLock, sqlite_file
 from app.config import Settings
 from app.db import Database
+from app.front import RundeApp
 from app.metrics import Metrics
 from app.middleware import AccessMiddleware, CompressMiddleware, HeadMiddleware
 from app.migrate import migrate
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await backend.stop()
             await db.dispose()
 
-    app = FastAPI(
+    app = RundeApp(
         title="Runde",
         version="0.1.0",
         summary="Live stakeholder workshops that end in a consensus document.",
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     # The live event stream: a plain Starlette route, outside FastAPI's dependency machinery
-    # (app/routes/ws.py says why).
-    app.router.routes.append(ws.route())
+    # (app/routes/ws.py says why), served in front of the middleware (app/front.py).
+    app.live = ws.route()
+    app.router.routes.append(app.live)
     return app

@@ -27,7 +27,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.assets import STATIC_PREFIX
 from app.csrf import current_csrf
 from app.i18n import LANG_COOKIE, current_locale, gettext, pick_locale
-from app.realtime.direct import RAW_SEND
 
 CSRF_COOKIE = "runde_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -128,7 +127,8 @@ class ProtectMiddleware:
         self.default_locale = default_locale
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        # The live socket never gets here (app/front.py): its endpoint picks its own locale.
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -136,14 +136,7 @@ class ProtectMiddleware:
         locale = pick_locale(cookies.get(LANG_COOKIE), headers.get("accept-language"), self.default_locale)
         token = current_locale.set(locale)
         try:
-            if scope["type"] == "websocket":
-                # The server's own send, before any layer wraps it: the hub writes pre-built
-                # frames through it (app/realtime/direct.py).
-                scope[RAW_SEND] = send
-                del headers, cookies  # this frame lives as long as the socket: keep nothing
-                await self.app(scope, receive, send)
-            else:
-                await self._http(scope, receive, send, headers, cookies, locale)
+            await self._http(scope, receive, send, headers, cookies, locale)
         finally:
             current_locale.reset(token)
 

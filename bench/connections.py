@@ -2,9 +2,13 @@
 
     python -m bench.connections --clients 5000            # idle connections and RSS
     python -m bench.connections --clients 2000 --restart  # ... then a reconnect storm
+    python -m bench.connections --clients 2000 --browser-handshake  # browsers' sockets
 
 Starts Runde (SQLite, in-process broadcast), joins N participants through the API, opens N
 WebSockets (JSON format) and measures the server's RSS per 1,000 open connections. With
+``--browser-handshake`` the participants join through the form and open their sockets the
+way a browser's board page does: cookies, ``Origin``, Chromium's user agent,
+permessage-deflate offered, htmx HTML for the board's topic, ``after=`` the page's seq. With
 ``--restart`` it then stops the server with SIGTERM (every socket is closed with 1012),
 starts it again on the same port and database, and lets every client reconnect the way
 ``runde.js`` does (``after=`` its last seq — every client has received a card just before
@@ -22,6 +26,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -35,8 +40,11 @@ import httpx2 as httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from bench.clients import CHROMIUM_UA, SEQ
 from bench.procs import PASSWORD, free_port, proc_cpu_seconds, proc_rss_mib
-from bench.rooms import bench_room
+from bench.rooms import Room, bench_room, moderator_auth, room_new
+
+MARKERS = re.compile(r"(?:before|after)-restart")
 
 
 def runde_binary() -> str:
@@ -72,9 +80,15 @@ async def serve(port: int, data_dir: Path) -> tuple[subprocess.Popen[bytes], flo
 class Client:
     """One participant's socket, reconnecting like the browser does."""
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(
+        self, url: str, headers: dict[str, str], *, browser: bool = False, page_seq: int | None = None, topic: str = ""
+    ) -> None:
         self.url = url
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.headers = headers
+        self.browser = browser
+        self.page_seq = page_seq
+        self.topic = topic
+        self.extensions: str | None = None
         self.last_seq = 0
         self.connected = asyncio.Event()
         self.reconnected_at: float | None = None
@@ -82,19 +96,46 @@ class Client:
         self.cards: set[str] = set()
         self.ws: ClientConnection | None = None
 
+    @property
+    def origin(self) -> str | None:
+        return self.url.split("/ws/")[0].replace("ws://", "http://") if self.browser else None
+
+    def query(self, first: bool) -> str:
+        if not self.browser:
+            return "?format=json" if first else f"?format=json&after={self.last_seq}"
+        after = self.page_seq if first else self.last_seq
+        return f"?view=board&topic={self.topic}" + ("" if after is None else f"&after={after}")
+
+    def feed_html(self, message: str) -> None:
+        for seq in SEQ.findall(message):
+            self.last_seq = max(self.last_seq, int(seq))
+        self.cards.update(MARKERS.findall(message))
+
     async def run(self, stop: asyncio.Event) -> None:
         first = True
         while not stop.is_set():
-            query = "?format=json" if first else f"?format=json&after={self.last_seq}"
+            query = self.query(first)
             try:
                 self.attempts += 1
-                async with connect(self.url + query, additional_headers=self.headers, compression=None) as ws:
+                async with connect(
+                    self.url + query,
+                    additional_headers=self.headers,
+                    origin=self.origin,  # type: ignore[arg-type]
+                    user_agent_header=CHROMIUM_UA if self.browser else "bench",
+                    compression="deflate" if self.browser else None,
+                    open_timeout=60,
+                ) as ws:
                     self.ws = ws
+                    assert ws.response is not None
+                    self.extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
                     if not first and self.reconnected_at is None:
                         self.reconnected_at = time.perf_counter()
                     first = False
                     self.connected.set()
                     async for message in ws:
+                        if self.browser:
+                            self.feed_html(str(message))
+                            continue
                         event = json.loads(message)
                         if event.get("seq") is not None:
                             self.last_seq = int(event["seq"])
@@ -126,13 +167,21 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
             started = time.perf_counter()
-            workshop, auth, tokens = await bench_room(http, args.clients)
+            if args.browser_handshake:
+                auth = await moderator_auth(http)
+                room: Room = await room_new(http, auth, args.clients, browser=True)
+                workshop = room.workshop
+                people = [p.auth_headers() for p in room.people]
+            else:
+                workshop, auth, tokens = await bench_room(http, args.clients)
+                people = [{"Authorization": f"Bearer {t}"} for t in tokens]
             topic = workshop["topics"][0]["id"]
             result["join_s"] = round(time.perf_counter() - started, 1)
             await asyncio.sleep(1.0)
             rss_before = proc_rss_mib(server.pid)
             url = base.replace("http://", "ws://") + f"/ws/workshops/{workshop['id']}"
-            clients = [Client(url, t) for t in tokens]
+            page_seq = room.page_seq if args.browser_handshake else None
+            clients = [Client(url, h, browser=args.browser_handshake, page_seq=page_seq, topic=topic) for h in people]
             started = time.perf_counter()
             cpu_before = proc_cpu_seconds(server.pid)
             for first in range(0, len(clients), 250):
@@ -147,6 +196,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(3.0)
             rss_open = proc_rss_mib(server.pid)
             result["server_rss_mib"] = round(rss_open, 1)
+            result["extensions_agreed"] = sorted({c.extensions or "none" for c in clients})
             result["rss_mib_per_1000_connections"] = round((rss_open - rss_before) / len(clients) * 1000, 1)
             if args.restart:
                 # As in a live room, every client has applied a recent event before the
@@ -200,6 +250,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--restart", action="store_true", help="restart the server and time the reconnect storm")
+    parser.add_argument(
+        "--browser-handshake",
+        action="store_true",
+        help="join through the form; cookies, Origin, permessage-deflate offered, htmx HTML",
+    )
     print(json.dumps(asyncio.run(measure(parser.parse_args())), indent=2))
 
 

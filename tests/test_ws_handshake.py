@@ -3,7 +3,9 @@
 The socket is served outside FastAPI's dependency machinery, so its query parameters are
 validated by Runde itself, exactly as FastAPI did (a bad value: refused, 1008 / HTTP 403).
 An idle socket that the pump writes to directly has no writer task and no queue; a socket
-whose queue overflows is closed with 1013 from the drop path and catches up by replay.
+whose queue overflows is closed with 1013 from the drop path and catches up by replay. An idle
+socket waits in front of the middleware stack (``app/front.py``), in its language, and keeps
+nothing of its handshake.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request
 
 from app.config import Settings
 from app.main import create_app
@@ -161,6 +164,48 @@ async def test_an_idle_directly_written_socket_has_no_writer_task_and_no_queue(
         assert conn.writer is None and conn.queue is None and not conn.busy
         assert on_server(app, _writers()) == []
         assert not hasattr(conn, "__dict__"), "Connection has slots"
+
+
+async def _socket_stacks() -> list[list[str]]:
+    """For each socket's task on the server, the coroutines it is suspended in, outermost first."""
+    stacks: list[list[str]] = []
+    for task in asyncio.all_tasks():
+        coro: Any = task.get_coro()
+        if getattr(coro, "__qualname__", "") != "WebSocketsSansIOProtocol.run_asgi":
+            continue
+        stack: list[str] = []
+        while coro is not None and hasattr(coro, "cr_await"):
+            stack.append(coro.__qualname__)
+            coro = coro.cr_await
+        stacks.append(stack)
+    return stacks
+
+
+async def test_an_idle_socket_waits_in_front_of_the_middleware_and_keeps_no_handshake(
+    app: FastAPI, live: LiveServer, rest: Api, moderator: ModeratorInfo
+) -> None:
+    """Every layer a socket passes keeps a suspended frame for the socket's life (issue 15:
+    memory per idle socket); so do the handshake's headers, kept by uvicorn and the scope."""
+    workshop = await rest.workshop(moderator)
+    person = await rest.join(workshop)
+    english = {"Accept-Language": "en", "User-Agent": "x" * 500}
+    async with feed(live, workshop["id"], token=person["token"], headers=english):
+        [stack] = on_server(app, _socket_stacks())
+        assert "RundeApp.__call__" in stack and "_listen" in stack, stack
+        layers = [name for name in stack if "Middleware" in name or name.startswith(("Router.", "Starlette."))]
+        assert layers == ["ProxyHeadersMiddleware.__call__"], "uvicorn's own, outside the app"
+        [conn] = connections(app, workshop["id"])
+        assert conn.target.audience.locale == "en", "picked as for any request"
+        [socket] = app.state.sockets
+        assert socket.scope["headers"] == []
+        protocol = socket._send.__self__  # uvicorn's websockets-sansio protocol
+        assert protocol.request is None and protocol.response is None
+        request = protocol.conn.parser.gi_frame.f_locals["request"]
+        assert isinstance(request, Request)
+        assert not request.headers, "the websockets parser keeps its Request: emptied"
+        async with feed(live, workshop["id"], token=person["token"], headers={"Cookie": "runde_lang=de", **english}):
+            [other] = [c for c in connections(app, workshop["id"]) if c is not conn]
+            assert other.target.audience.locale == "de", "the language cookie first"
 
 
 async def test_an_overflowing_socket_is_closed_with_1013_and_catches_up_by_replay(

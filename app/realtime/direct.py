@@ -18,11 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from starlette.types import Scope
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
-
-#: Where :class:`app.security.ProtectMiddleware` leaves the server's own ``send`` for WebSockets.
-RAW_SEND = "runde.raw_send"
 
 DirectWrite = Callable[[bytes], bool]
 
@@ -32,13 +30,19 @@ def text_frame(message: str) -> bytes:
     return Frame(Opcode.TEXT, message.encode()).serialize(mask=False)
 
 
-def direct_writer(send: Any) -> DirectWrite | None:
-    """A function that writes a frame now and returns True, or returns False when it cannot
-    (socket paused by flow control, closing, closed): the caller then queues the message."""
+def _protocol(send: Any, *attributes: str) -> Any | None:
+    """uvicorn's ``websockets-sansio`` protocol behind ``send``, if it has ``attributes``."""
     protocol = getattr(send, "__self__", None)
     if protocol is None or type(protocol).__name__ != "WebSocketsSansIOProtocol":
         return None
-    if not all(hasattr(protocol, name) for name in ("transport", "conn", "writable", "close_sent", "disconnected")):
+    return protocol if all(hasattr(protocol, name) for name in attributes) else None
+
+
+def direct_writer(send: Any) -> DirectWrite | None:
+    """A function that writes a frame now and returns True, or returns False when it cannot
+    (socket paused by flow control, closing, closed): the caller then queues the message."""
+    protocol = _protocol(send, "transport", "conn", "writable", "close_sent", "disconnected")
+    if protocol is None:
         return None
 
     def write(frame: bytes) -> bool:
@@ -54,3 +58,20 @@ def direct_writer(send: Any) -> DirectWrite | None:
         return True
 
     return write
+
+
+def handshake_forget(scope: Scope, send: Any) -> None:
+    """Once the socket is accepted, drop what only its handshake needed and an idle socket
+    would keep for hours: the request's headers (in the scope, and uvicorn's parsed
+    ``Request``) and the response uvicorn built for ``websocket.accept``. uvicorn reads
+    neither after the handshake; a browser's cookies and user agent make them ~5 KB a socket.
+    The ``Request``'s headers are emptied in place: the ``websockets`` parser's generator
+    keeps the ``Request`` itself in a local for the connection's life."""
+    scope["headers"] = []
+    protocol = _protocol(send, "request", "response", "handshake_complete")
+    if protocol is None or not protocol.handshake_complete:
+        return
+    request = protocol.request
+    if request is not None and hasattr(request, "headers"):
+        request.headers.clear()
+    protocol.request = protocol.response = None

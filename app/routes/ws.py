@@ -28,7 +28,7 @@ from sqlmodel import col
 from starlette.datastructures import Headers, QueryParams
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from app.config import Settings
 from app.db import Database
@@ -37,15 +37,15 @@ from app.domain.actors import ParticipantActor
 from app.domain.board import Audience, Role
 from app.domain.errors import DomainError
 from app.domain.eventlog import event_list_after, event_replayable
-from app.i18n import current_locale
+from app.i18n import LANG_COOKIE, current_locale, pick_locale
 from app.models import Workshop
 from app.realtime.connection import join_messages
-from app.realtime.direct import RAW_SEND, direct_writer
+from app.realtime.direct import direct_writer, handshake_forget
 from app.realtime.hub import Connection, Hub, target_for
 from app.realtime.reader import SnapshotReader, snapshot_reader
 from app.realtime.render import Format, Target, View
 from app.routes.deps import credentials_from
-from app.security import expected_origin
+from app.security import cookies_of, expected_origin
 
 PATH = "/ws/workshops/{workshop_id}"
 POLICY_VIOLATION = 1008
@@ -127,7 +127,7 @@ async def _authorize(scope: Scope, session: AsyncSession, workshop_id: str, base
         return None
 
 
-def _connection(websocket: WebSocket, access: Access, query: Query, queue_size: int) -> Connection:
+def _connection(websocket: WebSocket, access: Access, query: Query, queue_size: int, send: Send) -> Connection:
     actor = access.actor
     participant = actor.participant if isinstance(actor, ParticipantActor) else None
     json = query.format == "json"
@@ -142,7 +142,7 @@ def _connection(websocket: WebSocket, access: Access, query: Query, queue_size: 
             None if json else query.topic,
         ),
         queue_size=queue_size,
-        direct=direct_writer(websocket.scope.get(RAW_SEND)),
+        direct=direct_writer(send),
         participant_id=participant.id if participant else None,
         group_key=sys.intern(participant.group_key) if participant else None,
         display_name=participant.display_name if participant else None,
@@ -222,7 +222,7 @@ async def _close(websocket: WebSocket, code: int) -> None:
         await websocket.close(code=code)
 
 
-async def _open(websocket: WebSocket, query: Query) -> Connection | None:
+async def _open(websocket: WebSocket, query: Query, send: Send) -> Connection | None:
     """Authorise, accept, subscribe and replay, in one session; the live connection, or None
     (refused, or gone meanwhile). Its locals (session, rows) end with it."""
     app = websocket.app
@@ -236,7 +236,8 @@ async def _open(websocket: WebSocket, query: Query) -> Connection | None:
             await websocket.close(code=POLICY_VIOLATION)
             return None
         await websocket.accept()
-        conn = _connection(websocket, access, query, settings.ws_queue_size)
+        handshake_forget(websocket.scope, send)
+        conn = _connection(websocket, access, query, settings.ws_queue_size, send)
         sockets: set[WebSocket] = app.state.sockets
         sockets.add(websocket)
         try:
@@ -287,13 +288,16 @@ def _forget(hub: Hub, sockets: set[WebSocket], websocket: WebSocket, conn: Conne
     sockets.discard(websocket)
 
 
-async def _listen(websocket: WebSocket) -> None:
+async def _listen(websocket: WebSocket, receive: Receive) -> None:
     """Read the client until it leaves; a flood is a policy violation. (The pump and the
-    writer send meanwhile; a dropped connection is closed by ``_drop``, which ends this too.)"""
+    writer send meanwhile; a dropped connection is closed by ``_drop``, which ends this too.)
+    Straight from the server's ``receive``: one suspended frame less per idle socket than
+    through ``WebSocket.receive``, whose only other work, the client's state, is done here."""
     window_start, count = time.monotonic(), 0
     while True:
-        message = await websocket.receive()
+        message = await receive()
         if message["type"] == "websocket.disconnect":
+            websocket.client_state = WebSocketState.DISCONNECTED
             return
         now = time.monotonic()
         if now - window_start > 10:
@@ -304,29 +308,37 @@ async def _listen(websocket: WebSocket) -> None:
             return
 
 
-async def workshop_events(websocket: WebSocket) -> None:
-    """``after``, ``format``, ``view``, ``topic`` and ``batch`` as ``docs/events.md`` says."""
-    query = query_parse(websocket.scope["query_string"])
-    if query is None:
-        await websocket.close(code=POLICY_VIOLATION)
-        return
-    conn: Connection | None = None
-    try:
-        conn = await _open(websocket, query)
-        if conn is not None:
-            await _listen(websocket)
-    except (WebSocketDisconnect, RuntimeError):
-        pass  # gone, or closed by _drop while this handler still sent
-    finally:
-        if conn is not None:
-            _forget(websocket.app.state.hub, websocket.app.state.sockets, websocket, conn)
+def _locale(scope: Scope, default: str) -> str:
+    """The page's language, picked as for any request (``ProtectMiddleware`` does it for HTTP)."""
+    headers = Headers(scope=scope)
+    return pick_locale(cookies_of(headers).get(LANG_COOKIE), headers.get("accept-language"), default)
 
 
 class WorkshopEvents:
-    """The route's raw ASGI endpoint (Starlette wraps a plain function in more layers)."""
+    """The route's raw ASGI endpoint (Starlette wraps a plain function in more layers), served
+    in front of the middleware stack (``app/front.py``): ``send`` is the server's own. Its
+    frame stays suspended for the socket's life, so it is the whole handler: ``after``,
+    ``format``, ``view``, ``topic`` and ``batch`` as ``docs/events.md`` says."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await workshop_events(WebSocket(scope, receive, send))
+        websocket = WebSocket(scope, receive, send)
+        query = query_parse(scope["query_string"])
+        if query is None:
+            await websocket.close(code=POLICY_VIOLATION)
+            return
+        settings: Settings = websocket.app.state.settings
+        token = current_locale.set(_locale(scope, settings.default_locale))
+        conn: Connection | None = None
+        try:
+            conn = await _open(websocket, query, send)
+            if conn is not None:
+                await _listen(websocket, receive)
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # gone, or closed by _drop while this handler still sent
+        finally:
+            if conn is not None:
+                _forget(websocket.app.state.hub, websocket.app.state.sockets, websocket, conn)
+            current_locale.reset(token)
 
 
 def route() -> WebSocketRoute:
