@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import col
 
+from app.domain import moderators
 from app.domain.tokens import password_verify
 from app.models import AuthSession, Moderator
 from tests.factories import (
@@ -102,6 +104,32 @@ def test_bad_credentials_get_the_same_401(app: FastAPI, api: TestClient) -> None
     missing = api.post("/api/v1/auth/token", data={"username": "mod@example.org"})
     assert missing.status_code == 422
     assert missing.json()["detail"]
+
+
+def test_argon2_runs_off_the_event_loop(app: FastAPI, api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 costs tens of milliseconds of CPU per login by design: on the event loop, every
+    live room of the server would stall that long at each login (or failed guess)."""
+    on_loop: list[bool] = []
+
+    def watched(real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return real(*args)
+
+        return call
+
+    monkeypatch.setattr(moderators, "password_verify", watched(moderators.password_verify))
+    monkeypatch.setattr(moderators, "password_hash", watched(moderators.password_hash))
+    make_moderator(app, api)
+    assert api.post("/api/v1/auth/token", data={"username": "mod@example.org", "password": PASSWORD}).status_code == 200
+    assert api.post("/api/v1/auth/token", data={"username": "mod@example.org", "password": "x" * 12}).status_code == 401
+    assert api.post("/api/v1/auth/token", data={"username": "no@example.org", "password": "x" * 12}).status_code == 401
+    # make_moderator hashes and logs in once; then three logins: five calls, none on the loop
+    assert on_loop == [False] * 5
 
 
 def test_tokens_and_sessions_are_stored_only_as_hashes(app: FastAPI, api: TestClient, client: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -39,10 +40,11 @@ async def moderator_create(*, session: AsyncSession, email: str, password: str) 
         raise Invalid(N_("The password needs at least %(min)d characters."), field="password", min=PASSWORD_MIN)
     moderator = await moderator_by_email(session=session, email=normalized)
     created = moderator is None
+    hashed = await asyncio.to_thread(password_hash, password)  # off the event loop: see below
     if moderator is None:
-        moderator = Moderator(email=normalized, password_hash=password_hash(password))
+        moderator = Moderator(email=normalized, password_hash=hashed)
     else:
-        moderator.password_hash = password_hash(password)
+        moderator.password_hash = hashed
         # A new password ends every existing login and token.
         await session.execute(delete(AuthSession).where(col(AuthSession.moderator_id) == moderator.id))
     session.add(moderator)
@@ -55,10 +57,13 @@ async def moderator_authenticate(*, session: AsyncSession, email: str, password:
     # What is no e-mail address is not looked up (a NUL byte would make PostgreSQL fail).
     plausible = EMAIL.match(normalized) and normalized.isprintable()
     moderator = await moderator_by_email(session=session, email=normalized) if plausible else None
+    # argon2 takes tens of milliseconds of CPU by design; on the event loop every live room of
+    # the server would wait that long at each login. In a thread it does not (argon2-cffi
+    # releases the GIL), and a burst of logins runs on the other core.
     if moderator is None:
-        password_verify(_DUMMY_HASH, password)
+        await asyncio.to_thread(password_verify, _DUMMY_HASH, password)
         raise Unauthorized(N_("E-mail address or password is wrong."))
-    if not password_verify(moderator.password_hash, password):
+    if not await asyncio.to_thread(password_verify, moderator.password_hash, password):
         raise Unauthorized(N_("E-mail address or password is wrong."))
     return moderator
 
