@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from app.domain.errors import Unauthorized
 from app.domain.moderators import auth_session_create, auth_session_end, moderator_authenticate
 from app.i18n import gettext
-from app.routes.deps import SessionDep, SettingsDep, redirect, render
+from app.routes.deps import ReadSessionDep, SessionDep, SettingsDep, get_db, redirect, render
 from app.security import SESSION_COOKIE
 
 router = APIRouter()
@@ -36,14 +36,16 @@ def safe_next(value: str | None) -> str:
     responses={401: {"description": "Wrong e-mail address or password"}},
 )
 async def api_token(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     settings: SettingsDep,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ) -> TokenOut:
     """OAuth2 password flow: the moderator's e-mail as ``username``."""
     moderator = await moderator_authenticate(session=session, email=username, password=password)
-    token = await auth_session_create(session=session, moderator=moderator, kind="bearer", days=settings.session_days)
+    async with get_db(request).session(write=True) as write:  # argon2 is done: a short write
+        token = await auth_session_create(session=write, moderator=moderator, kind="bearer", days=settings.session_days)
     return TokenOut(access_token=token)
 
 
@@ -55,7 +57,7 @@ async def login_page(request: Request, next: str = "/m") -> Response:
 @router.post("/login", include_in_schema=False)
 async def login(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -67,7 +69,8 @@ async def login(
         return render(
             request, "pages/login.html", status_code=401, next=safe_next(next), error=gettext(exc.message), email=email
         )
-    token = await auth_session_create(session=session, moderator=moderator, kind="cookie", days=settings.session_days)
+    async with get_db(request).session(write=True) as write:  # argon2 is done: a short write
+        token = await auth_session_create(session=write, moderator=moderator, kind="cookie", days=settings.session_days)
     response = redirect(safe_next(next))
     response.set_cookie(
         SESSION_COOKIE,

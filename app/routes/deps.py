@@ -44,6 +44,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session that never holds the SQLite write lock, whatever the method: for a POST that
+    works long before a short write (a login's argon2), which it then makes in a write session
+    of its own (``get_db(request).session(write=True)``). Every POST of every room would wait
+    behind the lock meanwhile."""
+    async with get_db(request).session() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+
+
 async def _settings(request: Request) -> Settings:
     """:func:`get_settings` as a dependency: FastAPI runs a plain ``def`` dependency in its
     thread pool, a thread hop on every request that asks for the settings (a card POST)."""
