@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         1,
         ge=0,
         le=16,
-        description="Processes that build and lay out exports at low priority (0: a thread of the server).",
+        description="Processes that build and lay out exports at idle priority (0: a thread of the server).",
     )
     gc_at_quiet_moments: bool = Field(
         True, description="Run Python's full garbage collections when no event is being fanned out."
