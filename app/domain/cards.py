@@ -11,10 +11,9 @@ from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import READS_CURRENT
 from app.domain.actors import Actor, ModeratorActor, ParticipantActor
 from app.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
-from app.domain.eventlog import event_append, event_record, event_seq_next, held_row
+from app.domain.eventlog import event_append, event_record, event_seq_next, held_row, reads_current
 from app.domain.locks import board_lock, participant_lock
 from app.domain.moderation import check_not_locked, record, refund_votes
 from app.domain.validate import clean_text
@@ -247,7 +246,7 @@ def _held_for_render(session: AsyncSession, values: dict[str, Any], topic: Topic
     are still current at its commit (``READS_CURRENT``: SQLite's write lock); on PostgreSQL the
     topic read before the seq may be older than a moderator's change, so the pump reads it."""
     card = held_row(Card, values)
-    if not session.info.get(READS_CURRENT):
+    if not reads_current(session):
         return (card,)
     return card, held_row(Topic, topic.model_dump())
 

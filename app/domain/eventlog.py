@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel, col
 
-from app.db import PENDING_EVENTS, PENDING_ROWS, PENDING_TYPES
+from app.db import PENDING_EVENTS, PENDING_ROWS, PENDING_TYPES, READS_CURRENT
 from app.events import Event, event_payload
 from app.models import EventLog, Workshop, utcnow
 
@@ -141,3 +141,10 @@ async def event_replayable(
         await session.execute(select(func.min(col(EventLog.seq))).where(col(EventLog.workshop_id) == workshop_id))
     ).scalar_one_or_none()
     return oldest is not None and oldest <= after + 1
+
+
+def reads_current(session: AsyncSession) -> bool:
+    """Whether what ``session`` read is still the database's state when it commits (a SQLite
+    write session: it took the write lock before its first read; ``app/db.py``), so rows it
+    read may be handed to the pump with its events."""
+    return bool(session.info.get(READS_CURRENT))

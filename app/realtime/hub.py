@@ -10,6 +10,11 @@ Under backlog the pump reads several events at once and sends each connection al
 one frame (*coalescing*, :mod:`app.realtime.connection`): joined once per audience, framed
 once, so the cost per event falls as the load rises and a saturated room catches up. Between
 slices of its work the pump gives the event loop back, so requests are not starved by fan-out.
+
+Why it is longer than 500 lines: subscribing, the pump, the replay and the primed rows
+(:meth:`Hub.prime`) share one per-workshop state (the subscribers, the last seq delivered, the
+rows waiting for their seq) and its invariants (no seq twice, none skipped); split across
+modules, each part would reach into the others' state.
 """
 
 from __future__ import annotations
