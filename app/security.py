@@ -88,6 +88,12 @@ def cacheable(raw: list[tuple[bytes, bytes]]) -> bool:
     return "public" in directives
 
 
+def request_locale(headers: Headers, cookies: dict[str, str], default: str) -> str:
+    """A request's language: the language cookie, else ``Accept-Language``, else ``default``
+    (every page through ``ProtectMiddleware``, the live socket in its own endpoint)."""
+    return pick_locale(cookies.get(LANG_COOKIE), headers.get("accept-language"), default)
+
+
 def cookies_of(headers: Headers) -> dict[str, str]:
     cookies: dict[str, str] = {}
     for chunk in headers.get("cookie", "").split(";"):
@@ -133,7 +139,7 @@ class ProtectMiddleware:
             return
         headers = Headers(scope=scope)
         cookies = cookies_of(headers)
-        locale = pick_locale(cookies.get(LANG_COOKIE), headers.get("accept-language"), self.default_locale)
+        locale = request_locale(headers, cookies, self.default_locale)
         token = current_locale.set(locale)
         try:
             await self._http(scope, receive, send, headers, cookies, locale)

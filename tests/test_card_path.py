@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,6 +16,7 @@ from app.config import Settings
 from app.main import create_app
 from app.models import Card, Workshop
 from tests.factories import (
+    ModeratorInfo,
     bearer,
     create_workshop,
     db_run,
@@ -102,13 +103,28 @@ def test_a_card_post_from_the_board_form_runs_six_statements(app: FastAPI, api: 
         assert seen == [*reads, "SELECT participant FOR UPDATE", *WRITES]
 
 
-def test_a_refused_post_takes_no_seq_and_stores_nothing(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"cards_per_minute": 2}))
+class Room(NamedTuple):
+    app: FastAPI
+    api: TestClient
+    moderator: ModeratorInfo
+    workshop: dict[str, Any]
+    topic: str
+
+
+@contextmanager
+def limited_room(settings: Settings, cards_per_minute: int) -> Iterator[Room]:
+    """An app whose participants may post ``cards_per_minute`` cards a minute, with a moderator's
+    workshop; the API client keeps no cookie (each request is whoever its token says)."""
+    app = create_app(settings.model_copy(update={"cards_per_minute": cards_per_minute}))
     with TestClient(app) as api:
         api.event_hooks["response"].append(lambda _response: api.cookies.clear())
         moderator = make_moderator(app, api)
         workshop = create_workshop(api, moderator)
-        topic = workshop["topics"][0]["id"]
+        yield Room(app, api, moderator, workshop, workshop["topics"][0]["id"])
+
+
+def test_a_refused_post_takes_no_seq_and_stores_nothing(settings: Settings) -> None:
+    with limited_room(settings, 2) as (app, api, _moderator, workshop, topic):
         flooder = join_api(api, workshop, name="Flut")["token"]
         calm = join_api(api, workshop, name="Ruhig")["token"]
         seqs = [post_card(api, flooder, topic, f"Karte {n}").json()["seq"] for n in range(2)]
@@ -151,12 +167,7 @@ def test_a_card_with_an_idempotency_key_runs_the_same_statements(app: FastAPI, a
 
 def test_a_retry_gets_its_card_after_the_topic_moved_on_and_past_the_flood_limit(settings: Settings) -> None:
     """A retry's answer is the card its key made, even where a new post would be refused now."""
-    app = create_app(settings.model_copy(update={"cards_per_minute": 1}))
-    with TestClient(app) as api:
-        api.event_hooks["response"].append(lambda _response: api.cookies.clear())
-        moderator = make_moderator(app, api)
-        workshop = create_workshop(api, moderator)
-        topic = workshop["topics"][0]["id"]
+    with limited_room(settings, 1) as (_app, api, moderator, workshop, topic):
         token = join_api(api, workshop)["token"]
         first = post_card(api, token, topic, "Einmal", **{"Idempotency-Key": "k-1"})
         assert first.status_code == 201

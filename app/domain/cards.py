@@ -251,7 +251,7 @@ def _held_for_render(session: AsyncSession, values: dict[str, Any], topic: Topic
     return card, held_row(Topic, topic.model_dump())
 
 
-async def _check_author_may_change(session: AsyncSession, actor: Actor, card: Card, topic: Topic) -> None:
+def _check_author_may_change(actor: Actor, card: Card, topic: Topic) -> None:
     if isinstance(actor, ModeratorActor):
         return
     check_not_locked(actor)
@@ -275,7 +275,7 @@ async def card_update(
         raise Forbidden(N_("Only the workshop's moderators may do this."))
     await _card_lock(session, actor, card)
     if text is not None:
-        await _check_author_may_change(session, actor, card, topic)
+        _check_author_may_change(actor, card, topic)
         new_text = clean_text(text, field="text", max_len=TEXT_MAX)
         if new_text != card.text:
             if isinstance(actor, ModeratorActor) and card.participant_id is not None:
@@ -319,7 +319,7 @@ async def card_update(
 
 async def card_delete(*, session: AsyncSession, actor: Actor, card: Card, topic: Topic) -> None:
     await _card_lock(session, actor, card)
-    await _check_author_may_change(session, actor, card, topic)
+    _check_author_may_change(actor, card, topic)
     if isinstance(actor, ModeratorActor):
         record(
             session,

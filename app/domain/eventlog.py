@@ -78,8 +78,13 @@ async def event_record(
     ``held``: the rows the event's render reads that the writer holds as they are committed
     (detached copies nobody changes). With them, the log row goes to this process's pump at the
     commit (``PENDING_ROWS``), which renders the event without reading any of it back."""
-    values = {"workshop_id": workshop_id, "seq": seq, "type": event.type, "payload": event_payload(event)}
-    values["created_at"] = utcnow()
+    values = {
+        "workshop_id": workshop_id,
+        "seq": seq,
+        "type": event.type,
+        "payload": event_payload(event),
+        "created_at": utcnow(),
+    }
     connection = await session.connection()
     await connection.execute(insert(_EVENT_LOG).values(values))
     _pending(session, workshop_id, seq, event)

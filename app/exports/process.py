@@ -75,20 +75,7 @@ async def export_file(
     a while and needs none of the caller's. Raises :class:`~app.domain.errors.NotFound` when the
     workshop was deleted in between."""
     work = functools.partial(export_render, fmt=fmt, table=table, appendix=appendix)
-    if settings.export_processes == 0:
-        report = await report_build(session=session, workshop=workshop)
-        await session.close()
-        return await asyncio.to_thread(work, report)
-    await session.close()
-    try:
-        return await _in_export_process(settings, workshop.id, work)
-    except concurrent.futures.process.BrokenProcessPool:
-        # No export process could run it (twice): the export still comes, built here, at the
-        # cost the export process exists to spare the room. The session begins anew.
-        log.error("export_process_unavailable", extra={"workshop": workshop.id})
-        report = await report_build(session=session, workshop=workshop)
-        await session.close()
-        return await asyncio.to_thread(work, report)
+    return await _off_the_loop(settings, session, workshop, work, keep_session=False)
 
 
 async def report_body(
@@ -98,13 +85,26 @@ async def report_body(
     report), built like an export: a 2,000-card body is as much work as the HTML export.
     ``session`` stays usable."""
     work = functools.partial(render_body, locale=locale, preview=preview, heading_offset=heading_offset)
-    if settings.export_processes == 0:
-        return work(await report_build(session=session, workshop=workshop))
-    try:
-        return await _in_export_process(settings, workshop.id, work)
-    except concurrent.futures.process.BrokenProcessPool:
-        log.error("export_process_unavailable", extra={"workshop": workshop.id})
-        return work(await report_build(session=session, workshop=workshop))
+    return await _off_the_loop(settings, session, workshop, work, keep_session=True)
+
+
+async def _off_the_loop(
+    settings: Settings, session: AsyncSession, workshop: Workshop, work: Callable[[Report], T], *, keep_session: bool
+) -> T:
+    """``work`` applied to ``workshop``'s report: in the export process, or (with
+    ``export_processes=0``, or when no export process could run it, twice) built here and
+    laid out in a thread, at the cost the export process exists to spare the room."""
+    if settings.export_processes:
+        if not keep_session:
+            await session.close()
+        try:
+            return await _in_export_process(settings, workshop.id, work)
+        except concurrent.futures.process.BrokenProcessPool:
+            log.error("export_process_unavailable", extra={"workshop": workshop.id})
+    report = await report_build(session=session, workshop=workshop)  # a closed session begins anew
+    if not keep_session:
+        await session.close()
+    return await asyncio.to_thread(work, report)
 
 
 async def _in_export_process(settings: Settings, workshop_id: str, work: Callable[[Report], T]) -> T:

@@ -37,7 +37,7 @@ from app.domain.actors import ParticipantActor
 from app.domain.board import Audience, Role
 from app.domain.errors import DomainError
 from app.domain.eventlog import event_list_after, event_replayable
-from app.i18n import LANG_COOKIE, current_locale, pick_locale
+from app.i18n import current_locale
 from app.models import Workshop
 from app.realtime.connection import join_messages
 from app.realtime.direct import direct_writer, handshake_forget
@@ -45,7 +45,7 @@ from app.realtime.hub import Connection, Hub, target_for
 from app.realtime.reader import SnapshotReader, snapshot_reader
 from app.realtime.render import Format, Target, View
 from app.routes.deps import credentials_from
-from app.security import cookies_of, expected_origin
+from app.security import cookies_of, expected_origin, request_locale
 
 PATH = "/ws/workshops/{workshop_id}"
 POLICY_VIOLATION = 1008
@@ -308,12 +308,6 @@ async def _listen(websocket: WebSocket, receive: Receive) -> None:
             return
 
 
-def _locale(scope: Scope, default: str) -> str:
-    """The page's language, picked as for any request (``ProtectMiddleware`` does it for HTTP)."""
-    headers = Headers(scope=scope)
-    return pick_locale(cookies_of(headers).get(LANG_COOKIE), headers.get("accept-language"), default)
-
-
 class WorkshopEvents:
     """The route's raw ASGI endpoint (Starlette wraps a plain function in more layers), served
     in front of the middleware stack (``app/front.py``): ``send`` is the server's own. Its
@@ -327,7 +321,9 @@ class WorkshopEvents:
             await websocket.close(code=POLICY_VIOLATION)
             return
         settings: Settings = websocket.app.state.settings
-        token = current_locale.set(_locale(scope, settings.default_locale))
+        headers = Headers(scope=scope)
+        token = current_locale.set(request_locale(headers, cookies_of(headers), settings.default_locale))
+        del headers  # this frame lives as long as the socket: keep nothing of the handshake
         conn: Connection | None = None
         try:
             conn = await _open(websocket, query, send)
