@@ -311,9 +311,10 @@ def test_a_40_person_round(
                 for word in words:
                     expect(verdicts.filter(has_text=word).first).to_be_attached(timeout=LIVE)
                 expect(projector.locator(".room-supports").first).to_be_attached()
-        if phase == "cluster":  # a new phase of the room's topic is announced politely
-            expect(phones[0].locator("#live-announce")).to_have_text("Phase: Clustern", timeout=LIVE)
-            expect(phones[2].locator("#live-announce")).to_have_text("Phase: Clustering", timeout=LIVE)
+        if phase == "cluster":  # a new phase of the room's topic is announced politely (with the
+            # cards that arrived in the same gathering window, if any: "Phase: Clustering", "4 new cards")
+            expect(phones[0].locator("#live-announce p").first).to_have_text("Phase: Clustern", timeout=LIVE)
+            expect(phones[2].locator("#live-announce p").first).to_have_text("Phase: Clustering", timeout=LIVE)
         for n, phone in enumerate(phones):
             expect(phone.locator(f"#board-{topic}.phase-{phase}")).to_be_visible(timeout=LIVE)
             phone.wait_for_timeout(100)
