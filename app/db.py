@@ -17,14 +17,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.sqlite_loop import LoopConnection
 
 #: The ``session.info`` key under which ``app.domain.eventlog.event_append`` leaves the
 #: (workshop, seq) pairs it recorded; they are published once the session commits.
@@ -71,9 +73,15 @@ class Database:
     def __init__(self, settings: Settings, publish: Publisher) -> None:
         self.settings = settings
         self.is_sqlite = settings.is_sqlite
+        #: The threads SQLite's waits run in (app/sqlite_loop.py); statements run on the loop.
+        self._sqlite_waits: ThreadPoolExecutor | None = None
         if self.is_sqlite:
             settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-            self.engine: AsyncEngine = create_async_engine(settings.async_database_url)
+            waits = self._sqlite_waits = ThreadPoolExecutor(max_workers=4, thread_name_prefix="runde-sqlite")
+            path = make_url(settings.async_database_url).database or ":memory:"
+            self.engine: AsyncEngine = create_async_engine(
+                settings.async_database_url, async_creator=lambda: LoopConnection.open(path, waits)
+            )
             install_sqlite_pragmas(self.engine.sync_engine)
         else:
             self.engine = create_async_engine(
@@ -158,3 +166,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._sqlite_waits is not None:
+            self._sqlite_waits.shutdown(wait=False)

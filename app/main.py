@@ -172,7 +172,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         legal,
         metrics_routes,
     ):
-        app.include_router(module.router)
+        # The modules' routes become the app's own, as if declared on it: FastAPI matches an
+        # included router's routes twice per request (once to pick the router, once inside
+        # it), which was a tenth of a card POST's CPU (docs/performance.md, "Round 5"). Our
+        # routers carry no prefix or dependencies that including would add.
+        app.router.routes.extend(module.router.routes)
     # The live event stream: a plain Starlette route, outside FastAPI's dependency machinery
     # (app/routes/ws.py says why), served in front of the middleware (app/front.py).
     app.live = ws.route()

@@ -25,8 +25,13 @@ _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
 def new_id() -> str:
-    """A 16-character random id (80 bits): short enough for URLs, unguessable."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+    """A 16-character random id (80 bits): short enough for URLs, unguessable.
+
+    The alphabet has 32 letters, so each is 5 of 80 random bits, as uniform as a choice per
+    letter, from one read of the system's randomness instead of sixteen (a card's id is made
+    on every POST)."""
+    bits = int.from_bytes(secrets.token_bytes(10), "big")
+    return "".join(_ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 80, 5))
 
 
 def utcnow() -> datetime:

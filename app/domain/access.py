@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -101,11 +101,18 @@ def moderated(access: Access) -> ModeratedAccess:
     return ModeratedAccess(workshop=access.workshop, actor=access.actor)
 
 
+#: The topic and its workshop in one round trip, built once (the id bound when it runs).
+_TOPIC_WITH_WORKSHOP = (
+    select(Topic, Workshop)
+    .join(Workshop, col(Workshop.id) == col(Topic.workshop_id))
+    .where(col(Topic.id) == bindparam("topic_id"))
+)
+
+
 async def access_topic(*, session: AsyncSession, credentials: Credentials, topic_id: str) -> tuple[Access, Topic]:
-    # The topic and its workshop in one round trip; ``workshop`` stays referenced so that the
-    # access check's ``session.get`` finds it in the identity map instead of asking again.
-    query = select(Topic, Workshop).join(Workshop, col(Workshop.id) == col(Topic.workshop_id))
-    row = (await session.execute(query.where(col(Topic.id) == topic_id))).first()
+    # ``workshop`` stays referenced so that the access check's ``session.get`` finds it in the
+    # identity map instead of asking again.
+    row = (await session.execute(_TOPIC_WITH_WORKSHOP, {"topic_id": topic_id})).first()
     if row is None:
         raise NotFound(N_("This topic does not exist."))
     topic, workshop = row

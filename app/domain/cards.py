@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -48,14 +48,17 @@ def _check_can_post(actor: Actor, topic: Topic) -> None:
 _CARD = Card.__table__  # type: ignore[attr-defined]
 
 
-def _recent_cards(actor: ParticipantActor, since: datetime) -> Any:
-    """How many cards the participant posted after ``since``, as a SQL expression."""
-    return (
-        select(func.count())
-        .select_from(_CARD)
-        .where(_CARD.c.participant_id == actor.participant.id, _CARD.c.created_at > since)
-        .scalar_subquery()
-    )
+#: How many cards a participant posted after a time, as a SQL expression (built once; the
+#: values are bound when it runs: ``participant_id``, ``since``).
+_RECENT_CARDS = (
+    select(func.count())
+    .select_from(_CARD)
+    .where(_CARD.c.participant_id == bindparam("participant_id"), _CARD.c.created_at > bindparam("since"))
+    .scalar_subquery()
+)
+#: The flood limit as the seq's condition: fewer than ``limit`` recent cards.
+_UNDER_LIMIT = bindparam("limit") > _RECENT_CARDS
+_CARD_INSERT = insert(_CARD)
 
 
 async def _check_rate(session: AsyncSession, actor: ParticipantActor, cards_per_minute: int, since: datetime) -> None:
@@ -63,7 +66,8 @@ async def _check_rate(session: AsyncSession, actor: ParticipantActor, cards_per_
     (``RUNDE_CARDS_PER_MINUTE`` for requests). Counted in the database, so it holds across
     instances and restarts. A post counts in its seq's UPDATE (:func:`card_create`); this
     separate count only tells a refused post from a workshop that is gone."""
-    count = (await session.execute(select(_recent_cards(actor, since)))).scalar_one()
+    recent = {"participant_id": actor.participant.id, "since": since}
+    count = (await session.execute(select(_RECENT_CARDS), recent)).scalar_one()
     if int(count) >= cards_per_minute:
         raise RateLimited(N_("You are posting very fast. Please wait a moment before the next card."))
 
@@ -176,8 +180,11 @@ async def _card_write(
     # writes nothing. If a statement fails, the rollback takes the seq back too: the counter,
     # the log row and the pending publish all belong to this transaction.
     limit, since = cards_per_minute or 0, utcnow() - timedelta(minutes=1)
-    only_if = _recent_cards(poster, since) < limit if poster is not None else None
-    seq = await event_seq_next(session=session, workshop_id=topic.workshop_id, only_if=only_if)
+    if poster is None:
+        seq = await event_seq_next(session=session, workshop_id=topic.workshop_id)
+    else:
+        flood = {"participant_id": poster.participant.id, "since": since, "limit": limit}
+        seq = await event_seq_next(session=session, workshop_id=topic.workshop_id, only_if=_UNDER_LIMIT, params=flood)
     if seq is None:
         if poster is not None:
             await _check_rate(session, poster, limit, since)
@@ -185,7 +192,7 @@ async def _card_write(
     values["seq"] = seq
     connection = await session.connection()
     try:
-        await connection.execute(insert(_CARD).values(values))
+        await connection.execute(_CARD_INSERT, values)
     except IntegrityError:
         # The key was used before (a retry, or a parallel one that won): answer with its card.
         await session.rollback()
@@ -228,13 +235,23 @@ async def _reload_expired(session: AsyncSession) -> None:
         raise NotFound(N_("This topic does not exist.")) from None
 
 
+#: Each column's default as ``Card(...)`` would set it: a factory to call (the id, the times),
+#: or a value (every one immutable: ``None``, ``False``, ``0``). Read once from the model, not
+#: per card (pydantic's ``get_default`` copies the value each time).
+_CARD_DEFAULTS = [
+    (name, field.default_factory, None if field.default_factory else field.default)
+    for name, field in Card.model_fields.items()
+    if field.default_factory is not None or not field.is_required()
+]
+
+
 def _new_card(**given: Any) -> dict[str, Any]:
     """A new card's columns as ``Card(**given)`` sets them, defaults included (its id, the
     times), without the constructor's cost: the row is written with Core, and the objects
     are made from these values (``held_row``)."""
     values = {
-        name: field.get_default(call_default_factory=True)
-        for name, field in Card.model_fields.items()
+        name: factory() if factory is not None else default  # type: ignore[call-arg]
+        for name, factory, default in _CARD_DEFAULTS
         if name not in given
     }
     return {**values, **given}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, inspect, select, update
+from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel, col
@@ -53,19 +53,34 @@ _WORKSHOP = Workshop.__table__  # type: ignore[attr-defined]
 _EVENT_LOG = EventLog.__table__  # type: ignore[attr-defined]
 
 
-async def event_seq_next(*, session: AsyncSession, workshop_id: str, only_if: Any = None) -> int | None:
+#: Built once: a statement made per call (the values as literals) cost more CPU in building
+#: and hashing its cache key than the database took to run it (docs/performance.md, "Round 5").
+_SEQ_NEXT = (
+    update(_WORKSHOP)
+    .where(_WORKSHOP.c.id == bindparam("workshop_id"))
+    .values(last_seq=_WORKSHOP.c.last_seq + 1)
+    .returning(_WORKSHOP.c.last_seq)
+)
+_LOG_INSERT = insert(_EVENT_LOG)
+#: ``_SEQ_NEXT`` with each condition callers pass (module constants), by the condition's id.
+_SEQ_NEXT_IF: dict[int, Any] = {}
+
+
+async def event_seq_next(
+    *, session: AsyncSession, workshop_id: str, only_if: Any = None, params: dict[str, Any] | None = None
+) -> int | None:
     """Take the workshop's next seq (the row lock orders the writers of one workshop).
 
     ``only_if`` is a SQL condition checked in the same statement (a limit counted in the
-    database): when it is false nothing is written and the answer is None (as when the
-    workshop is gone)."""
-    statement = update(_WORKSHOP).where(_WORKSHOP.c.id == workshop_id)
+    database), a module constant with ``bindparam``s whose values are ``params``: when it is false
+    nothing is written and the answer is None (as when the workshop is gone)."""
+    statement: Any = _SEQ_NEXT
     if only_if is not None:
-        statement = statement.where(only_if)
+        statement = _SEQ_NEXT_IF.get(id(only_if))
+        if statement is None:
+            statement = _SEQ_NEXT_IF[id(only_if)] = _SEQ_NEXT.where(only_if)
     connection = await session.connection()
-    result = await connection.execute(
-        statement.values(last_seq=_WORKSHOP.c.last_seq + 1).returning(_WORKSHOP.c.last_seq)
-    )
+    result = await connection.execute(statement, {"workshop_id": workshop_id, **(params or {})})
     seq = result.scalar_one_or_none()
     return None if seq is None else int(seq)
 
@@ -86,7 +101,7 @@ async def event_record(
         "created_at": utcnow(),
     }
     connection = await session.connection()
-    await connection.execute(insert(_EVENT_LOG).values(values))
+    await connection.execute(_LOG_INSERT, values)
     _pending(session, workshop_id, seq, event)
     if held is not None:
         row = held_row(EventLog, values)

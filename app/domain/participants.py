@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -56,8 +56,12 @@ async def participant_device_known(*, session: AsyncSession, device_token: str) 
     return further.first() is not None
 
 
+#: Built once, the hash bound when it runs: every card POST and socket asks (docs/performance.md).
+_BY_TOKEN = select(Participant).where(col(Participant.token_hash) == bindparam("token_hash"))
+
+
 async def participant_for_token(*, session: AsyncSession, token: str) -> Participant | None:
-    result = await session.execute(select(Participant).where(col(Participant.token_hash) == token_hash(token)))
+    result = await session.execute(_BY_TOKEN, {"token_hash": token_hash(token)})
     return result.scalars().first()
 
 
