@@ -120,8 +120,11 @@ class Database:
             # pysqlite would begin a deferred transaction at the first INSERT/UPDATE only, after
             # the reads that decided it (and outside their transaction): another process could
             # write in between. Taking the write lock first makes the whole session atomic.
-            if self.is_sqlite and session.info.get(WRITE_SESSION):
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read session begins too (deferred: no lock), so that all its reads see one
+            # snapshot, as REPEATABLE READ gives it on PostgreSQL: without it every SELECT saw
+            # the commits made since the one before.
+            if self.is_sqlite:
+                connection.exec_driver_sql("BEGIN IMMEDIATE" if session.info.get(WRITE_SESSION) else "BEGIN")
 
         event.listen(PublishingSession, "after_begin", after_begin)
         event.listen(PublishingSession, "after_commit", after_commit)

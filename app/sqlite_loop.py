@@ -15,8 +15,8 @@ What in SQLite can wait?
 
 Everything else does not wait for anyone: in WAL mode a reader never waits for a writer, and a
 statement of a transaction that holds the write lock has the database to itself. So a
-``SELECT`` runs on the loop, and so does every statement of a transaction that holds the write
-lock. Anything else (the lock-taking ``BEGIN``, a write or a ``PRAGMA`` without the lock,
+``SELECT`` runs on the loop, and so do a deferred ``BEGIN`` (a read session's snapshot, which
+takes no lock) and every statement of a transaction that holds the write lock. Anything else (the lock-taking ``BEGIN``, a write or a ``PRAGMA`` without the lock,
 ``COMMIT``) runs in the database's thread pool while the loop serves others. A write session
 is then two hops, its ``BEGIN IMMEDIATE`` and its ``COMMIT``, and a read session none.
 
@@ -42,6 +42,11 @@ _READS = ("SELECT",)
 _ENDS = ("COMMIT", "END")
 #: Statements that take the write lock when they begin a transaction.
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _takes_lock(begin: str) -> bool:
+    """Whether a ``BEGIN`` statement (upper case) takes the write lock at once."""
+    return "IMMEDIATE" in begin or "EXCLUSIVE" in begin
 
 
 async def _unhurried(future: asyncio.Future[T]) -> T:
@@ -162,21 +167,21 @@ class LoopConnection:
         self.raw.isolation_level = value
 
     def on_loop(self, sql: str) -> bool:
-        """Whether ``sql`` cannot wait: a read, or any statement but the end of a transaction
-        that holds the write lock."""
-        head = sql.lstrip()[:8].upper()
+        """Whether ``sql`` cannot wait: a read, a deferred ``BEGIN`` (it takes no lock), or any
+        statement but the end of a transaction that holds the write lock."""
+        head = sql.lstrip()[:16].upper()
         if head.startswith(_ENDS):
             return False
+        if head.startswith("BEGIN"):
+            return not _takes_lock(head)
         return head.startswith(_READS) or (self._locked and self.raw.in_transaction)
 
     async def run(self, sql: str, function: Callable[..., object], *args: Any) -> None:
         """Run ``function`` (a cursor's ``execute`` of ``sql``) on the loop or in a thread."""
+        head = sql.lstrip()[:16].upper()
         if self.on_loop(sql):
             function(*args)
-            return
-        head = sql.lstrip()[:16].upper()
-        takes_lock = head.startswith("BEGIN") and ("IMMEDIATE" in head or "EXCLUSIVE" in head)
-        if takes_lock and not self.raw.in_transaction:
+        elif head.startswith("BEGIN") and not self.raw.in_transaction:
             # The lock is usually free (this process's writers take turns before they get
             # here): try without waiting, and wait in a thread only when another process has it.
             if not self._without_waiting(function, *args):
@@ -186,10 +191,11 @@ class LoopConnection:
         if not self.raw.in_transaction:
             self._locked = False
         elif head.startswith("BEGIN"):
-            self._locked = takes_lock
+            self._locked = _takes_lock(head)
             self._changes_at_begin = self.raw.total_changes
         elif head.startswith(_WRITES):
-            # sqlite3 began a deferred transaction for this write, which took the lock.
+            # This write took the lock (sqlite3 began a deferred transaction for it, or the
+            # session's deferred BEGIN had only read so far).
             self._locked = True
 
     def _without_waiting(self, function: Callable[..., object], *args: Any) -> bool:

@@ -157,3 +157,20 @@ async def test_a_cancelled_caller_waits_for_its_thread_to_finish() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert finished.is_set()
+
+
+async def test_a_read_session_sees_one_snapshot(db: Database, tmp_path: Path, off_loop: list[str]) -> None:
+    """A page reads the workshop's seq, then the board: both from one snapshot, so a card
+    committed in between is in neither (the socket's replay after that seq brings it), as
+    REPEATABLE READ does on PostgreSQL. Before, each SELECT saw the commits made since the last."""
+    other = sqlite3.connect(tmp_path / "runde.sqlite3", isolation_level=None)
+    count = text("SELECT count(*) FROM note")
+    async with db.session() as session:
+        before = (await session.execute(count)).scalar_one()
+        other.execute("INSERT INTO note (thread, body) VALUES (0, 'meanwhile')")
+        during = (await session.execute(count)).scalar_one()
+        await db.renew(session)
+        renewed = (await session.execute(count)).scalar_one()
+    other.close()
+    assert (before, during, renewed) == (0, 0, 1)
+    assert off_loop == []  # the snapshot's BEGIN takes no lock: on the loop
