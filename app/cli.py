@@ -216,7 +216,8 @@ def serve(
         logging.config.dictConfig(options["log_config"])
         # Migrated and demo made once, above; each worker only serves.
         raise typer.Exit(serve_workers(settings=settings, workers=workers, host=host, port=port, options=options))
-    uvicorn.run(create_app(settings.model_copy(update={"auto_migrate": False})), host=host, port=port, **options)
+    app = create_app(settings.model_copy(update={"auto_migrate": False}), stop_exports_at_shutdown=True)
+    uvicorn.run(app, host=host, port=port, **options)
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from app.assets import CachedStaticFiles, StaticAssets
 from app.backup import ServingLock, sqlite_file
 from app.config import Settings
 from app.db import Database
+from app.exports.process import export_pool_stop
 from app.front import RundeApp
 from app.metrics import Metrics
 from app.middleware import AccessMiddleware, CompressMiddleware, HeadMiddleware
@@ -52,7 +53,11 @@ from app.security import ProtectMiddleware
 from app.templating import make_env
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, stop_exports_at_shutdown: bool = False) -> FastAPI:
+    """The app. ``stop_exports_at_shutdown``: a server (``runde serve``, each worker) ends its
+    export process when it shuts down. uvicorn re-raises the SIGTERM it caught once the app has
+    shut down, so the interpreter's exit handlers never run, and the export process's
+    semaphores were left to the resource tracker's warning. Test apps keep it warm."""
     settings = settings or Settings()
     # Only when they can be read: a registry of this app's own (app/metrics.py).
     metrics = Metrics() if settings.metrics_token else None
@@ -120,6 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.close()
             await backend.stop()
             await db.dispose()
+            if stop_exports_at_shutdown:
+                await asyncio.to_thread(export_pool_stop)
 
     app = RundeApp(
         title="Runde",

@@ -16,9 +16,12 @@ What in SQLite can wait?
 Everything else does not wait for anyone: in WAL mode a reader never waits for a writer, and a
 statement of a transaction that holds the write lock has the database to itself. So a
 ``SELECT`` runs on the loop, and so do a deferred ``BEGIN`` (a read session's snapshot, which
-takes no lock) and every statement of a transaction that holds the write lock. Anything else (the lock-taking ``BEGIN``, a write or a ``PRAGMA`` without the lock,
-``COMMIT``) runs in the database's thread pool while the loop serves others. A write session
-is then two hops, its ``BEGIN IMMEDIATE`` and its ``COMMIT``, and a read session none.
+takes no lock) and every statement of a transaction that holds the write lock. Anything else
+(a write or a ``PRAGMA`` without the lock, ``COMMIT``) runs in the database's thread pool
+while the loop serves others. ``BEGIN IMMEDIATE`` is first tried with the busy handler off,
+on the loop: the lock is usually free, as this process's writers take turns before they ask
+for it; only when another process holds it does the ``BEGIN`` wait in a thread. A card POST
+is then one hop (its ``COMMIT``), and a read session none.
 
 One connection is used by one task at a time (SQLAlchemy's pool and its execute mutex), so a
 ``sqlite3`` connection opened with ``check_same_thread=False`` may move between the loop and a

@@ -89,7 +89,7 @@ def _worker(index: int, host: str, port: int, overrides: dict[str, Any], options
 
     try:
         settings = Settings().model_copy(update=overrides)
-        config = uvicorn.Config(create_app(settings), host=host, port=port, **options)
+        config = uvicorn.Config(create_app(settings, stop_exports_at_shutdown=True), host=host, port=port, **options)
         server = uvicorn.Server(config)
         sock = listening_socket(host, port, listen=True, backlog=config.backlog)
     except Exception:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
@@ -183,3 +185,51 @@ def test_no_export_process_outlives_a_killed_server() -> None:
         server.wait()
         assert server.stdout is not None
         server.stdout.close()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
+def test_a_terminated_server_ends_its_export_process_cleanly(tmp_path: Path) -> None:
+    """``runde serve`` after an export, then SIGTERM: the export process ends in the app's
+    shutdown. uvicorn re-raises the signal afterwards, so no exit handler would have run: the
+    resource tracker warned about "5 leaked semaphore objects" (this test's first run)."""
+    from tests.test_crash import free_port
+    from tests.test_workers_serve import RUNDE, descendants, running, spawned
+
+    env = {**os.environ, "RUNDE_DATA_DIR": str(tmp_path / "data"), "RUNDE_LOG_LEVEL": "info"}
+    password = "export-password-123"
+    subprocess.run(
+        [RUNDE, "create-moderator", "--email", "m@example.org", "--password", password],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [RUNDE, "serve", "--no-demo", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=60) as http:
+            form = {"username": "m@example.org", "password": password}
+            auth = {"Authorization": "Bearer " + http.post("/api/v1/auth/token", data=form).json()["access_token"]}
+            body = {"title": "Beendet", "topics": [{"title": "T"}]}
+            workshop = http.post("/api/v1/workshops", json=body, headers=auth).json()
+            answer = http.get(f"/api/v1/workshops/{workshop['id']}/export", params={"format": "md"}, headers=auth)
+            assert answer.status_code == 200 and "Beendet" in answer.text
+        exporters = spawned(descendants(server.pid))
+        assert exporters, "the export ran in an export process"
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    log = output.decode()
+    assert "Application shutdown complete" in log, log
+    assert "leaked" not in log and "Traceback" not in log, log
+    assert not [pid for pid in exporters if running(pid)], "the export process outlived its server"

@@ -255,7 +255,7 @@ def run_two_workers(tmp_path: Path, extra: dict[str, str]) -> str:
             server.kill()
             server.wait()
     text = log.read_text()
-    assert "Traceback" not in text and "database is locked" not in text, text
+    assert "Traceback" not in text and "database is locked" not in text and "leaked" not in text, text
     assert text.count("Application shutdown complete") == 2, text
     return text
 
