@@ -43,6 +43,7 @@ from tests.factories import (
     participant_ids,
     post_card,
     rate,
+    set_options,
     set_phase,
 )
 from tests.report_world import PEOPLE, build_world
@@ -87,6 +88,24 @@ def _seeded(app: FastAPI, api: TestClient) -> tuple[ModeratorInfo, Json, Json, J
     assert rate(api, ada["token"], statement["id"], "block", "Adas geheimer Einwand").status_code == 200
     assert rate(api, bo["token"], statement["id"], "full").status_code == 200
     return moderator, workshop, ada, bo, {"ada_card": ada_card, "bo_card": bo_card, "statement": statement}
+
+
+def test_a_deleted_card_leaves_the_spotlight(app: FastAPI, api: TestClient) -> None:
+    """The projector's spotlight on a card that an erasure deletes, or its author or a
+    moderator deletes: the topic no longer names it (it went on naming the gone card's id)."""
+    moderator, workshop, ada, _bo, objects = _seeded(app, api)
+    topic = workshop["topics"][0]["id"]
+    set_options(api, moderator.token, topic, spotlight_card_id=objects["ada_card"]["id"])
+    assert _delete(api, "/api/v1/me", ada["token"], {"cards": "delete"}).status_code == 200
+    shown = api.get(f"/api/v1/topics/{topic}", headers=bearer(moderator.token)).json()
+    assert shown["spotlight_card_id"] is None
+
+    set_options(api, moderator.token, topic, spotlight_card_id=objects["bo_card"]["id"])
+    deleted = api.delete(f"/api/v1/cards/{objects['bo_card']['id']}", headers=bearer(moderator.token))
+    assert deleted.status_code == 204, deleted.text
+    shown = api.get(f"/api/v1/topics/{topic}", headers=bearer(moderator.token)).json()
+    assert shown["spotlight_card_id"] is None
+    assert api.get(f"/api/v1/topics/{topic}/cards", headers=bearer(moderator.token)).json() == []
 
 
 # --- "my data" ---------------------------------------------------------------------------------

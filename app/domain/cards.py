@@ -16,6 +16,7 @@ from app.domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimite
 from app.domain.eventlog import event_append, event_record, event_seq_next, held_row, reads_current
 from app.domain.locks import board_lock, participant_lock
 from app.domain.moderation import check_not_locked, record, refund_votes
+from app.domain.topics import topic_spotlight_forget
 from app.domain.validate import clean_text
 from app.domain.workshops import group_list
 from app.events import CardCreated, CardDeleted, CardHidden, CardUpdated
@@ -346,6 +347,7 @@ async def card_delete(*, session: AsyncSession, actor: Actor, card: Card, topic:
             target_id=card.id,
             text=card.text,
         )
+    await topic_spotlight_forget(session=session, card_ids=[card.id])
     await session.delete(card)
     await event_append(
         session=session, workshop_id=card.workshop_id, event=CardDeleted(card_id=card.id, topic_id=card.topic_id)

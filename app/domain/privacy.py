@@ -25,6 +25,7 @@ from sqlmodel import col
 from app.domain.errors import Invalid
 from app.domain.eventlog import event_append
 from app.domain.locks import participant_lock
+from app.domain.topics import topic_spotlight_forget
 from app.events import CardDeleted, CardMoved, CardUpdated, ParticipantUpdated, StatementUpdated, VoteChanged
 from app.i18n import N_
 from app.models import (
@@ -281,6 +282,7 @@ async def participant_erase(*, session: AsyncSession, participant: Participant, 
         children = (await session.execute(select(Card).where(col(Card.merged_into_id).in_(card_ids)))).scalars().all()
         # What moderation kept of these cards (old texts) goes with them.
         await session.execute(delete(ModerationRecord).where(col(ModerationRecord.target_id).in_(card_ids)))
+        await topic_spotlight_forget(session=session, card_ids=card_ids)
         for card in own_cards:
             await session.delete(card)
         await session.flush()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -116,6 +116,16 @@ async def topic_delete(*, session: AsyncSession, topic: Topic) -> None:
     await session.flush()
     await workshop_closed_sync(session=session, workshop_id=topic.workshop_id)
     await session.commit()
+
+
+async def topic_spotlight_forget(*, session: AsyncSession, card_ids: Sequence[str]) -> None:
+    """Cards that are being deleted leave the spotlight of their topic: the board shows no
+    spotlight for a card it cannot find, but the topic's JSON went on naming the gone card.
+    Their ``card.deleted`` event tells every view; nothing else changes."""
+    if card_ids:
+        await session.execute(
+            update(Topic).where(col(Topic.spotlight_card_id).in_(card_ids)).values(spotlight_card_id=None)
+        )
 
 
 async def topic_get(*, session: AsyncSession, topic_id: str) -> Topic:
