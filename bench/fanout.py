@@ -54,6 +54,7 @@ from bench.clients import (
     summary,
 )
 from bench.export_during import ExportRun, export_workshop_fill
+from bench.lean_http import Answer, ConnectionLost, LeanClient
 from bench.procs import (
     MODERATOR,
     PASSWORD,
@@ -72,7 +73,7 @@ from bench.rooms import Person, Room, bench_room, moderator_auth, room_new
 # Kept importable from here: bench.connections and older scripts use these names.
 __all__ = ["PASSWORD", "bench_room", "free_port", "proc_cpu_seconds", "proc_cpu_split", "proc_rss_mib"]
 
-RETRIED = (httpx.ReadError, httpx.RemoteProtocolError)
+RETRIED = (httpx.ReadError, httpx.RemoteProtocolError, ConnectionLost, ConnectionResetError)
 
 
 def card_text(number: int, size: int) -> str:
@@ -83,8 +84,10 @@ class Poster:
     """Posts a card the way the clients of this run do: the API with a bearer token, or (a
     browser) the board's htmx form with the device cookie and its CSRF token."""
 
-    def __init__(self, http: httpx.AsyncClient, bases: list[str], size: int, *, browser: bool) -> None:
+    def __init__(self, http: httpx.AsyncClient, bases: list[str], size: int, *, browser: bool, lean: bool) -> None:
         self.http, self.bases, self.size, self.browser = http, bases, size, browser
+        #: Posts through :mod:`bench.lean_http` (the default), or through ``http`` (httpx).
+        self.lean = {base: LeanClient(base) for base in bases} if lean else None
         self.sent: dict[int, float] = {}
         self.latencies: list[float] = []
         self.retried = 0
@@ -94,22 +97,29 @@ class Poster:
         t0 = time.perf_counter()
         self.sent[number] = t0
         text = card_text(number, self.size)
+        response: Answer | httpx.Response
         if self.browser:
             assert person.cookies is not None
             headers = {**person.auth_headers(), "Origin": self.bases[0], "HX-Request": "true"}
             form = {"kind": "idea", "text": text, "csrf_token": person.cookies["runde_csrf"]}
             # No retry: the form route has no idempotency key, a retry could post twice.
-            response = await self.http.post(f"{base}/topics/{topic}/cards", data=form, headers=headers)
+            path = f"/topics/{topic}/cards"
+            if self.lean is not None:
+                response = await self.lean[base].post(path, form=form, headers=headers)
+            else:
+                response = await self.http.post(base + path, data=form, headers=headers)
         else:
             # A pooled keep-alive connection that the server closes just as it is reused
             # fails before anything was processed (or after: the Idempotency-Key makes the
             # retry return the same card, never a second one).
             headers = {**person.auth_headers(), "Idempotency-Key": f"bench-{number}"}
+            path, card = f"/api/v1/topics/{topic}/cards", {"kind": "idea", "text": text}
             for attempt in range(3):
                 try:
-                    response = await self.http.post(
-                        f"{base}/api/v1/topics/{topic}/cards", json={"kind": "idea", "text": text}, headers=headers
-                    )
+                    if self.lean is not None:
+                        response = await self.lean[base].post(path, json_body=card, headers=headers)
+                    else:
+                        response = await self.http.post(base + path, json=card, headers=headers)
                     break
                 except RETRIED:
                     if attempt == 2:
@@ -117,6 +127,10 @@ class Poster:
                     self.retried += 1
         self.latencies.append((time.perf_counter() - t0) * 1000)
         assert response.status_code in (200, 201), response.text
+
+    async def aclose(self) -> None:
+        for client in (self.lean or {}).values():
+            await client.aclose()
 
 
 def posters_of(room: Room, posters: int) -> list[Person]:
@@ -160,9 +174,10 @@ async def post_reference(
     sock = runde_socket(room, room.people[0], 0, [b.replace("http://", "ws://") for b in bases], args)
     sock.listener = Listener(room=0, decode=decoding(args))
     tasks, _ = await open_sockets([sock])
-    poster = Poster(http, bases, args.size, browser=args.browser_handshake)
+    poster = Poster(http, bases, args.size, browser=args.browser_handshake, lean=args.poster_client == "lean")
     plan = schedule(rooms=1, rate=args.rate, seconds=args.reference_seconds, posters=1, seed=1)
     await drive(plan, lambda post: poster.post(room.people[0], room.topic, post.number))
+    await poster.aclose()
     await settle([sock.listener], {0: len(plan)})
     await close_sockets([sock.listener], [], tasks)
     return {"clients": 1, "posts": len(plan), "post_ms": percentiles(poster.latencies)}
@@ -231,7 +246,7 @@ async def _measure(
         rss_open = servers_rss(servers)
         split_start = servers_cpu(servers)
         plan = schedule(rooms=args.rooms, rate=args.rate, seconds=args.seconds, posters=max(args.posters, 1))
-        poster = Poster(http, bases, args.size, browser=args.browser_handshake)
+        poster = Poster(http, bases, args.size, browser=args.browser_handshake, lean=args.poster_client == "lean")
         by_room = [posters_of(room, args.posters) for room in rooms]
 
         async def send(post: Post) -> None:
@@ -240,6 +255,7 @@ async def _measure(
         exporting = asyncio.create_task(export.run(bases[0])) if export is not None else None
         started = await drive(plan, send)
         posted_until = time.perf_counter()
+        await poster.aclose()
         expected = {r: sum(1 for p in plan if p.room == r) for r in range(args.rooms)}
         await settle(listeners, expected)
         elapsed = time.perf_counter() - started
@@ -262,6 +278,7 @@ async def _measure(
         # A browser offers permessage-deflate; this is what the server agreed to.
         "websocket_extensions_offered": ["permessage-deflate"] if args.browser_handshake else [],
         "websocket_extensions": extensions,
+        "poster_client": args.poster_client,
         "posts": len(plan),
         "posts_retried": poster.retried,  # keep-alive races (see Poster.post); the Idempotency-Key keeps them single
         "post_ms": percentiles(poster.latencies),
@@ -290,10 +307,14 @@ async def _measure(
     return result
 
 
-async def baseline_run(args: argparse.Namespace, frame_bytes: int) -> dict[str, Any]:
-    """The same rooms, posters, rate and frame size against the bare relay."""
+async def baseline_run(args: argparse.Namespace, frame_bytes: int, *, floor: bool = False) -> dict[str, Any]:
+    """The same rooms, posters, rate and frame size against the bare relay (posts are
+    WebSocket frames), or with ``floor`` against ``bench/floor_server.py`` (posts are HTTP
+    POSTs through the same lean client as Runde's, each stored durably before it is sent)."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "bench.baseline_server", str(port)], stdout=subprocess.PIPE)
+    module = "bench.floor_server" if floor else "bench.baseline_server"
+    server = subprocess.Popen([sys.executable, "-m", module, str(port)], stdout=subprocess.PIPE)
+    http = LeanClient(f"http://127.0.0.1:{port}") if floor else None
     try:
         assert server.stdout is not None
         server.stdout.readline()
@@ -305,11 +326,13 @@ async def baseline_run(args: argparse.Namespace, frame_bytes: int) -> dict[str, 
                 sockets.append(Socket(url=f"ws://127.0.0.1:{port}/rooms/{r}", listener=listener))
                 listeners.append(listener)
         separate = [Socket(url=f"ws://127.0.0.1:{port}/rooms/{r}/post", listener=None) for r in range(args.rooms)]
-        tasks, _ = await open_sockets(sockets + (separate if args.posters == 0 else []))
-        senders: list[ClientConnection] = [s.ws for s in separate if s.ws is not None] if args.posters == 0 else []
+        by_socket = args.posters == 0 and not floor
+        tasks, _ = await open_sockets(sockets + (separate if by_socket else []))
+        senders: list[ClientConnection] = [s.ws for s in separate if s.ws is not None] if by_socket else []
         await asyncio.sleep(1.0)
         plan = schedule(rooms=args.rooms, rate=args.rate, seconds=args.seconds, posters=max(args.posters, 1))
         sent: dict[int, float] = {}
+        post_ms: list[float] = []
 
         def sender(post: Post) -> ClientConnection:
             if args.posters == 0:
@@ -321,8 +344,13 @@ async def baseline_run(args: argparse.Namespace, frame_bytes: int) -> dict[str, 
         async def send(post: Post) -> None:
             # The frame the relay broadcasts is {"seq": …, "type": "card.created", "data": {"text": …}}.
             text = f"bench-{post.number}-" + "x" * max(1, frame_bytes - 70 - len(str(post.number)))
-            sent[post.number] = time.perf_counter()
-            await sender(post).send(json.dumps({"text": text}))
+            t0 = sent[post.number] = time.perf_counter()
+            if http is not None:
+                response = await http.post(f"/rooms/{post.room}/post", json_body={"text": text}, headers={})
+                assert response.status_code == 201, response.text
+                post_ms.append((time.perf_counter() - t0) * 1000)
+            else:
+                await sender(post).send(json.dumps({"text": text}))
 
         cpu_start = proc_cpu_seconds(server.pid)
         started = await drive(plan, send)
@@ -332,6 +360,8 @@ async def baseline_run(args: argparse.Namespace, frame_bytes: int) -> dict[str, 
         cpu_used = proc_cpu_seconds(server.pid) - cpu_start
         await close_sockets(listeners, senders, tasks)
     finally:
+        if http is not None:
+            await http.aclose()
         server.terminate()
         server.wait(timeout=10)
         if server.stdout is not None:
@@ -339,6 +369,7 @@ async def baseline_run(args: argparse.Namespace, frame_bytes: int) -> dict[str, 
     figures = summary(listeners, sent, started, args.seconds, expected)
     return {
         **figures,
+        **({"post_ms": percentiles(post_ms)} if floor else {}),
         "deliveries_per_s": round(figures["deliveries"] / elapsed, 1),
         "card_frame_bytes": card_frame_size(listeners),
         "server_cpu_us_per_delivery": round(cpu_used / figures["deliveries"] * 1e6, 2)
@@ -356,6 +387,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=50, help="listening participants per room")
     parser.add_argument("--rate", type=float, default=20.0, help="card posts per second per room")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--poster-client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="how cards are posted: bench.lean_http (default) or httpx, whose own CPU counted as latency",
+    )
     parser.add_argument("--size", type=int, default=120, help="approximate card text length")
     parser.add_argument("--format", choices=["json", "html"], default=None, help="json (default) or htmx HTML")
     parser.add_argument("--posters", type=int, default=0, help="listening clients per room that post (0: one extra)")
@@ -371,6 +408,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--export-cards", type=int, default=2000)
     parser.add_argument("--url", default=None, help="target a running Runde (default: start one on SQLite)")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also the same load against bench/floor_server.py: HTTP posts stored durably, no framework",
+    )
     parser.add_argument("--instances", type=int, default=1, help="Runde processes sharing the load (needs PostgreSQL)")
     parser.add_argument(
         "--database-url", default="", help="PostgreSQL server URL; the run uses a new database on it (default SQLite)"
@@ -419,6 +461,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         result["cpu_per_delivery_ratio"] = cpu
         result["cpu_per_delivery_vs_baseline"] = cpu  # the earlier name
         result["p99_ratio"] = ratio(runde["latency_ms"]["p99"], baseline["latency_ms"]["p99"])
+    if args.floor:
+        floor = await baseline_run(args, runde["card_frame_bytes"] or args.size + 200, floor=True)
+        result["floor"] = floor
+        # What posting by HTTP with a durable write costs on this machine, and Runde above that.
+        result["floor_cpu_per_delivery_ratio"] = ratio(
+            floor["server_cpu_us_per_delivery"], result.get("baseline", {}).get("server_cpu_us_per_delivery")
+        )
+        result["floor_p99_ratio"] = ratio(
+            floor["latency_ms"]["p99"], result.get("baseline", {}).get("latency_ms", {}).get("p99")
+        )
+        result["cpu_per_delivery_vs_floor"] = ratio(
+            runde["server_cpu_us_per_delivery"], floor["server_cpu_us_per_delivery"]
+        )
+        result["p99_vs_floor"] = ratio(runde["latency_ms"]["p99"], floor["latency_ms"]["p99"])
     result["post_p99_ratio"] = runde.get("post_p99_ratio")
     result["backlog_growth"] = runde["backlog_growth"]
     result["baseline_backlog_growth"] = result.get("baseline", {}).get("backlog_growth")
