@@ -307,13 +307,18 @@ async def _measure(
     return result
 
 
-async def baseline_run(args: argparse.Namespace, frame_bytes: int, *, floor: bool = False) -> dict[str, Any]:
+async def baseline_run(
+    args: argparse.Namespace, frame_bytes: int, *, floor: bool = False, stack: bool = False
+) -> dict[str, Any]:
     """The same rooms, posters, rate and frame size against the bare relay (posts are
     WebSocket frames), or with ``floor`` against ``bench/floor_server.py`` (posts are HTTP
-    POSTs through the same lean client as Runde's, each stored durably before it is sent)."""
+    POSTs through the same lean client as Runde's, each stored durably before it is sent;
+    with ``stack`` through a bare FastAPI route and Runde's database layer)."""
     port = free_port()
     module = "bench.floor_server" if floor else "bench.baseline_server"
-    server = subprocess.Popen([sys.executable, "-m", module, str(port)], stdout=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", module, str(port), *(["--stack"] if stack else [])], stdout=subprocess.PIPE
+    )
     http = LeanClient(f"http://127.0.0.1:{port}") if floor else None
     try:
         assert server.stdout is not None
@@ -411,7 +416,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="also the same load against bench/floor_server.py: HTTP posts stored durably, no framework",
+        help="also the same load against bench/floor_server.py: HTTP posts stored durably, with no framework "
+        "and through a bare FastAPI route with Runde's database layer",
     )
     parser.add_argument("--instances", type=int, default=1, help="Runde processes sharing the load (needs PostgreSQL)")
     parser.add_argument(
@@ -462,19 +468,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         result["cpu_per_delivery_vs_baseline"] = cpu  # the earlier name
         result["p99_ratio"] = ratio(runde["latency_ms"]["p99"], baseline["latency_ms"]["p99"])
     if args.floor:
-        floor = await baseline_run(args, runde["card_frame_bytes"] or args.size + 200, floor=True)
-        result["floor"] = floor
-        # What posting by HTTP with a durable write costs on this machine, and Runde above that.
-        result["floor_cpu_per_delivery_ratio"] = ratio(
-            floor["server_cpu_us_per_delivery"], result.get("baseline", {}).get("server_cpu_us_per_delivery")
-        )
-        result["floor_p99_ratio"] = ratio(
-            floor["latency_ms"]["p99"], result.get("baseline", {}).get("latency_ms", {}).get("p99")
-        )
-        result["cpu_per_delivery_vs_floor"] = ratio(
-            runde["server_cpu_us_per_delivery"], floor["server_cpu_us_per_delivery"]
-        )
-        result["p99_vs_floor"] = ratio(runde["latency_ms"]["p99"], floor["latency_ms"]["p99"])
+        frame = runde["card_frame_bytes"] or args.size + 200
+        bare = result.get("baseline", {})
+        for name, stack in (("floor", False), ("stack_floor", True)):
+            floor = await baseline_run(args, frame, floor=True, stack=stack)
+            result[name] = floor
+            # What posting by HTTP with a durable write costs on this machine (with the fixed
+            # stack at its leanest), and Runde above that.
+            result[f"{name}_cpu_per_delivery_ratio"] = ratio(
+                floor["server_cpu_us_per_delivery"], bare.get("server_cpu_us_per_delivery")
+            )
+            result[f"{name}_p99_ratio"] = ratio(floor["latency_ms"]["p99"], bare.get("latency_ms", {}).get("p99"))
+            result[f"cpu_per_delivery_vs_{name}"] = ratio(
+                runde["server_cpu_us_per_delivery"], floor["server_cpu_us_per_delivery"]
+            )
+            result[f"p99_vs_{name}"] = ratio(runde["latency_ms"]["p99"], floor["latency_ms"]["p99"])
     result["post_p99_ratio"] = runde.get("post_p99_ratio")
     result["backlog_growth"] = runde["backlog_growth"]
     result["baseline_backlog_growth"] = result.get("baseline", {}).get("backlog_growth")

@@ -15,10 +15,16 @@ Whatever this server costs above the bare relay in the same run is the price of 
 HTTP with a durable write on this machine; only what Runde costs above *this* is Runde's own
 (docs/performance.md, "Round 6").
 
+With ``--stack`` the POST goes through the project's fixed stack instead, at its leanest: a
+FastAPI route (a pydantic body, a session dependency, a response model; no middleware) that
+inserts with a prepared SQLAlchemy Core statement through Runde's own database layer
+(``app.db.Database``: the SQLite driver on the event loop, the commit in a thread). The
+listening sockets are served as above.
+
 ``/rooms/<n>`` is a listening WebSocket; ``POST /rooms/<n>/post`` with ``{"text": …}`` posts,
 and the listeners get ``{"seq": …, "type": "card.created", "data": {"text": …}}``, the shape
 ``bench.fanout`` decodes. Run by ``bench.fanout --floor``; alone: ``python -m
-bench.floor_server PORT``.
+bench.floor_server PORT [--stack]``.
 """
 
 from __future__ import annotations
@@ -35,7 +41,13 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel
+from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
+from app.db import Database
 from app.realtime.direct import DirectWrite, direct_writer, text_frame
 
 Message = dict[str, Any]
@@ -77,6 +89,15 @@ class Floor:
         finally:
             listeners.pop(key, None)
 
+    def fan_out(self, room: str, seq: int, text: str) -> None:
+        event = json.dumps({"seq": seq, "type": "card.created", "data": {"text": text}})
+        frame = text_frame(event)
+        for write, listener_send in list(self.rooms[room].values()):
+            if write is None or not write(frame):  # paused or not uvicorn's sansio protocol
+                task = asyncio.create_task(listener_send({"type": "websocket.send", "text": event}))
+                self.sending.add(task)
+                task.add_done_callback(self.sending.discard)
+
     async def post(self, room: str, receive: Any, send: Any) -> None:
         body = b""
         while True:
@@ -92,13 +113,7 @@ class Floor:
             cursor = self.db.execute("INSERT INTO card (room, seq, text) VALUES (?, ?, ?)", (room, seq, text))
             await loop.run_in_executor(self.commits, self.db.execute, "COMMIT")
             self.seqs[room] = seq
-        event = json.dumps({"seq": seq, "type": "card.created", "data": {"text": text}})
-        frame = text_frame(event)
-        for write, listener_send in list(self.rooms[room].values()):
-            if write is None or not write(frame):  # paused or not uvicorn's sansio protocol
-                task = asyncio.create_task(listener_send({"type": "websocket.send", "text": event}))
-                self.sending.add(task)
-                task.add_done_callback(self.sending.discard)
+        self.fan_out(room, seq, text)
         await answer(send, 201, json.dumps({"id": cursor.lastrowid, "seq": seq}).encode())
 
 
@@ -108,9 +123,74 @@ async def answer(send: Any, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def main(port: int) -> None:
+class CardIn(BaseModel):
+    text: str
+
+
+class CardOut(BaseModel):
+    id: int
+    seq: int
+
+
+class StackFloor:
+    """The POST through FastAPI and Runde's database layer; the sockets as :class:`Floor`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.floor = floor = Floor(directory / "sockets.sqlite")
+        database = Database(Settings(data_dir=directory, secret_key="x" * 32), publish=lambda _w, _s: None)
+        metadata = MetaData()
+        cards = Table(
+            "card",
+            metadata,
+            Column("id", Integer, primary_key=True),
+            Column("room", Text),
+            Column("seq", Integer),
+            Column("text", Text),
+        )
+        card_insert = insert(cards).values(room=bindparam("room"), seq=bindparam("seq"), text=bindparam("text"))
+
+        async def write_session() -> Any:
+            async with database.session(write=True) as session:
+                yield session
+
+        api = FastAPI(openapi_url=None)
+
+        @api.post("/rooms/{room}/post", status_code=201, response_model=CardOut)
+        async def post(room: str, body: CardIn, session: AsyncSession = Depends(write_session)) -> dict[str, int]:  # noqa: B008
+            seq = floor.seqs[room] + 1
+            connection = await session.connection()
+            result = await connection.execute(card_insert, {"room": room, "seq": seq, "text": body.text})
+            await session.commit()
+            floor.seqs[room] = seq
+            floor.fan_out(room, seq, body.text)
+            key = result.inserted_primary_key
+            assert key is not None
+            return {"id": int(key[0]), "seq": seq}
+
+        self.api, self.database, self.metadata = api, database, metadata
+
+    async def prepare(self) -> None:
+        """The table, made in a loop of its own: its connections are closed before the server's
+        loop opens new ones."""
+        async with self.database.engine.begin() as connection:
+            await connection.run_sync(self.metadata.create_all)
+        await self.database.engine.dispose()
+
+    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await self.floor(scope, receive, send)
+        elif scope["type"] == "http":
+            await self.api(scope, receive, send)
+
+
+def main(port: int, *, stack: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="runde-floor-") as directory:
-        app = Floor(Path(directory) / "floor.sqlite")
+        app: Floor | StackFloor
+        if stack:
+            app = StackFloor(Path(directory))
+            asyncio.run(app.prepare())
+        else:
+            app = Floor(Path(directory) / "floor.sqlite")
         # Bound before "listening" is printed: clients that connect before uvicorn serves wait
         # in the backlog.
         listening = socket.create_server(("127.0.0.1", port), backlog=4096)
@@ -131,4 +211,4 @@ def main(port: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), stack="--stack" in sys.argv[2:])

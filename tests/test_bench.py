@@ -71,3 +71,79 @@ def test_the_smallest_scenario_runs_end_to_end(app: FastAPI, live_server: LiveSe
     # The baseline relays frames as big as Runde's, from as many posters.
     assert abs(baseline["card_frame_bytes"] - runde["card_frame_bytes"]) < 20
     assert result["p99_ratio"] > 0 and result["cpu_per_delivery_ratio"] is None  # no server process to read
+
+
+def test_the_floors_take_posts_by_http_and_relay_every_card(app: FastAPI, live_server: LiveServer) -> None:
+    """``--floor``: the same scenario against the raw-ASGI floor and the bare FastAPI one, both
+    posted to by HTTP; every card reaches every client once, in order, and the ratios to the
+    bare relay are computed (both are processes whose CPU the bench reads)."""
+    run_setup(app, email="bench@runde.invalid")
+    scenario = ["--clients", "5", "--posters", "2", "--rate", "10", "--seconds", "2", "--floor"]
+    args = fanout.parse(["--url", live_server.url, "--moderator-password", PASSWORD, *scenario])
+    result = asyncio.run(fanout.run(args))
+    assert "error" not in result
+    for name in ("floor", "stack_floor"):
+        side = result[name]
+        assert side["deliveries"] == 5 * 20
+        assert (side["lost"], side["duplicated"], side["reordered"], side["distinct_orders"]) == (0, 0, 0, 1)
+        assert len(side["post_ms"]) == 4 and side["post_ms"]["p50"] > 0  # answered by HTTP, timed
+        assert abs(side["card_frame_bytes"] - result["runde"]["card_frame_bytes"]) < 20
+        assert result[f"{name}_cpu_per_delivery_ratio"] > 0
+        assert result[f"{name}_p99_ratio"] > 0
+
+
+async def _answering(*answers: bytes) -> tuple[asyncio.Server, list[bytes], list[int], str]:
+    """A server that reads one request per answer (head and body) and writes the answers in
+    turn on whatever connection asked; records the requests, and each connection's number
+    of requests."""
+    requests: list[bytes] = []
+    connections: list[int] = []
+    queue = list(answers)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(0)
+        while queue:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            requests.append(head + await reader.readexactly(length))
+            connections[-1] += 1
+            answer = queue.pop(0)
+            if answer == b"":  # close without answering
+                break
+            writer.write(answer)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, requests, connections, f"http://127.0.0.1:{port}"
+
+
+def test_the_lean_client_reads_answers_and_reuses_its_connection() -> None:
+    from bench.lean_http import ConnectionLost, LeanClient
+
+    async def scenario() -> None:
+        sized = b'HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\n{"id": 1}'
+        chunked = b'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{"id\r\n5\r\n": 2}\r\n0\r\n\r\n'
+        server, requests, connections, base = await _answering(sized, chunked, b"")
+        client = LeanClient(base)
+        first = await client.post("/api/v1/x", json_body={"text": "ä"}, headers={"Authorization": "Bearer t"})
+        assert (first.status_code, first.json()) == (201, {"id": 1})
+        second = await client.post("/topics/x/cards", form={"text": "a b", "kind": "idea"}, headers={})
+        assert (second.status_code, second.json()) == (200, {"id": 2})
+        with pytest.raises(ConnectionLost):  # the server closed it without answering
+            await client.post("/api/v1/x", json_body={}, headers={})
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+        # One keep-alive connection for all three; the bodies and headers as sent.
+        assert connections == [3]
+        assert requests[0].startswith(b"POST /api/v1/x HTTP/1.1\r\n")
+        assert b"\r\nAuthorization: Bearer t\r\n" in requests[0]
+        assert requests[0].endswith(json.dumps({"text": "ä"}).encode())
+        assert b"content-type: application/x-www-form-urlencoded" in requests[1]
+        assert requests[1].endswith(b"text=a+b&kind=idea")
+
+    asyncio.run(scenario())
