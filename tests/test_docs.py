@@ -57,6 +57,15 @@ def test_every_api_path_is_documented() -> None:
     assert not missing, f"undocumented API calls: {missing}"
 
 
+def test_every_series_field_is_documented() -> None:
+    """The row of ``POST /api/v1/series`` in api.md names every field the body takes."""
+    from app.routes.series.common import SeriesIn
+
+    row = next(line for line in doc("api.md").splitlines() if line.startswith("| `POST /api/v1/series` |"))
+    missing = sorted(f for f in SeriesIn.model_fields if f'"{f}"' not in row and f"`{f}`" not in row)
+    assert not missing, f"undocumented series fields: {missing}"
+
+
 def test_testing_doc_names_every_marker_and_the_depths_it_states() -> None:
     """docs/testing.md says what runs where: every marker, and the sample and example counts."""
     import tomllib

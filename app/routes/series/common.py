@@ -206,6 +206,9 @@ class SeriesIn(_In):
     anonymous: bool | None = None
     consensus_threshold: float | None = None
     dot_budget: int | None = None
+    max_dots_per_card: int | None = Field(
+        None, description="How many of a participant's dots one card may take in each new round (1 to 50; default 3)."
+    )
     hide_until_reveal_default: bool | None = Field(
         None,
         description="The topics of each new round start with their cards hidden until the moderator reveals "
@@ -335,6 +338,7 @@ def _series_input(body: SeriesIn | SeriesPatch) -> SeriesInput:
             anonymous=body.anonymous,
             consensus_threshold=body.consensus_threshold,
             dot_budget=body.dot_budget,
+            max_dots_per_card=body.max_dots_per_card,
             hide_until_reveal_default=body.hide_until_reveal_default,
         ),
     )
