@@ -142,9 +142,12 @@ class LoopConnection:
     """aiosqlite's connection interface over a ``sqlite3`` connection (module docstring)."""
 
     def __init__(self, raw: sqlite3.Connection, executor: Executor) -> None:
-        self.raw = raw
+        self.raw = raw  # ours
         self._executor = executor
-        #: What SQLAlchemy's dialect reads to tell an open connection from a closed one.
+        # Three names SQLAlchemy's aiosqlite adapter reads on an aiosqlite connection (2.1,
+        # dialects/sqlite/aiosqlite.py): ``_connection`` to tell an open connection from a
+        # closed one; ``_conn`` and ``_tx`` when it sets the isolation level (it queues a call
+        # on aiosqlite's worker thread; ``_Immediate`` runs it at once).
         self._connection: sqlite3.Connection | None = raw
         self._conn = raw
         self._tx = _Immediate()

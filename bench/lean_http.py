@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -36,6 +37,11 @@ class Answer:
         return json.loads(self.content)
 
 
+#: A pooled connection idle this long is closed rather than reused: uvicorn closes one after
+#: 5 s (``timeout_keep_alive``), and a request written just then is lost.
+IDLE_S = 2.0
+
+
 class LeanClient:
     """Requests to one origin over pooled keep-alive connections (one per request in flight)."""
 
@@ -44,7 +50,7 @@ class LeanClient:
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.authority = parts.netloc
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     async def post(
         self, path: str, *, headers: dict[str, str], json_body: Any = None, form: dict[str, str] | None = None
@@ -60,7 +66,7 @@ class LeanClient:
             f"POST {path} HTTP/1.1\r\nhost: {self.authority}\r\ncontent-type: {kind}\r\n"
             f"content-length: {len(body)}\r\n{lines}\r\n"
         )
-        reader, writer = self._idle.pop() if self._idle else await asyncio.open_connection(self.host, self.port)
+        reader, writer = await self._connection()
         try:
             writer.write(head.encode() + body)
             answer, keep = await _read_answer(reader)
@@ -68,13 +74,22 @@ class LeanClient:
             writer.close()
             raise
         if keep:
-            self._idle.append((reader, writer))
+            self._idle.append((reader, writer, time.monotonic()))
         else:
             writer.close()
         return answer
 
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The most recently used idle connection that is fresh enough, or a new one."""
+        while self._idle:
+            reader, writer, since = self._idle.pop()
+            if time.monotonic() - since < IDLE_S and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(self.host, self.port)
+
     async def aclose(self) -> None:
-        for _reader, writer in self._idle:
+        for _reader, writer, _since in self._idle:
             writer.close()
         self._idle.clear()
 
