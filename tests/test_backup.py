@@ -5,7 +5,6 @@ acknowledged before the backup started (docs/operations.md, "Backing up and rest
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,9 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import Settings
-from tests.conftest import PG_URL, SECRET, _free_port, _pg_admin_dsn, _pg_url_for
+from tests.conftest import PG_URL, SECRET, _pg_admin_dsn, _pg_url_for
 from tests.factories import bearer, create_workshop, make_moderator
+from tests.serve import RUNDE_MODULE, Served, runde_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "backup test password"
@@ -49,46 +50,29 @@ def env(tmp_path: Path) -> dict[str, str]:
     return environment
 
 
-class Server:
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = (cwd / "serve.log").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--no-demo", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
-            cwd=cwd,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert self.process.poll() is None, (cwd / "serve.log").read_text()
-            assert time.monotonic() < deadline, "runde serve did not answer"
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=20)
-        self.log.close()
+def serve(
+    env: dict[str, str], tmp_path: Path, moderator: tuple[str, str] | None = None
+) -> AbstractContextManager[Served]:
+    """``runde serve`` from the checkout that ``env`` puts on PYTHONPATH, on 127.0.0.1."""
+    return runde_serve(
+        env,
+        "--host",
+        "127.0.0.1",
+        log=tmp_path / "serve.log",
+        moderator=moderator,
+        command=RUNDE_MODULE,
+        cwd=tmp_path,
+        stop_within=20,
+    )
 
 
 @pytest.fixture
-def server(env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
-    created = runde(env, "create-moderator", "--email", "ops@example.org", "--password", PASSWORD)
-    assert created.returncode == 0, created.stderr
-    running = Server(env, tmp_path)
-    yield running
-    running.stop()
+def server(env: dict[str, str], tmp_path: Path) -> Iterator[Served]:
+    with serve(env, tmp_path, moderator=("ops@example.org", PASSWORD)) as running:
+        yield running
 
 
-def test_backup_while_cards_arrive_then_restore(server: Server, env: dict[str, str], tmp_path: Path) -> None:
+def test_backup_while_cards_arrive_then_restore(server: Served, env: dict[str, str], tmp_path: Path) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         token = client.post("/api/v1/auth/token", data={"username": "ops@example.org", "password": PASSWORD}).json()[
             "access_token"
@@ -192,12 +176,9 @@ def test_backup_while_cards_arrive_then_restore(server: Server, env: dict[str, s
             }
 
         # A server starts on the restored database and shows the restored cards.
-        again = Server(env, tmp_path)
-        try:
+        with serve(env, tmp_path) as again:
             answer = httpx.get(f"{again.url}/api/v1/topics/{topic}/cards", headers=bearer(token), timeout=30)
             assert {card["id"] for card in answer.json()} == set(cards)
-        finally:
-            again.stop()
 
 
 def test_restore_refuses_what_is_not_a_runde_backup(settings: Settings, tmp_path: Path) -> None:

@@ -12,10 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -24,17 +21,11 @@ import psycopg
 import pytest
 
 from tests.conftest import PG_URL, _pg_admin_dsn, _pg_url_for
+from tests.serve import runde_serve
 
 pytestmark = pytest.mark.slow
 RUNS = 10
 PASSWORD = "crash-password-123"
-RUNDE = str(Path(sys.executable).parent / "runde")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def environment(data_dir: Path, database_url: str) -> dict[str, str]:
@@ -49,90 +40,66 @@ def environment(data_dir: Path, database_url: str) -> dict[str, str]:
     return env
 
 
-async def wait_up(base: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(f"{base}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.03)
-    raise RuntimeError("server did not come up")
-
-
-def start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [RUNDE, "serve", "--no-demo", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 async def one_run(data_dir: Path, database_url: str) -> dict[str, int]:
     env = environment(data_dir, database_url)
-    subprocess.run(
-        [RUNDE, "create-moderator", "--email", "crash@example.org", "--password", PASSWORD],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start(env, port)
-    await wait_up(base)
-    async with httpx.AsyncClient(base_url=base, timeout=5) as http:
-        token = (
-            await http.post("/api/v1/auth/token", data={"username": "crash@example.org", "password": PASSWORD})
-        ).json()["access_token"]
-        workshop = (
-            await http.post(
-                "/api/v1/workshops",
-                json={"title": "Absturz", "topics": [{"title": "T"}]},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        ).json()
-        topic = workshop["topics"][0]["id"]
-        body = {"join_code": workshop["join_code"], "display_name": "Schreiber", "group": "science"}
-        participant = (await http.post("/api/v1/workshops/join", json=body)).json()["token"]
-        headers = {"Authorization": f"Bearer {participant}"}
-        acknowledged: dict[str, str] = {}  # idempotency key -> card id
-        attempted: list[str] = []
-
-        async def post(key: str) -> None:
-            with contextlib.suppress(httpx.HTTPError):
-                response = await http.post(
-                    f"/api/v1/topics/{topic}/cards",
-                    json={"kind": "need", "text": f"Karte {key}"},
-                    headers={**headers, "Idempotency-Key": key},
+    # A start or restart that takes over 10 s fails the run, and so does a server that is still
+    # running 10 s after its SIGTERM.
+    with runde_serve(
+        env,
+        log=data_dir.with_name(f"{data_dir.name}.log"),
+        moderator=("crash@example.org", PASSWORD),
+        up_within=10,
+        stop_within=10,
+    ) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=5) as http:
+            token = (
+                await http.post("/api/v1/auth/token", data={"username": "crash@example.org", "password": PASSWORD})
+            ).json()["access_token"]
+            workshop = (
+                await http.post(
+                    "/api/v1/workshops",
+                    json={"title": "Absturz", "topics": [{"title": "T"}]},
+                    headers={"Authorization": f"Bearer {token}"},
                 )
-                if response.status_code in (200, 201):
-                    acknowledged[key] = response.json()["id"]
+            ).json()
+            topic = workshop["topics"][0]["id"]
+            body = {"join_code": workshop["join_code"], "display_name": "Schreiber", "group": "science"}
+            participant = (await http.post("/api/v1/workshops/join", json=body)).json()["token"]
+            headers = {"Authorization": f"Bearer {participant}"}
+            acknowledged: dict[str, str] = {}  # idempotency key -> card id
+            attempted: list[str] = []
 
-        async def writer() -> None:
-            while True:
-                key = uuid.uuid4().hex
-                attempted.append(key)
-                asyncio.get_running_loop().create_task(post(key))
-                await asyncio.sleep(0.02)  # 50 cards per second
+            async def post(key: str) -> None:
+                with contextlib.suppress(httpx.HTTPError):
+                    response = await http.post(
+                        f"/api/v1/topics/{topic}/cards",
+                        json={"kind": "need", "text": f"Karte {key}"},
+                        headers={**headers, "Idempotency-Key": key},
+                    )
+                    if response.status_code in (200, 201):
+                        acknowledged[key] = response.json()["id"]
 
-        task = asyncio.create_task(writer())
-        await asyncio.sleep(1.2)
-        server.send_signal(signal.SIGKILL)
-        server.wait()
-        task.cancel()
-        await asyncio.sleep(0.3)
-        before_restart = dict(acknowledged)
-        server = start(env, port)
-        try:
-            await wait_up(base)
+            async def writer() -> None:
+                while True:
+                    key = uuid.uuid4().hex
+                    attempted.append(key)
+                    asyncio.get_running_loop().create_task(post(key))
+                    await asyncio.sleep(0.02)  # 50 cards per second
+
+            task = asyncio.create_task(writer())
+            await asyncio.sleep(1.2)
+            server.process.send_signal(signal.SIGKILL)
+            server.process.wait()
+            task.cancel()
+            await asyncio.sleep(0.3)
+            before_restart = dict(acknowledged)
+            server.start()  # the same port, the same database
+            await asyncio.to_thread(server.wait_up)  # the loop keeps serving what is still pending
             # Retry everything that was not acknowledged, with the same keys.
             for key in attempted:
                 if key not in acknowledged:
                     await post(key)
             cards = (await http.get(f"/api/v1/topics/{topic}/cards", headers=headers)).json()
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     texts = [c["text"] for c in cards]
     ids = {c["id"] for c in cards}
     lost = [k for k, card_id in before_restart.items() if card_id not in ids]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import os
 import signal
 import subprocess
@@ -30,6 +29,7 @@ from app.main import create_app
 from app.models import Workshop
 from tests.factories import login_as
 from tests.report_world import World, build_world
+from tests.serve import descendants, runde_serve, running, spawned
 
 
 @pytest.fixture
@@ -153,14 +153,6 @@ time.sleep(600)
 """
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"  # a zombie has ended; only its parent's wait is missing
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
 def test_no_export_process_outlives_a_killed_server() -> None:
     server = subprocess.Popen(
@@ -173,13 +165,13 @@ def test_no_export_process_outlives_a_killed_server() -> None:
     try:
         assert server.stdout is not None
         child = int(server.stdout.readline())
-        assert _running(child)
+        assert running(child)
         server.kill()  # no atexit, no shutdown: only the child's own watch can end it
         server.wait()
         deadline = time.monotonic() + 10
-        while _running(child) and time.monotonic() < deadline:
+        while running(child) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _running(child), "the export process outlived its server"
+        assert not running(child), "the export process outlived its server"
     finally:
         server.kill()
         server.wait()
@@ -192,44 +184,21 @@ def test_a_terminated_server_ends_its_export_process_cleanly(tmp_path: Path) -> 
     """``runde serve`` after an export, then SIGTERM: the export process ends in the app's
     shutdown. uvicorn re-raises the signal afterwards, so no exit handler would have run: the
     resource tracker warned about "5 leaked semaphore objects" (this test's first run)."""
-    from tests.test_crash import free_port
-    from tests.test_workers_serve import RUNDE, descendants, running, spawned
-
     env = {**os.environ, "RUNDE_DATA_DIR": str(tmp_path / "data"), "RUNDE_LOG_LEVEL": "info"}
     password = "export-password-123"
-    subprocess.run(
-        [RUNDE, "create-moderator", "--email", "m@example.org", "--password", password],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [RUNDE, "serve", "--no-demo", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            time.sleep(0.1)
-        with httpx.Client(base_url=base, timeout=60) as http:
+    with runde_serve(env, log=tmp_path / "serve.log", moderator=("m@example.org", password)) as server:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
             form = {"username": "m@example.org", "password": password}
             auth = {"Authorization": "Bearer " + http.post("/api/v1/auth/token", data=form).json()["access_token"]}
             body = {"title": "Beendet", "topics": [{"title": "T"}]}
             workshop = http.post("/api/v1/workshops", json=body, headers=auth).json()
             answer = http.get(f"/api/v1/workshops/{workshop['id']}/export", params={"format": "md"}, headers=auth)
             assert answer.status_code == 200 and "Beendet" in answer.text
-        exporters = spawned(descendants(server.pid))
+        exporters = spawned(descendants(server.process.pid))
         assert exporters, "the export ran in an export process"
-        server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=60)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    log = output.decode()
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=60)
+    log = server.output()
     assert "Application shutdown complete" in log, log
     assert "leaked" not in log and "Traceback" not in log, log
     assert not [pid for pid in exporters if running(pid)], "the export process outlived its server"

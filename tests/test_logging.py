@@ -16,10 +16,7 @@ import asyncio
 import json
 import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,8 +29,9 @@ from app.config import Settings
 from app.db import Database
 from app.domain.moderators import moderator_create
 from app.migrate import migrate
-from tests.conftest import SECRET, _free_port
+from tests.conftest import SECRET
 from tests.factories import bearer
+from tests.serve import RUNDE_MODULE, runde_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT = "127.0.0.77"
@@ -67,8 +65,6 @@ def _ws(port: int, path: str, headers: dict[str, str]) -> str:
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_no_client_address_in_the_server_log(tmp_path: Path, log_format: str) -> None:
     _moderator(tmp_path / "data")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNDE_")}
     env.update(
         PYTHONPATH=str(ROOT),
@@ -79,52 +75,35 @@ def test_no_client_address_in_the_server_log(tmp_path: Path, log_format: str) ->
         FORWARDED_ALLOW_IPS="*",
     )
     output = tmp_path / "serve.log"
-    with output.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--no-demo", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=log,
-        )
     forwarded = {"X-Forwarded-For": FORWARDED, "X-Real-IP": FORWARDED}
-    try:
-        with httpx.Client(
-            base_url=base, transport=httpx.HTTPTransport(local_address=CLIENT), headers=forwarded, timeout=30
-        ) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None, output.read_text()
-                assert time.monotonic() < deadline, "runde serve did not answer"
-                time.sleep(0.2)
-            token = client.post(
-                "/api/v1/auth/token", data={"username": "log@example.org", "password": PASSWORD}
-            ).json()["access_token"]
-            workshop = client.post(
-                "/api/v1/workshops", json={"title": "Protokoll", "topics": [{"title": "T"}]}, headers=bearer(token)
-            ).json()
-            assert client.get("/", headers={"Accept-Language": "de"}).status_code == 200
-            assert client.get(f"/api/v1/workshops/{workshop['id']}", headers=bearer(token)).status_code == 200
-            assert client.get("/no/such/page?x=1").status_code == 404
-            for _ in range(3):
-                wrong = client.post(
-                    "/api/v1/workshops/join",
-                    json={"join_code": "WRONGCODE", "display_name": "A", "organization": "B", "group": "science"},
-                )
-                assert wrong.status_code == 404
-            path = f"/ws/workshops/{workshop['id']}?format=json"
-            accepted = _ws(port, path, {**forwarded, "Origin": base, **bearer(token)})
-            assert json.loads(accepted)["type"] == "presence.changed"
-            assert _ws(port, path, {**forwarded, "Origin": base}).startswith("refused 403")
-            time.sleep(0.5)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    with (
+        runde_serve(env, "--host", "127.0.0.1", log=output, command=RUNDE_MODULE, cwd=tmp_path, wait=False) as server,
+        httpx.Client(
+            base_url=server.url, transport=httpx.HTTPTransport(local_address=CLIENT), headers=forwarded, timeout=30
+        ) as client,
+    ):
+        port, base = server.port, server.url
+        server.wait_up(client)  # from CLIENT too: no request may leave its address in the log
+        token = client.post("/api/v1/auth/token", data={"username": "log@example.org", "password": PASSWORD}).json()[
+            "access_token"
+        ]
+        workshop = client.post(
+            "/api/v1/workshops", json={"title": "Protokoll", "topics": [{"title": "T"}]}, headers=bearer(token)
+        ).json()
+        assert client.get("/", headers={"Accept-Language": "de"}).status_code == 200
+        assert client.get(f"/api/v1/workshops/{workshop['id']}", headers=bearer(token)).status_code == 200
+        assert client.get("/no/such/page?x=1").status_code == 404
+        for _ in range(3):
+            wrong = client.post(
+                "/api/v1/workshops/join",
+                json={"join_code": "WRONGCODE", "display_name": "A", "organization": "B", "group": "science"},
+            )
+            assert wrong.status_code == 404
+        path = f"/ws/workshops/{workshop['id']}?format=json"
+        accepted = _ws(port, path, {**forwarded, "Origin": base, **bearer(token)})
+        assert json.loads(accepted)["type"] == "presence.changed"
+        assert _ws(port, path, {**forwarded, "Origin": base}).startswith("refused 403")
+        time.sleep(0.5)
 
     text = output.read_text()
     assert CLIENT not in text, [line for line in text.splitlines() if CLIENT in line]

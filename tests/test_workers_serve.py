@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,56 +28,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import PG_URL, _pg_admin_dsn, _pg_url_for
-from tests.test_crash import free_port
+from tests.serve import children, descendants, runde_serve, running, spawned
 
 pytestmark = pytest.mark.slow
-RUNDE = str(Path(sys.executable).parent / "runde")
 REDIS_URL = os.environ.get("RUNDE_TEST_REDIS_URL", "")
 PASSWORD = "workers-password-123"
 CLIENTS = 30
 POSTERS = 10
 CARDS = 60
-
-
-async def wait_up(base: str, seconds: float) -> None:
-    """Until /healthz answers: on a loaded 2-core machine N workers take a while to start."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    async with httpx.AsyncClient() as http:
-        while asyncio.get_running_loop().time() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(f"{base}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not come up")
-
-
-def _children(parent: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                # The parent pid is the 4th field after the ")" that ends the command name.
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                    children.append(int(entry.name))
-    return children
-
-
-def descendants(pid: int) -> set[int]:
-    found = set(_children(pid))
-    for child in list(found):
-        found |= descendants(child)
-    return found
-
-
-def spawned(pids: set[int]) -> list[int]:
-    """The processes started by multiprocessing's spawn: the workers and the export processes."""
-    return [pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-
-
-def running(pid: int) -> bool:
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return False
 
 
 async def export_through_both(http: httpx.AsyncClient, token: str, workshop_id: str) -> None:
@@ -96,7 +53,7 @@ async def export_through_both(http: httpx.AsyncClient, token: str, workshop_id: 
 
 def worker_connections(parent: int, port: int) -> dict[int, int]:
     """Established TCP connections on ``port`` held by each child process of ``parent`` (/proc)."""
-    children = _children(parent)
+    pids = children(parent)
     established: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
@@ -105,7 +62,7 @@ def worker_connections(parent: int, port: int) -> dict[int, int]:
             if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
                 established.add(fields[9])  # the socket's inode
     held: dict[int, int] = {}
-    for child in children:
+    for child in pids:
         inodes = set()
         with contextlib.suppress(OSError):
             for fd in Path(f"/proc/{child}/fd").iterdir():
@@ -225,36 +182,22 @@ def run_two_workers(tmp_path: Path, extra: dict[str, str]) -> str:
         "RUNDE_ACCESS_LOG": "false",
         **extra,
     }
-    subprocess.run(
-        [RUNDE, "create-moderator", "--email", "workers@example.org", "--password", PASSWORD],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [RUNDE, "serve", "--workers", "2", "--no-demo", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        asyncio.run(wait_up(base, seconds=90))
+    with runde_serve(
+        env,
+        "--workers",
+        "2",
+        log=tmp_path / "serve.log",
+        moderator=("workers@example.org", PASSWORD),
+        up_within=90,  # on a loaded 2-core machine N workers take a while to start
+    ) as server:
         # /healthz answers once one worker is up; the kernel only spreads over listening workers.
         for _ in range(900):
-            if log.read_text().count("Application startup complete") == 2:
+            if server.output().count("Application startup complete") == 2:
                 break
             time.sleep(0.1)
-        asyncio.run(scenario(base, port, server))
-        assert server.wait(timeout=60) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    text = log.read_text()
+        asyncio.run(scenario(server.url, server.port, server.process))
+        assert server.process.wait(timeout=60) == 0
+    text = server.output()
     assert "Traceback" not in text and "database is locked" not in text and "leaked" not in text, text
     assert text.count("Application shutdown complete") == 2, text
     return text
