@@ -57,13 +57,34 @@ def test_every_api_path_is_documented() -> None:
     assert not missing, f"undocumented API calls: {missing}"
 
 
+def _api_line(start: str) -> str:
+    return next(line for line in doc("api.md").splitlines() if line.startswith(start))
+
+
 def test_every_series_field_is_documented() -> None:
     """The row of ``POST /api/v1/series`` in api.md names every field the body takes."""
     from app.routes.series.common import SeriesIn
 
-    row = next(line for line in doc("api.md").splitlines() if line.startswith("| `POST /api/v1/series` |"))
+    row = _api_line("| `POST /api/v1/series` |")
     missing = sorted(f for f in SeriesIn.model_fields if f'"{f}"' not in row and f"`{f}`" not in row)
     assert not missing, f"undocumented series fields: {missing}"
+
+
+def test_every_workshop_field_is_documented() -> None:
+    """The rows of ``POST`` and ``PATCH /api/v1/workshops`` name every field their body takes,
+    and the Workshop shape every field of the answer (``max_dots_per_card`` and
+    ``hide_until_reveal_default`` were missing once)."""
+    from app.routes.schemas import WorkshopCreate, WorkshopOut, WorkshopPatch
+
+    missing = {}
+    for start, model in (
+        ("| `POST /api/v1/workshops` |", WorkshopCreate),
+        ("| `PATCH /api/v1/workshops/{workshop_id}` |", WorkshopPatch),
+        ("* **Workshop** ", WorkshopOut),
+    ):
+        line = _api_line(start)
+        missing[start] = sorted(f for f in model.model_fields if f'"{f}"' not in line and f"`{f}`" not in line)
+    assert not any(missing.values()), f"undocumented workshop fields: {missing}"
 
 
 def test_testing_doc_names_every_marker_and_the_depths_it_states() -> None:

@@ -302,7 +302,7 @@ def test_a_series_hands_max_dots_per_card_to_its_rounds_through_the_api(
     assert _default_settings(app)[series_id] == {"dot_budget": 6, "max_dots_per_card": 5}
     assert _max_per_card(api, moderator.token, _round(api, moderator.token, series_id, "Runde 2")["id"]) == 5
     assert _max_per_card(api, moderator.token, first["id"]) == 3, "a round already created keeps its own"
-    # Left out (by the API, and by the series form, which has no field for it): unchanged.
+    # Left out (by the API, and by a post of the series form without the field): unchanged.
     assert api.patch(url, json={"rhythm": "wöchentlich"}, headers=bearer(moderator.token)).status_code == 200
     login_as(client, moderator)
     fields = {"title": "Sparsam punkten", "retention_days": "30", "locale": "de", "csrf_token": csrf(client)}
@@ -346,3 +346,163 @@ def test_the_api_can_set_every_setting_a_series_hands_on() -> None:
     from app.routes.series.common import SeriesIn, SeriesPatch
 
     assert set(SETTING_FIELDS) <= set(SeriesIn.model_fields) and set(SETTING_FIELDS) <= set(SeriesPatch.model_fields)
+
+
+# --- the consensus threshold and the dots, in the series form ------------------------------------
+
+#: The form's inputs for the three settings: name, then the id (without the edit form's
+#: ``series-`` prefix), which is also the key of its error (the threshold is typed in percent).
+DOT_INPUTS = (
+    ("consensus_percent", "consensus_threshold"),
+    ("dot_budget", "dot_budget"),
+    ("max_dots_per_card", "max_dots_per_card"),
+)
+
+
+def _round_settings(api: TestClient, token: str, series_id: str) -> tuple[float, int, int]:
+    """A new round's threshold, dot budget and maximum per card, as its workshop shows them."""
+    workshop_id = _round(api, token, series_id, "Runde")["id"]
+    workshop = api.get(f"/api/v1/workshops/{workshop_id}", headers=bearer(token))
+    assert workshop.status_code == 200, workshop.text
+    data = workshop.json()
+    return data["consensus_threshold"], data["dot_budget"], data["max_dots_per_card"]
+
+
+def test_the_series_forms_set_the_consensus_threshold_and_the_dots(
+    app: FastAPI, api: TestClient, client: TestClient
+) -> None:
+    moderator = make_moderator(app, client)
+    login_as(client, moderator)
+    client.headers["Accept-Language"] = "en"
+    page = BeautifulSoup(client.get("/m/series").text, "html.parser")
+    form = page.select_one("form[action='/m/series']")
+    # Each labelled, a whole number, filled in with what a round gets when nothing is chosen.
+    for (name, id_), value in zip(DOT_INPUTS, ("75", "5", "3"), strict=True):
+        field = form.select_one(f"input[name={name}]")
+        assert field is not None and field["id"] == id_ and field["type"] == "number", name
+        assert field["value"] == value and field["inputmode"] == "numeric", name
+        assert form.select_one(f"label[for={id_}]") is not None, name
+    assert form.select_one("label[for=dot_budget]").get_text() == "Dots per person and topic"
+    assert page.select_one(f"#{form.select_one('#consensus_threshold')['aria-describedby']}") is not None
+
+    sent = {
+        "title": "Reihe",
+        "retention_days": "30",
+        "locale": "de",
+        "consensus_percent": "80",
+        "dot_budget": "7",
+        "max_dots_per_card": "2",
+        "csrf_token": csrf(client),
+    }
+    created = client.post("/m/series", data=sent, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    series_id = str(created.headers["location"]).rsplit("/", 1)[1]
+    stored = _default_settings(app)[series_id]
+    assert (stored["consensus_threshold"], stored["dot_budget"], stored["max_dots_per_card"]) == (0.8, 7, 2), stored
+    first = _round(api, moderator.token, series_id, "Runde 1")
+    assert _round_settings(api, moderator.token, series_id) == (0.8, 7, 2)
+
+    # The edit form shows them as saved and changes them for new rounds only.
+    page_url = f"/m/series/{series_id}"
+    page = BeautifulSoup(client.get(page_url).text, "html.parser")
+    for (name, id_), value in zip(DOT_INPUTS, ("80", "7", "2"), strict=True):
+        field = page.select_one(f"#edit-series input[name={name}]")
+        assert field is not None and field["id"] == f"series-{id_}" and field["value"] == value, name
+        assert page.select_one(f"#edit-series label[for=series-{id_}]") is not None, name
+    changed = {**sent, "consensus_percent": "100", "dot_budget": "10", "max_dots_per_card": "4"}
+    saved = client.post(page_url, data={**changed, "csrf_token": csrf(client)}, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    assert _round_settings(api, moderator.token, series_id) == (1.0, 10, 4)
+    kept = api.get(f"/api/v1/workshops/{first['id']}", headers=bearer(moderator.token)).json()
+    assert (kept["consensus_threshold"], kept["dot_budget"], kept["max_dots_per_card"]) == (0.8, 7, 2)
+    page = BeautifulSoup(client.get(page_url).text, "html.parser")
+    assert [page.select_one(f"#edit-series input[name={n}]")["value"] for n, _ in DOT_INPUTS] == ["100", "10", "4"]
+    # Left empty (or left out of the post): unchanged, as in the workshop's own settings form.
+    blank = {**sent, "consensus_percent": "", "dot_budget": " ", "max_dots_per_card": ""}
+    assert client.post(page_url, data={**blank, "csrf_token": csrf(client)}, follow_redirects=False).status_code == 303
+    assert _round_settings(api, moderator.token, series_id) == (1.0, 10, 4)
+    # German (the workshop settings' own labels).
+    client.headers["Accept-Language"] = "de"
+    german = BeautifulSoup(client.get(page_url).text, "html.parser")
+    assert (
+        german.select_one("label[for=series-max_dots_per_card]").get_text()
+        == "Höchstens Punkte auf einer Karte oder einem Cluster"
+    )
+
+
+#: A bad value for each of the three: the field sent, what was typed, the input's id and the
+#: message shown next to it.
+BAD_DOTS = (
+    ("dot_budget", "0", "dot_budget", "The dot budget must be between 1 and 50."),
+    ("dot_budget", "fünf", "dot_budget", "Please enter a whole number."),
+    ("max_dots_per_card", "51", "max_dots_per_card", "The maximum per card must be between 1 and 50."),
+    ("max_dots_per_card", "2.5", "max_dots_per_card", "Please enter a whole number."),
+    (
+        "consensus_percent",
+        "49",
+        "consensus_threshold",
+        "The consensus threshold must be between 50 and 100 percent (0.5 to 1).",
+    ),
+    (
+        "consensus_percent",
+        "101",
+        "consensus_threshold",
+        "The consensus threshold must be between 50 and 100 percent (0.5 to 1).",
+    ),
+    ("consensus_percent", "0.8", "consensus_threshold", "Please enter a whole number."),
+)
+
+
+def _refused(page: BeautifulSoup, id_: str, typed: str, message: str) -> None:
+    """The page marks the input (``id_``), says ``message`` next to it and keeps ``typed``."""
+    field = page.select_one(f"#{id_}")
+    assert field is not None and field["value"] == typed, (id_, field)
+    assert field["aria-invalid"] == "true" and f"{id_}-error" in field["aria-describedby"].split(), field
+    assert page.select_one(f"#{id_}-error").get_text() == message
+
+
+def test_the_series_forms_refuse_a_bad_threshold_or_dot_count_and_save_nothing(
+    app: FastAPI, api: TestClient, client: TestClient
+) -> None:
+    moderator = make_moderator(app, client)
+    login_as(client, moderator)
+    client.headers["Accept-Language"] = "en"
+    good = {
+        "title": "Reihe",
+        "rhythm": "monatlich",
+        "retention_days": "30",
+        "locale": "de",
+        "consensus_percent": "80",
+        "dot_budget": "7",
+        "max_dots_per_card": "2",
+    }
+    for name, typed, id_, message in BAD_DOTS:
+        refused = client.post("/m/series", data={**good, name: typed, "csrf_token": csrf(client)})
+        assert refused.status_code == 422, (name, typed, refused.text)
+        page = BeautifulSoup(refused.text, "html.parser")
+        _refused(page, id_, typed, message)
+        assert page.select_one("#rhythm")["value"] == "monatlich" and page.select_one("#dot_budget") is not None
+    assert _default_settings(app) == {}, "no series was created"
+
+    created = client.post("/m/series", data={**good, "csrf_token": csrf(client)}, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    series_id = str(created.headers["location"]).rsplit("/", 1)[1]
+    page_url = f"/m/series/{series_id}"
+    before = _default_settings(app)[series_id]
+    for name, typed, id_, message in BAD_DOTS:
+        sent = {**good, "title": "Umbenannt", name: typed, "csrf_token": csrf(client)}
+        refused = client.post(page_url, data=sent)
+        assert refused.status_code == 422, (name, typed, refused.text)
+        page = BeautifulSoup(refused.text, "html.parser")
+        _refused(page, f"series-{id_}", typed, message)
+        assert page.select_one("#series-title")["value"] == "Umbenannt"
+        assert page.select_one("#edit-series [role=alert]") is not None
+    assert _default_settings(app)[series_id] == before
+    assert api.get(f"/api/v1/series/{series_id}").json()["title"] == "Reihe", "nothing of it was saved"
+    assert _round_settings(api, moderator.token, series_id) == (0.8, 7, 2)
+    # German, like the workshop's own check.
+    client.headers["Accept-Language"] = "de"
+    german = client.post(page_url, data={**good, "dot_budget": "0", "csrf_token": csrf(client)})
+    assert german.status_code == 422
+    error = BeautifulSoup(german.text, "html.parser").select_one("#series-dot_budget-error")
+    assert error.get_text() == "Die Zahl der Punkte muss zwischen 1 und 50 liegen."

@@ -38,9 +38,10 @@ from app.domain.series import (
     series_update,
 )
 from app.domain.topics import topic_list
+from app.domain.validate import whole_number
 from app.domain.workshops import group_list, workshop_get
 from app.i18n import N_, current_locale, gettext
-from app.models import Series
+from app.models import DEFAULT_CONSENSUS_THRESHOLD, DEFAULT_DOT_BUDGET, DEFAULT_MAX_DOTS_PER_CARD, Series
 from app.routes.deps import CredentialsDep, ModeratorDep, SessionDep, redirect, render
 from app.routes.series.common import (
     SeriesIn,
@@ -64,6 +65,9 @@ SERIES_FORM_FIELDS = (
     "locale",
     "anonymous",
     "hide_until_reveal_default",
+    "consensus_percent",
+    "dot_budget",
+    "max_dots_per_card",
 )
 
 # --- the moderator's pages --------------------------------------------------------------------
@@ -73,7 +77,12 @@ SERIES_FORM_FIELDS = (
 async def mod_series_list(request: Request, session: SessionDep, moderator: ModeratorDep) -> Response:
     series = await series_list_for_moderator(session=session, moderator=moderator)
     return render(
-        request, "series/mod_list.html", series_list=series, moderator=moderator.moderator, form={}, errors={}
+        request,
+        "series/mod_list.html",
+        series_list=series,
+        moderator=moderator.moderator,
+        form=_series_form_new(),
+        errors={},
     )
 
 
@@ -91,6 +100,9 @@ async def mod_series_create(
     locale: Annotated[str, Form()] = "de",
     anonymous: Annotated[str, Form()] = "",
     hide_until_reveal_default: Annotated[str, Form()] = "",
+    consensus_percent: Annotated[str, Form()] = "",
+    dot_budget: Annotated[str, Form()] = "",
+    max_dots_per_card: Annotated[str, Form()] = "",
 ) -> Response:
     form = {
         "title": title,
@@ -102,6 +114,9 @@ async def mod_series_create(
         "locale": locale,
         "anonymous": anonymous,
         "hide_until_reveal_default": hide_until_reveal_default,
+        "consensus_percent": consensus_percent,
+        "dot_budget": dot_budget,
+        "max_dots_per_card": max_dots_per_card,
     }
     try:
         series = await series_create(session=session, moderator=moderator, data=_series_form_input(form))
@@ -121,7 +136,12 @@ async def mod_series_create(
 
 
 def _series_form_input(form: dict[str, str]) -> SeriesInput:
-    """The series form (create and edit: the same fields), checked as the API checks its body."""
+    """The series form (create and edit: the same fields), checked as the API checks its body.
+
+    The threshold, budget and maximum are read as the workshop's settings form reads them (the
+    threshold in whole percent; empty: unchanged, so a new series leaves them to the workshop
+    defaults)."""
+    percent = whole_number(form["consensus_percent"], field="consensus_threshold")
     body = SeriesIn(
         title=form["title"],
         description=form["description"],
@@ -132,8 +152,31 @@ def _series_form_input(form: dict[str, str]) -> SeriesInput:
         locale=form["locale"],
         anonymous=bool(form["anonymous"]),
         hide_until_reveal_default=bool(form["hide_until_reveal_default"]),
+        consensus_threshold=None if percent is None else percent / 100,
+        dot_budget=whole_number(form["dot_budget"], field="dot_budget"),
+        max_dots_per_card=whole_number(form["max_dots_per_card"], field="max_dots_per_card"),
     )
     return _series_input(body)
+
+
+def _series_form_new() -> dict[str, str]:
+    """The creation form before anything was typed: what a round gets when nothing is chosen."""
+    return {
+        "retention_days": "30",
+        "locale": "de",
+        **_percent_and_dots({}),
+    }
+
+
+def _percent_and_dots(settings: dict[str, Any]) -> dict[str, str]:
+    """The threshold (in whole percent, as the form takes it) and the dots of a series' settings,
+    or the workshop defaults where it has none."""
+    threshold = float(settings.get("consensus_threshold", DEFAULT_CONSENSUS_THRESHOLD))
+    return {
+        "consensus_percent": str(round(threshold * 100)),
+        "dot_budget": str(settings.get("dot_budget", DEFAULT_DOT_BUDGET)),
+        "max_dots_per_card": str(settings.get("max_dots_per_card", DEFAULT_MAX_DOTS_PER_CARD)),
+    }
 
 
 def _series_form_of(series: Series) -> dict[str, str]:
@@ -149,6 +192,7 @@ def _series_form_of(series: Series) -> dict[str, str]:
         "locale": str(settings.get("locale", "de")),
         "anonymous": "on" if settings.get("anonymous") else "",
         "hide_until_reveal_default": "on" if settings.get("hide_until_reveal_default") else "",
+        **_percent_and_dots(settings),
     }
 
 
