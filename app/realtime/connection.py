@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from app.realtime.direct import DirectWrite, text_frame
@@ -72,16 +72,15 @@ class Connection:
     #: The WebSocket the writer sends through, and the writer (or the closing) task while one runs.
     socket: Socket | None = None
     writer: asyncio.Task[None] | None = None
+    #: Every frame is a JSON array (a ``batch`` JSON client). Set once, from ``batch`` and the
+    #: target (neither changes): the fan-out reads it for every socket and event.
+    array: bool = field(init=False)
+    #: May several messages share one frame?
+    joins: bool = field(init=False)
 
-    @property
-    def array(self) -> bool:
-        """Every frame is a JSON array (a ``batch`` JSON client)."""
-        return self.batch and self.target.format == "json"
-
-    @property
-    def joins(self) -> bool:
-        """May several messages share one frame?"""
-        return self.batch or self.target.format == "html"
+    def __post_init__(self) -> None:
+        self.array = self.batch and self.target.format == "json"
+        self.joins = self.batch or self.target.format == "html"
 
     def text(self, messages: Sequence[str]) -> str:
         """The frame's text for ``messages`` (one, unless the connection :attr:`joins`)."""
@@ -101,7 +100,7 @@ class Connection:
             and not self.dropped
             and not self.queue
             and (seq is None or seq > self.sent_seq)
-            and self.direct(frames.of(message, array=self.array))
+            and self.direct(frames.of(message, self.array))
         ):
             if seq is not None:
                 self.sent_seq = seq
@@ -197,7 +196,7 @@ class Frames:
         self._built: dict[str, bytes] = {}
         self._arrays: dict[str, bytes] = {}
 
-    def of(self, message: str, *, array: bool = False) -> bytes:
+    def of(self, message: str, array: bool = False) -> bytes:
         built = self._arrays if array else self._built
         frame = built.get(message)
         if frame is None:

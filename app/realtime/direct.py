@@ -45,16 +45,20 @@ def direct_writer(send: Any) -> DirectWrite | None:
     if protocol is None:
         return None
 
+    # What stays the same for the connection's life, looked up once: this runs for every
+    # socket and event.
+    writable, sansio, transport, opened = protocol.writable, protocol.conn, protocol.transport, State.OPEN
+
     def write(frame: bytes) -> bool:
         if (
             protocol.close_sent
             or protocol.disconnected
-            or not protocol.writable.is_set()  # paused: the transport's buffer is full
-            or protocol.conn.state is not State.OPEN
-            or protocol.transport.is_closing()
+            or not writable.is_set()  # paused: the transport's buffer is full
+            or sansio.state is not opened
+            or transport.is_closing()
         ):
             return False
-        protocol.transport.write(frame)
+        transport.write(frame)
         return True
 
     return write

@@ -334,16 +334,25 @@ class Hub:
                 continue
             first = items[0][0]
             joined, sizes = join_messages(items, array=array) if members[0].joins else (items, [1] * len(items))
+            messages = [(last, message, events) for (last, message), events in zip(joined, sizes, strict=True)]
+            # One message (the usual case: one event, or several joined): unpacked once here,
+            # not per socket.
+            one_seq, one_message, one_events = messages[0]
+            one = len(messages) == 1
+            work = len(messages)
             for conn in members:
                 # Joined only for a live connection that has none of them yet; before its replay
                 # is done, what the replay sends is skipped one event at a time by its writer.
                 if conn.live and first > conn.sent_seq:
-                    for (last, message), events in zip(joined, sizes, strict=True):
-                        conn.deliver(last, message, frames, events)
+                    if one:
+                        conn.deliver(one_seq, one_message, frames, one_events)
+                    else:
+                        for last, message, events in messages:
+                            conn.deliver(last, message, frames, events)
                 else:
                     for seq, message in items:
                         conn.deliver(seq, message, frames)
-                if slice_.due(len(joined)):
+                if slice_.due(work):
                     await slice_.give_way()
         channel.delivered = segment[-1][0]
         for seq in [seq for seq in channel.primed if seq <= channel.delivered]:

@@ -17,7 +17,7 @@ import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from jinja2 import Environment
@@ -105,6 +105,15 @@ class Target:
     format: Format
     view: View = "board"
     topic_id: str | None = None
+    #: The hash, computed once: the fan-out groups every socket by its target for each event,
+    #: and a frozen dataclass's own hash hashes every field (and the audience's) each time.
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.audience, self.format, self.view, self.topic_id)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def for_viewer(self, participant_id: str) -> Target:
         return dataclasses.replace(self, audience=dataclasses.replace(self.audience, viewer=participant_id))
