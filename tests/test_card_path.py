@@ -183,3 +183,28 @@ def test_a_retry_gets_its_card_after_the_topic_moved_on_and_past_the_flood_limit
         assert other.status_code == 422
         late = post_card(api, token, topic, "Zu spät", **{"Idempotency-Key": "k-3"})
         assert late.status_code == 409
+
+
+def test_the_flood_count_reads_a_participants_recent_cards_from_an_index(app: FastAPI) -> None:
+    """Every participant's post counts their cards of the last minute (in the seq's UPDATE).
+    With ``participant_id`` indexed alone, that count read every card the participant had
+    ever posted, row by row (``SEARCH card USING INDEX ix_card_participant_id``); the index
+    on ``(participant_id, created_at)`` answers it from the index, for the last minute only."""
+    from sqlalchemy import inspect
+
+    from app.domain.cards import _RECENT_CARDS
+
+    async def plan(session: Any) -> tuple[list[list[str]], str]:
+        connection = await session.connection()
+        indexes = await connection.run_sync(lambda sync: inspect(sync).get_indexes("card"))
+        if not _is_sqlite(app):
+            return [i["column_names"] for i in indexes], ""
+        count = str(select(_RECENT_CARDS).compile(connection.sync_connection))
+        rows = await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + count, ("p", "x"))
+        return [i["column_names"] for i in indexes], " | ".join(str(row[-1]) for row in rows)
+
+    columns, explained = db_run(app, plan)
+    assert ["participant_id", "created_at"] in columns
+    assert ["participant_id"] not in columns  # the new index serves look-ups by participant too
+    if _is_sqlite(app):
+        assert "COVERING INDEX ix_card_participant_recent (participant_id=? AND created_at>?)" in explained
