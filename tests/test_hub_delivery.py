@@ -266,3 +266,24 @@ async def test_apps_that_stop_out_of_order_give_the_thresholds_back() -> None:
     assert gc.get_threshold()[2] == quiet_gc.NO_AUTOMATIC_FULL, "the second app still runs"
     await second.close()
     assert gc.get_threshold() == before
+
+
+def test_a_targets_kept_hash_agrees_with_its_equality() -> None:
+    """The fan-out groups sockets by target with a hash computed once per target: equal
+    targets (built apart, or by ``for_viewer``) hash alike, and a personal target is another."""
+    audience = Audience(role="participant", locale="de")
+    board = Target(audience=audience, format="html", view="board", topic_id="t")
+    again = Target(audience=Audience(role="participant", locale="de"), format="html", view="board", topic_id="t")
+    assert board == again and hash(board) == hash(again)
+    assert len({board, again}) == 1
+    mine, also_mine = board.for_viewer("p1"), again.for_viewer("p1")
+    assert mine == also_mine and hash(mine) == hash(also_mine) and mine != board
+    assert len({board, mine, Target(audience=audience, format="json", view="api")}) == 3
+    assert "_hash" not in repr(board)  # not part of what a target is
+
+
+def test_a_connection_knows_once_whether_it_joins_and_sends_arrays() -> None:
+    plain, batch, page = connection(None), connection(None, batch=True), connection(None, "html")
+    assert (plain.array, plain.joins) == (False, False)
+    assert (batch.array, batch.joins) == (True, True)
+    assert (page.array, page.joins) == (False, True)
