@@ -698,8 +698,10 @@ def test_whole_numbers_are_typed_into_text_inputs_with_a_number_keyboard(
     browser = _moderator_browser(client_factory, moderator)
     series = api.post("/api/v1/series", json={"title": "Reihe"}, headers=bearer(moderator.token))
     assert series.status_code == 201, series.text
+    topic = workshop["topics"][0]["id"]
     pages = {
         f"/m/workshops/{workshop['id']}": ["#s-retention", "#s-threshold", "#s-budget", "#s-per-card"],
+        f"/m/workshops/{workshop['id']}/topics/{topic}": [f"#minutes-{topic}"],
         "/m/series": ["#retention_days", "#consensus_threshold", "#dot_budget", "#max_dots_per_card"],
         f"/m/series/{series.json()['id']}": [
             "#duration_minutes",
@@ -722,3 +724,35 @@ def test_whole_numbers_are_typed_into_text_inputs_with_a_number_keyboard(
                 "off",
             ), (path, selector)
             assert not {"min", "max", "step", "pattern"} & set(field.attrs), (path, selector)
+
+
+def test_the_timer_form_refuses_what_is_not_a_number_of_minutes_by_name(
+    api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
+) -> None:
+    """The board's minutes field is text now (no browser check in between): letters get the
+    whole-number message in the alert region, not the generic "input not valid", and the
+    range is the domain's (1 to 240)."""
+    browser = _moderator_browser(client_factory, moderator)
+    topic = workshop["topics"][0]["id"]
+    htmx = {"HX-Request": "true", "X-CSRF-Token": csrf(browser)}
+    for typed, message in (
+        ("fünf", "Please enter a whole number."),
+        ("2.5", "Please enter a whole number."),
+        ("0", "Please choose between 1 and 240 minutes."),
+        ("241", "Please choose between 1 and 240 minutes."),
+        ("", "Please choose between 1 and 240 minutes."),
+    ):
+        data = {"action": "start", "minutes": typed, "csrf_token": csrf(browser)}
+        refused = browser.post(f"/m/topics/{topic}/timer", data=data, headers=htmx)
+        assert refused.status_code == 422, (typed, refused.text[:200])
+        assert refused.headers["HX-Retarget"] == "#flash"
+        assert text_of(one(soup(refused), ".flash-error")) == message, typed
+    timer = get_workshop(api, moderator.token, workshop["id"])["topics"][0]["timer"]
+    assert timer["seconds"] == 0, "no time was set"
+    started = browser.post(
+        f"/m/topics/{topic}/timer",
+        data={"action": "start", "minutes": " 3 ", "csrf_token": csrf(browser)},
+        headers=htmx,
+    )
+    assert started.status_code == 204
+    assert get_workshop(api, moderator.token, workshop["id"])["topics"][0]["timer"]["seconds"] == 180

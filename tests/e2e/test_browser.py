@@ -405,6 +405,7 @@ def test_letters_typed_into_a_number_field_are_refused_not_lost(
     drops letters typed into an ``<input type="number">``, and the novalidate form then sent it
     empty: "unchanged", and the console said nothing.)"""
     workshop = workshop_with_topics(http, moderator)
+    topic_id = workshop["topics"][0]["id"]
     m = browsing.page(locale="de-DE")
     login(browsing, m, moderator)
     browsing.goto(m, f"/m/workshops/{workshop['id']}")
@@ -418,6 +419,17 @@ def test_letters_typed_into_a_number_field_are_refused_not_lost(
         expect(m.locator("#s-budget")).to_have_value("fünf")
     stored = http.get(f"/api/v1/workshops/{workshop['id']}", headers=bearer(moderator.token)).json()
     assert stored["dot_budget"] == 5, "nothing was saved"
+
+    # The board's timer: the message lands in the alert region, the typed minutes stay.
+    browsing.goto(m, f"/m/workshops/{workshop['id']}/topics/{topic_id}")
+    wait_live(m)
+    minutes = m.locator(f"#minutes-{topic_id}")
+    minutes.fill("")
+    minutes.press_sequentially("zehn")
+    with browsing.tolerate(*REFUSED):
+        m.locator(f"#minutes-{topic_id} ~ button[value=start]").click()
+        expect(m.locator("#flash")).to_have_text("Bitte geben Sie eine ganze Zahl ein.")
+        expect(minutes).to_have_value("zehn")
     browsing.assert_clean()
 
 
