@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2 as httpx
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -633,3 +633,46 @@ def app_routes(app: FastAPI) -> tuple[set[tuple[str, str]], set[tuple[str, str]]
         else:
             other.add((type(route).__name__, path))
     return checked, other
+
+
+# --- what a browser sends for a form -----------------------------------------------------------
+
+#: HTML's "valid floating-point number", the only thing an ``<input type="number">`` can hold.
+_FLOAT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_NOT_SENT = frozenset({"submit", "button", "image", "reset", "file"})
+
+
+def typed_into(form: Tag, typed: dict[str, str]) -> dict[str, str]:
+    """The fields a browser sends for ``form`` (as rendered) after someone typed ``typed`` into
+    the fields of those names; the submit buttons are left out.
+
+    Each input holds what its type allows (HTML's value sanitization): what is not a number in
+    an ``<input type="number">`` (letters, in a browser that lets them be typed) leaves it
+    empty, and a ``novalidate`` form sends that empty field without a word. Posting ``typed``
+    directly would skip this step and hide that loss."""
+    data: dict[str, str] = {}
+    for field in form.select("input[name], textarea[name], select[name]"):
+        name, kind = str(field["name"]), str(field.get("type", "text")).lower()
+        if field.has_attr("disabled") or kind in _NOT_SENT:
+            continue
+        if field.name == "textarea":
+            value = field.get_text()
+        elif field.name == "select":
+            option = field.select_one("option[selected]") or field.select_one("option")
+            value = "" if option is None else str(option.get("value", option.get_text()))
+        elif kind in ("checkbox", "radio"):
+            if not field.has_attr("checked"):
+                continue
+            value = str(field.get("value", "on"))
+        else:
+            value = str(field.get("value", ""))
+        data[name] = value
+    unknown = set(typed) - set(data)
+    assert not unknown, f"the form has no field {sorted(unknown)}"
+    for name, value in typed.items():
+        field = form.select_one(f"[name={name}]")
+        assert field is not None
+        if field.name == "input" and str(field.get("type", "text")).lower() == "number" and not _FLOAT.fullmatch(value):
+            value = ""
+        data[name] = value
+    return data

@@ -24,6 +24,7 @@ from tests.factories import (
     login_as,
     make_moderator,
     participant_ids,
+    typed_into,
 )
 
 ClientFactory = Callable[[], TestClient]
@@ -635,3 +636,123 @@ def test_consensus_threshold_and_dots_are_set_in_the_console(
         assert one(soup(refused), typed[field])["value"] == value, "the form comes back as typed"
     again = api.get(f"/api/v1/workshops/{workshop_id}", headers=bearer(moderator.token)).json()
     assert (again["consensus_threshold"], again["dot_budget"], again["max_dots_per_card"]) == (0.6, 8, 2)
+
+
+#: The console's whole-number settings: field name, input id, typed, the message shown.
+NOT_WHOLE_NUMBERS = (
+    ("dot_budget", "#s-budget", "fünf", "Please enter a whole number."),
+    ("dot_budget", "#s-budget", "2.5", "Please enter a whole number."),
+    ("max_dots_per_card", "#s-per-card", "drei", "Please enter a whole number."),
+    ("max_dots_per_card", "#s-per-card", "2.5", "Please enter a whole number."),
+    ("consensus_percent", "#s-threshold", "achtzig", "Please enter a whole number."),
+    ("retention_days", "#s-retention", "zehn", "Please enter a whole number."),
+)
+
+
+def test_letters_typed_into_a_settings_number_reach_the_server_and_are_refused(
+    api: TestClient, moderator: ModeratorInfo, client_factory: ClientFactory
+) -> None:
+    """Sent as the browser sends the rendered form: letters in an ``<input type="number">``
+    left it empty, the novalidate form sent "" (unchanged) and the console said saved while the
+    typed value was gone. As text, what was typed is refused next to the form and shown again."""
+    browser = _moderator_browser(client_factory, moderator)
+    made = _form(browser, "/m/workshops", title="Klimarunde", locale="de")
+    workshop_id = made.headers["location"].rsplit("/", 1)[1]
+    console = f"/m/workshops/{workshop_id}"
+    saved = _form(
+        browser,
+        f"{console}/settings",
+        title="Klimarunde",
+        locale="de",
+        joins_open="on",
+        retention_days="30",
+        consensus_percent="60",
+        dot_budget="8",
+        max_dots_per_card="2",
+    )
+    assert saved.status_code == 303
+
+    def stored() -> tuple[Any, ...]:
+        data = api.get(f"/api/v1/workshops/{workshop_id}", headers=bearer(moderator.token)).json()
+        return data["consensus_threshold"], data["dot_budget"], data["max_dots_per_card"], data["retention_days"]
+
+    assert stored() == (0.6, 8, 2, 30)
+    for name, selector, typed, message in NOT_WHOLE_NUMBERS:
+        form = one(soup(browser.get(console)), "#settings form")
+        refused = browser.post(form["action"], data=typed_into(form, {name: typed}), follow_redirects=False)
+        assert refused.status_code == 422, (name, typed, refused.status_code, refused.headers.get("location"))
+        page = soup(refused)
+        assert text_of(one(page, "#settings .field-error")) == message, (name, typed)
+        assert one(page, selector)["value"] == typed, "the form comes back as typed"
+        assert stored() == (0.6, 8, 2, 30), (name, typed)
+
+
+@pytest.mark.rendering
+def test_whole_numbers_are_typed_into_text_inputs_with_a_number_keyboard(
+    api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
+) -> None:
+    """Every whole-number field of the moderator's forms is a text input (what is typed reaches
+    the server, which checks it and its range, as GOV.UK advises), with the phone's number
+    keyboard, no spelling check and no min/max/step (not allowed on a text input, and the
+    server checks the range anyway)."""
+    browser = _moderator_browser(client_factory, moderator)
+    series = api.post("/api/v1/series", json={"title": "Reihe"}, headers=bearer(moderator.token))
+    assert series.status_code == 201, series.text
+    topic = workshop["topics"][0]["id"]
+    pages = {
+        f"/m/workshops/{workshop['id']}": ["#s-retention", "#s-threshold", "#s-budget", "#s-per-card"],
+        f"/m/workshops/{workshop['id']}/topics/{topic}": [f"#minutes-{topic}"],
+        "/m/series": ["#retention_days", "#consensus_threshold", "#dot_budget", "#max_dots_per_card"],
+        f"/m/series/{series.json()['id']}": [
+            "#duration_minutes",
+            "#capacity",
+            "#series-retention_days",
+            "#series-consensus_threshold",
+            "#series-dot_budget",
+            "#series-max_dots_per_card",
+        ],
+    }
+    for path, selectors in pages.items():
+        page = soup(browser.get(path))
+        assert not page.select("input[type=number]"), path
+        for selector in selectors:
+            field = one(page, selector)
+            assert (field["type"], field["inputmode"], field["spellcheck"], field["autocomplete"]) == (
+                "text",
+                "numeric",
+                "false",
+                "off",
+            ), (path, selector)
+            assert not {"min", "max", "step", "pattern"} & set(field.attrs), (path, selector)
+
+
+def test_the_timer_form_refuses_what_is_not_a_number_of_minutes_by_name(
+    api: TestClient, moderator: ModeratorInfo, workshop: dict[str, Any], client_factory: ClientFactory
+) -> None:
+    """The board's minutes field is text now (no browser check in between): letters get the
+    whole-number message in the alert region, not the generic "input not valid", and the
+    range is the domain's (1 to 240)."""
+    browser = _moderator_browser(client_factory, moderator)
+    topic = workshop["topics"][0]["id"]
+    htmx = {"HX-Request": "true", "X-CSRF-Token": csrf(browser)}
+    for typed, message in (
+        ("fünf", "Please enter a whole number."),
+        ("2.5", "Please enter a whole number."),
+        ("0", "Please choose between 1 and 240 minutes."),
+        ("241", "Please choose between 1 and 240 minutes."),
+        ("", "Please choose between 1 and 240 minutes."),
+    ):
+        data = {"action": "start", "minutes": typed, "csrf_token": csrf(browser)}
+        refused = browser.post(f"/m/topics/{topic}/timer", data=data, headers=htmx)
+        assert refused.status_code == 422, (typed, refused.text[:200])
+        assert refused.headers["HX-Retarget"] == "#flash"
+        assert text_of(one(soup(refused), ".flash-error")) == message, typed
+    timer = get_workshop(api, moderator.token, workshop["id"])["topics"][0]["timer"]
+    assert timer["seconds"] == 0, "no time was set"
+    started = browser.post(
+        f"/m/topics/{topic}/timer",
+        data={"action": "start", "minutes": " 3 ", "csrf_token": csrf(browser)},
+        headers=htmx,
+    )
+    assert started.status_code == 204
+    assert get_workshop(api, moderator.token, workshop["id"])["topics"][0]["timer"]["seconds"] == 180

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.domain.series import aware
-from tests.factories import bearer, csrf, db_run, join_api, login_as, make_moderator
+from tests.factories import bearer, csrf, db_run, join_api, login_as, make_moderator, typed_into
 
 START = "2026-12-10T14:00:00+01:00"  # ends 14:00 UTC with its 60 minutes
 
@@ -379,7 +379,7 @@ def test_the_series_forms_set_the_consensus_threshold_and_the_dots(
     # Each labelled, a whole number, filled in with what a round gets when nothing is chosen.
     for (name, id_), value in zip(DOT_INPUTS, ("75", "5", "3"), strict=True):
         field = form.select_one(f"input[name={name}]")
-        assert field is not None and field["id"] == id_ and field["type"] == "number", name
+        assert field is not None and field["id"] == id_ and field["type"] == "text", name
         assert field["value"] == value and field["inputmode"] == "numeric", name
         assert form.select_one(f"label[for={id_}]") is not None, name
     assert form.select_one("label[for=dot_budget]").get_text() == "Dots per person and topic"
@@ -506,3 +506,78 @@ def test_the_series_forms_refuse_a_bad_threshold_or_dot_count_and_save_nothing(
     assert german.status_code == 422
     error = BeautifulSoup(german.text, "html.parser").select_one("#series-dot_budget-error")
     assert error.get_text() == "Die Zahl der Punkte muss zwischen 1 und 50 liegen."
+
+
+# --- whole numbers as the browser sends them ------------------------------------------------------
+
+#: Not whole numbers, typed into each whole-number field of the series form: field sent, what
+#: was typed, the input's id (without the edit form's ``series-``), the message next to it.
+TYPED_NOT_WHOLE = (
+    ("dot_budget", "fünf", "dot_budget", "Please enter a whole number."),
+    ("dot_budget", "2.5", "dot_budget", "Please enter a whole number."),
+    ("max_dots_per_card", "zwei", "max_dots_per_card", "Please enter a whole number."),
+    ("consensus_percent", "achtzig", "consensus_threshold", "Please enter a whole number."),
+    ("consensus_percent", "2.5", "consensus_threshold", "Please enter a whole number."),
+    ("retention_days", "zehn", "retention_days", "Please enter a whole number."),
+)
+
+
+def test_letters_typed_into_the_series_forms_reach_the_server_and_are_refused(
+    app: FastAPI, api: TestClient, client: TestClient
+) -> None:
+    """Sent as the browser sends the rendered forms: letters in an ``<input type="number">``
+    left it empty, and the novalidate form sent "" (a new series took the defaults, an edit kept
+    the old value and said saved) while the typed value was gone."""
+    moderator = make_moderator(app, client)
+    login_as(client, moderator)
+    client.headers["Accept-Language"] = "en"
+    for name, typed, id_, message in TYPED_NOT_WHOLE:
+        form = BeautifulSoup(client.get("/m/series").text, "html.parser").select_one("form[action='/m/series']")
+        assert form is not None
+        sent = typed_into(form, {"title": "Reihe", "rhythm": "monatlich", name: typed})
+        refused = client.post("/m/series", data=sent, follow_redirects=False)
+        assert refused.status_code == 422, (name, typed, refused.status_code, refused.headers.get("location"))
+        page = BeautifulSoup(refused.text, "html.parser")
+        _refused(page, id_, typed, message)
+        assert page.select_one("#rhythm")["value"] == "monatlich"
+    assert _default_settings(app) == {}, "no series was created"
+
+    series_id = _series(api, moderator.token)["id"]
+    page_url = f"/m/series/{series_id}"
+    before = _default_settings(app)[series_id]
+    for name, typed, id_, message in TYPED_NOT_WHOLE:
+        form = BeautifulSoup(client.get(page_url).text, "html.parser").select_one("#edit-series form")
+        assert form is not None
+        refused = client.post(page_url, data=typed_into(form, {"title": "Umbenannt", name: typed}))
+        assert refused.status_code == 422, (name, typed, refused.status_code, refused.headers.get("location"))
+        page = BeautifulSoup(refused.text, "html.parser")
+        _refused(page, f"series-{id_}", typed, message)
+        assert page.select_one("#series-title")["value"] == "Umbenannt"
+    assert _default_settings(app)[series_id] == before
+    assert api.get(f"/api/v1/series/{series_id}").json()["title"] == "Smart-City-Austausch", "nothing was saved"
+    page = BeautifulSoup(client.get(page_url).text, "html.parser")
+    assert page.select_one("#series-retention_days")["value"] == "30"
+
+
+def test_letters_typed_into_the_round_form_reach_the_server_and_are_refused(
+    app: FastAPI, api: TestClient, client: TestClient
+) -> None:
+    """The new round's duration and places: letters left an ``<input type="number">`` empty, and
+    empty means the default (120 minutes) and no limit, so the round was made without them."""
+    moderator = make_moderator(app, client)
+    login_as(client, moderator)
+    client.headers["Accept-Language"] = "en"
+    series_id = _series(api, moderator.token)["id"]
+    page_url = f"/m/series/{series_id}"
+    for name, typed, message in (
+        ("capacity", "zwanzig", "Please enter a whole number."),
+        ("capacity", "2.5", "Please enter a whole number."),
+        ("duration_minutes", "zwei Stunden", "Please enter a whole number."),
+    ):
+        form = BeautifulSoup(client.get(page_url).text, "html.parser").select_one("form[action$='/rounds']")
+        assert form is not None
+        sent = typed_into(form, {"title": "Runde 1", "starts_at": "2031-01-10T14:00", name: typed})
+        refused = client.post(form["action"], data=sent, follow_redirects=False)
+        assert refused.status_code == 422, (name, typed, refused.status_code, refused.headers.get("location"))
+        _refused(BeautifulSoup(refused.text, "html.parser"), name, typed, message)
+    assert api.get(f"/api/v1/series/{series_id}").json()["rounds"] == [], "no round was made"

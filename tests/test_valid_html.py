@@ -142,6 +142,27 @@ def test_every_page_kind_is_valid_html(
     pages.add("moderator home", moderator_browser, "/m")
     pages.add("console", moderator_browser, f"/m/workshops/{workshop['id']}")
     pages.add("report", moderator_browser, f"/m/workshops/{workshop['id']}/report")
+    # Refused whole numbers come back as typed: letters in a value a number input could not hold.
+    moderator_browser.headers["Accept-Language"] = language
+    settings = {"title": "Smart-City-Austausch", "locale": "de", "dot_budget": "fünf", "consensus_percent": "2.5"}
+    refused = form_post(moderator_browser, f"/m/workshops/{workshop['id']}/settings", settings)
+    assert refused.status_code == 422
+    pages.save("console, settings refused (letters)", refused.text)
+    pages.add("moderator series", moderator_browser, "/m/series")
+    series = api.post("/api/v1/series", json={"title": "Smart-City-Austausch"}, headers=mod).json()["id"]
+    pages.add("moderator series page", moderator_browser, f"/m/series/{series}")
+    for label, path, sent in (
+        ("new series refused (letters)", "/m/series", {"title": "Reihe", "dot_budget": "fünf"}),
+        ("series edit refused (letters)", f"/m/series/{series}", {"title": "Reihe", "retention_days": "zehn"}),
+        (
+            "new round refused (letters)",
+            f"/m/series/{series}/rounds",
+            {"title": "Runde", "starts_at": "2031-01-10T14:00", "capacity": "zwanzig"},
+        ),
+    ):
+        refused = form_post(moderator_browser, path, sent)
+        assert refused.status_code == 422, (label, refused.status_code)
+        pages.save(label, refused.text)
 
     people = [join_api(api, workshop, group=g, name=n) for g, n in (("business", "Kemal"), ("civil_society", "Lea"))]
     cards = [

@@ -20,6 +20,7 @@ from app.domain.moderation import (
 )
 from app.domain.public import topic_public
 from app.domain.topics import TopicChanges, topic_create, topic_delete, topic_move, topic_update
+from app.domain.validate import whole_number
 from app.routes import schemas
 from app.routes.deps import (
     CallerDep,
@@ -157,10 +158,12 @@ async def timer(
     session: SessionDep,
     credentials: CredentialsDep,
     action: Text = "",
-    minutes: Annotated[int, Form()] = 0,
+    minutes: Text = "",
 ) -> Response:
     access, topic = await access_topic_moderated(session=session, credentials=credentials, topic_id=topic_id)
-    await timer_control(session=session, moderator=access.actor, topic=topic, action=action, minutes=minutes)
+    # A text field (letters reach the server and get a message of their own); blank: no minutes.
+    typed = whole_number(minutes, field="minutes") or 0
+    await timer_control(session=session, moderator=access.actor, topic=topic, action=action, minutes=typed)
     return back_to(request, topic)
 
 

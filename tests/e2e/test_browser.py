@@ -32,6 +32,10 @@ WS_DOWN = (  # what the browser logs while B's network is gone and the extension
     r"Error in connection establishment: net::ERR_(INTERNET_DISCONNECTED|CONNECTION_(REFUSED|RESET|CLOSED)|EMPTY_RESPONSE)$",
     r"^\[object Event\]$",  # htmx logs the htmx:wsError event itself
 )
+REFUSED = (  # a refused form (422), as the browser and htmx log it
+    r"the server responded with a status of 422",
+    r"^Response Status Error Code 422 from ",
+)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -390,6 +394,42 @@ def test_moderator_console_and_hiding_a_card(browsing: Browsing, http: httpx.Cli
     expect(hidden).to_have_class(re.compile(r"\bis-hidden\b"))
     expect(hidden.locator(".hidden-note")).to_be_visible()
     expect(m.locator(f"#topic-tab-{topic_id} a")).to_have_attribute("aria-current", "page")
+    browsing.assert_clean()
+
+
+def test_letters_typed_into_a_number_field_are_refused_not_lost(
+    browsing: Browsing, http: httpx.Client, moderator: ModeratorInfo
+) -> None:
+    """Typed on the keyboard, as a moderator does: the letters reach the server, which says why
+    it refuses them next to the form and keeps them in the field; nothing changes. (Chromium
+    drops letters typed into an ``<input type="number">``, and the novalidate form then sent it
+    empty: "unchanged", and the console said nothing.)"""
+    workshop = workshop_with_topics(http, moderator)
+    topic_id = workshop["topics"][0]["id"]
+    m = browsing.page(locale="de-DE")
+    login(browsing, m, moderator)
+    browsing.goto(m, f"/m/workshops/{workshop['id']}")
+    budget = m.locator("#s-budget")
+    budget.fill("")
+    budget.press_sequentially("fünf")
+    browsing.collect(m)
+    with browsing.tolerate(*REFUSED):
+        m.locator("#settings form button[type=submit]").click()
+        expect(m.locator("#settings .field-error")).to_have_text("Bitte geben Sie eine ganze Zahl ein.")
+        expect(m.locator("#s-budget")).to_have_value("fünf")
+    stored = http.get(f"/api/v1/workshops/{workshop['id']}", headers=bearer(moderator.token)).json()
+    assert stored["dot_budget"] == 5, "nothing was saved"
+
+    # The board's timer: the message lands in the alert region, the typed minutes stay.
+    browsing.goto(m, f"/m/workshops/{workshop['id']}/topics/{topic_id}")
+    wait_live(m)
+    minutes = m.locator(f"#minutes-{topic_id}")
+    minutes.fill("")
+    minutes.press_sequentially("zehn")
+    with browsing.tolerate(*REFUSED):
+        m.locator(f"#minutes-{topic_id} ~ button[value=start]").click()
+        expect(m.locator("#flash")).to_have_text("Bitte geben Sie eine ganze Zahl ein.")
+        expect(minutes).to_have_value("zehn")
     browsing.assert_clean()
 
 
