@@ -41,6 +41,7 @@ from websockets.asyncio.client import ClientConnection
 
 from bench.clients import (
     Listener,
+    LoopLag,
     Post,
     Socket,
     card_frame_size,
@@ -176,11 +177,17 @@ async def post_reference(
     tasks, _ = await open_sockets([sock])
     poster = Poster(http, bases, args.size, browser=args.browser_handshake, lean=args.poster_client == "lean")
     plan = schedule(rooms=1, rate=args.rate, seconds=args.reference_seconds, posters=1, seed=1)
-    await drive(plan, lambda post: poster.post(room.people[0], room.topic, post.number))
+    with LoopLag() as lag:
+        await drive(plan, lambda post: poster.post(room.people[0], room.topic, post.number))
     await poster.aclose()
     await settle([sock.listener], {0: len(plan)})
     await close_sockets([sock.listener], [], tasks)
-    return {"clients": 1, "posts": len(plan), "post_ms": percentiles(poster.latencies)}
+    return {
+        "clients": 1,
+        "posts": len(plan),
+        "post_ms": percentiles(poster.latencies),
+        "client_loop_lag_ms": lag.figures(),
+    }
 
 
 async def runde_run(args: argparse.Namespace) -> dict[str, Any]:
@@ -253,7 +260,8 @@ async def _measure(
             await poster.post(by_room[post.room][post.poster], rooms[post.room].topic, post.number)
 
         exporting = asyncio.create_task(export.run(bases[0])) if export is not None else None
-        started = await drive(plan, send)
+        with LoopLag() as lag:
+            started = await drive(plan, send)
         posted_until = time.perf_counter()
         await poster.aclose()
         expected = {r: sum(1 for p in plan if p.room == r) for r in range(args.rooms)}
@@ -282,6 +290,8 @@ async def _measure(
         "posts": len(plan),
         "posts_retried": poster.retried,  # keep-alive races (see Poster.post); the Idempotency-Key keeps them single
         "post_ms": percentiles(poster.latencies),
+        # How late the bench's own loop woke while posting: part of every latency above.
+        "client_loop_lag_ms": lag.figures(),
         **figures,
         "out_of_order": figures["reordered"],  # the earlier name of the same count
         "deliveries_per_s": round(deliveries / elapsed, 1),
@@ -358,7 +368,8 @@ async def baseline_run(
                 await sender(post).send(json.dumps({"text": text}))
 
         cpu_start = proc_cpu_seconds(server.pid)
-        started = await drive(plan, send)
+        with LoopLag() as lag:
+            started = await drive(plan, send)
         expected = {r: sum(1 for p in plan if p.room == r) for r in range(args.rooms)}
         await settle(listeners, expected)
         elapsed = time.perf_counter() - started
@@ -375,6 +386,7 @@ async def baseline_run(
     return {
         **figures,
         **({"post_ms": percentiles(post_ms)} if floor else {}),
+        "client_loop_lag_ms": lag.figures(),
         "deliveries_per_s": round(figures["deliveries"] / elapsed, 1),
         "card_frame_bytes": card_frame_size(listeners),
         "server_cpu_us_per_delivery": round(cpu_used / figures["deliveries"] * 1e6, 2)

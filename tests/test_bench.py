@@ -68,6 +68,8 @@ def test_the_smallest_scenario_runs_end_to_end(app: FastAPI, live_server: LiveSe
         assert side["deliveries"] == 5 * 20
         assert (side["lost"], side["duplicated"], side["reordered"], side["distinct_orders"]) == (0, 0, 0, 1)
         assert len(side["windows"]) == 1
+        # The bench's own loop lag while it posted, measured on both sides (5 ms ticks for 2 s).
+        assert len(side["client_loop_lag_ms"]) == 4 and side["client_loop_lag_ms"]["max"] >= 0
     # The baseline relays frames as big as Runde's, from as many posters.
     assert abs(baseline["card_frame_bytes"] - runde["card_frame_bytes"]) < 20
     assert result["p99_ratio"] > 0 and result["cpu_per_delivery_ratio"] is None  # no server process to read
