@@ -318,7 +318,7 @@ def test_new_topics_take_the_workshops_hide_until_reveal_default(
 
     refused = browser.post(f"/m/workshops/{w}/settings", data={**form, "hide_until_reveal_default": "yes"})
     assert refused.status_code == 422
-    assert texts(BeautifulSoup(refused.text, "html.parser"), "#settings .field-error") == [
+    assert texts(BeautifulSoup(refused.text, "html.parser"), "#s-hide-default-error") == [
         "Tick the box or leave it empty."
     ]
     assert call(api, tok, "GET", f"/api/v1/workshops/{w}")["hide_until_reveal_default"] is False

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import segno
@@ -145,16 +145,35 @@ async def console_form(
     anchor: str,
     done: str | None = None,
     typed: dict[str, str] | None = None,
+    inputs: Mapping[str, str] | None = None,
 ) -> Response:
     """Every console form's one shape: make the ``change``, then go to ``done`` (the console at
     ``anchor`` unless given). A refused change re-shows the console with the message next to
-    the form that caused it (``field``) and, where given, the input as ``typed`` (no data lost)."""
+    the form that caused it (``field``) and, where given, the input as ``typed`` (no data lost).
+    ``inputs`` maps a refused domain field to the id of the form's input for it: the message is
+    then keyed by that id, to stand under that input (``_forms.html``'s ``field_error``)."""
     try:
         await change()
     except DomainError as exc:
-        errors = {field: gettext(exc.message, **exc.params)}
+        key = (inputs or {}).get(exc.field or "", field)
+        errors = {key: gettext(exc.message, **exc.params)}
         return await console_page(request, session, access, status_code=exc.status_code, errors=errors, typed=typed)
     return redirect(done or workshop_url(access.workshop.id, moderator=True, anchor=anchor))
+
+
+#: The settings form's input id for each field the domain may refuse (the percent input stands
+#: for ``consensus_threshold``); the ids predate the series form's ``prefix ~ field`` scheme.
+SETTINGS_INPUTS = {
+    "title": "s-title",
+    "description": "s-description",
+    "locale": "s-locale",
+    "anonymity": "s-anonymity",
+    "retention_days": "s-retention",
+    "consensus_threshold": "s-threshold",
+    "dot_budget": "s-budget",
+    "max_dots_per_card": "s-per-card",
+    "hide_until_reveal_default": "s-hide-default",
+}
 
 
 @router.post("/m/workshops/{workshop_id}/settings", include_in_schema=False)
@@ -204,7 +223,9 @@ async def save_settings(
         "retention_days": retention_days,
         "hide_until_reveal_default": hide_until_reveal_default,
     }
-    return await console_form(request, session, access, save, field="settings", anchor="#settings", typed=typed)
+    return await console_form(
+        request, session, access, save, field="settings", anchor="#settings", typed=typed, inputs=SETTINGS_INPUTS
+    )
 
 
 @router.post("/m/workshops/{workshop_id}/groups", include_in_schema=False)

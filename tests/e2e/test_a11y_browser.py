@@ -19,6 +19,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import Browsing
 from tests.e2e.test_browser import (
+    REFUSED,
     axe_check,
     join,
     login,
@@ -424,6 +425,13 @@ def test_axe_clean_on_the_exchange_in_every_phase_and_the_other_page_kinds(
     expect(p.locator(".exchange-live:not([data-before])", has_text="Nachgereicht")).to_have_count(1, timeout=LIVE)
     violations.extend(axe_check(p, f"{locale} exchange after a push"))
     check(m, f"/m/workshops/{workshop['id']}/report", "report")
+    # The console with a refused setting: its message tied to the marked input.
+    browsing.goto(m, f"/m/workshops/{workshop['id']}")
+    m.locator("#s-per-card").fill("51")
+    with browsing.tolerate(*REFUSED):
+        m.locator("#settings form button[type=submit]").click()
+        expect(m.locator("#s-per-card[aria-invalid=true]")).to_have_count(1)
+        violations.extend(axe_check(m, f"{locale} console, a setting refused"))
     with browsing.tolerate(r"status of 404"):
         missing = m.goto("/m/workshops/does-not-exist")
         assert missing is not None and missing.status == 404

@@ -415,7 +415,7 @@ def test_letters_typed_into_a_number_field_are_refused_not_lost(
     browsing.collect(m)
     with browsing.tolerate(*REFUSED):
         m.locator("#settings form button[type=submit]").click()
-        expect(m.locator("#settings .field-error")).to_have_text("Bitte geben Sie eine ganze Zahl ein.")
+        expect(m.locator("#s-budget-error")).to_have_text("Bitte geben Sie eine ganze Zahl ein.")
         expect(m.locator("#s-budget")).to_have_value("fünf")
     stored = http.get(f"/api/v1/workshops/{workshop['id']}", headers=bearer(moderator.token)).json()
     assert stored["dot_budget"] == 5, "nothing was saved"
