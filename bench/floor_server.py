@@ -54,13 +54,16 @@ Message = dict[str, Any]
 
 
 class Floor:
-    """The raw ASGI app: rooms of listeners and a card table."""
+    """The raw ASGI app: rooms of listeners and, given a ``path``, a card table its POSTs write
+    (without one it only serves the sockets, for :class:`StackFloor`)."""
 
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("CREATE TABLE card (id INTEGER PRIMARY KEY, room TEXT, seq INTEGER, text TEXT)")
+    def __init__(self, path: Path | None = None) -> None:
+        self.db: sqlite3.Connection | None = None
+        if path is not None:
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("CREATE TABLE card (id INTEGER PRIMARY KEY, room TEXT, seq INTEGER, text TEXT)")
         self.commits = ThreadPoolExecutor(1, thread_name_prefix="floor-commit")
         self.rooms: defaultdict[str, dict[int, tuple[DirectWrite | None, Any]]] = defaultdict(dict)
         self.seqs: defaultdict[str, int] = defaultdict(int)
@@ -107,11 +110,13 @@ class Floor:
                 break
         text = str(json.loads(body)["text"])
         loop = asyncio.get_running_loop()
+        db = self.db
+        assert db is not None, "a floor without a card table takes no posts"
         async with self.writing:
-            self.db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             seq = self.seqs[room] + 1
-            cursor = self.db.execute("INSERT INTO card (room, seq, text) VALUES (?, ?, ?)", (room, seq, text))
-            await loop.run_in_executor(self.commits, self.db.execute, "COMMIT")
+            cursor = db.execute("INSERT INTO card (room, seq, text) VALUES (?, ?, ?)", (room, seq, text))
+            await loop.run_in_executor(self.commits, db.execute, "COMMIT")
             self.seqs[room] = seq
         self.fan_out(room, seq, text)
         await answer(send, 201, json.dumps({"id": cursor.lastrowid, "seq": seq}).encode())
@@ -136,7 +141,7 @@ class StackFloor:
     """The POST through FastAPI and Runde's database layer; the sockets as :class:`Floor`."""
 
     def __init__(self, directory: Path) -> None:
-        self.floor = floor = Floor(directory / "sockets.sqlite")
+        self.floor = floor = Floor()
         database = Database(Settings(data_dir=directory, secret_key="x" * 32), publish=lambda _w, _s: None)
         metadata = MetaData()
         cards = Table(
